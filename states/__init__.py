@@ -1,0 +1,9 @@
+"""Rulebooks: one module per lifecycle, pure data, no I/O."""
+
+from states.base import Lifecycle
+from states.liquidation import LIQUIDATION
+from states.protest import PROTEST
+
+LIFECYCLES: dict[str, Lifecycle] = {lc.kind: lc for lc in (LIQUIDATION, PROTEST)}
+
+__all__ = ["LIFECYCLES", "Lifecycle"]

@@ -1,0 +1,355 @@
+"""Rulebook specs: lifecycles, transitions, guards, inputs and timers, as immutable data.
+
+A lifecycle module (`states/liquidation.py`, …) declares one `Lifecycle`. From it `machine()`
+builds one shared `transitions.Machine` — never one per case (pytransitions #146/#434: a Machine
+per object is slow and heavy). The engine runs a case through it on a light `CaseToken`.
+Nothing here does I/O: guards read `Facts` the engine gathered inside its transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from enum import StrEnum
+from functools import cache
+from typing import Any
+
+from transitions import Machine, MachineError, Transition
+
+from states.authority import Authority, Role
+from states.calendar import add_period, roll_forward
+from states.params import RuleParams
+
+STAY = "="  # a transition that keeps the state (e.g. amending a protest)
+
+
+@dataclass(frozen=True)
+class EntryFacts:
+    """What a guard may know of one entry the case concerns."""
+
+    number: str
+    importer: str
+    port: str
+    entry_date: date
+    liquidation_case: str | None = None
+    liquidation_state: str | None = None
+    liquidated_on: date | None = None  # the latest liquidation or reliquidation
+    open_protests: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Everything a guard, effect or timer may read. Built by the engine, inside the transaction."""
+
+    today: date  # the legal date (America/New_York) of the action
+    data: Mapping[str, Any]  # the case's data before the transition
+    inputs: Mapping[str, Any] = field(default_factory=dict)
+    entries: tuple[EntryFacts, ...] = ()
+    params: RuleParams = field(default_factory=RuleParams)
+    via: str | None = None  # the case whose transition cascaded into this one
+
+
+def iso(value: Any) -> date | None:
+    """A date kept in case data (ISO text) as a date."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A rule a transition must satisfy. `check` returns None, or why not and what to do."""
+
+    name: str
+    citation: str
+    check: Callable[[Facts], str | None]
+
+
+@dataclass(frozen=True)
+class Refusal:
+    guard: Guard
+    reason: str
+
+
+@dataclass(frozen=True)
+class Input:
+    """A value given with a transition (`--set name=value`)."""
+
+    name: str
+    help: str
+    kind: str = "text"  # text | date | choice | bool
+    choices: tuple[str, ...] = ()
+    required: bool = False
+    default: Any = None
+
+    def parse(self, raw: Any) -> Any:
+        """The value as the rulebook uses it; ValueError with a message a person can act on."""
+        if self.kind == "date":
+            if isinstance(raw, date):
+                return raw.isoformat()
+            try:
+                return date.fromisoformat(str(raw)).isoformat()
+            except ValueError:
+                raise ValueError(f"{self.name} must be a date YYYY-MM-DD, not {raw!r}") from None
+        if self.kind == "bool":
+            text = str(raw).strip().lower()
+            if text in ("1", "true", "yes", "y"):
+                return True
+            if text in ("0", "false", "no", "n"):
+                return False
+            raise ValueError(f"{self.name} must be yes or no, not {raw!r}")
+        text = str(raw).strip()
+        if self.kind == "choice" and text not in self.choices:
+            raise ValueError(f"{self.name} must be one of {', '.join(self.choices)}, not {raw!r}")
+        if not text:
+            raise ValueError(f"{self.name} must not be empty")
+        return text
+
+
+@dataclass(frozen=True)
+class Cascade:
+    """In the same transaction, apply `trigger` to each entry's `lifecycle` case."""
+
+    lifecycle: str
+    trigger: str
+
+
+@dataclass(frozen=True)
+class TransitionSpec:
+    trigger: str
+    sources: tuple[str, ...]
+    dest: str
+    authority: Authority
+    citation: str
+    summary: str
+    unit: str | None = None  # e.g. "fpf": PORT/fpf
+    role: Role | None = None  # the lowest role that may act
+    guards: tuple[Guard, ...] = ()
+    inputs: tuple[Input, ...] = ()
+    effect: Callable[[Facts], dict[str, Any]] | None = None  # data to merge into the case
+    cascades: tuple[Cascade, ...] = ()
+
+    @property
+    def who(self) -> str:
+        """The authority as people write it: CENTER, PORT/fpf, CENTER (supervisor)…"""
+        text = self.authority.value + (f"/{self.unit}" if self.unit else "")
+        return text + (f" ({self.role.value})" if self.role else "")
+
+    def refusal(self, facts: Facts) -> Refusal | None:
+        for guard in self.guards:
+            reason = guard.check(facts)
+            if reason:
+                return Refusal(guard, reason)
+        return None
+
+
+class TimerKind(StrEnum):
+    LEGAL = "legal"  # statute or regulation
+    PROCESS = "process"  # ACE processing cycle (e.g. 314-day auto-liquidation)
+    SERVICE = "service"  # internal service-level target: escalates only
+
+
+@dataclass(frozen=True)
+class Period:
+    years: int = 0
+    months: int = 0
+    days: int = 0
+
+    def after(self, day: date) -> date:
+        return add_period(day, years=self.years, months=self.months, days=self.days)
+
+    def __str__(self) -> str:
+        parts = [(self.years, "year"), (self.months, "month"), (self.days, "day")]
+        text = ", ".join(f"{n} {unit}{'s' if n != 1 else ''}" for n, unit in parts if n)
+        return text or "0 days"
+
+
+@dataclass(frozen=True)
+class TimerSpec:
+    """A deadline armed when a case enters a state and cancelled when it leaves it.
+
+    The last day is `anchor` (a date in the case data) plus `period`, rolled to the next business
+    day when `roll_forward` (trade filing limits only). The timer falls due at the start of the last
+    day when `fires == "on"`, or at the start of the following day when `fires == "after"` (the act
+    is allowed through the last day). `action` is a SYSTEM trigger, or None to escalate only.
+    """
+
+    name: str
+    kind: TimerKind
+    anchor: str
+    period: Callable[[RuleParams], Period]
+    citation: str
+    summary: str
+    action: str | None = None
+    roll_forward: bool = False
+    fires: str = "after"
+    warn_days: Callable[[RuleParams], int] = lambda p: p.short_deadline_warning_days
+    applies: Callable[[Mapping[str, Any]], bool] | None = None
+
+    def last_day(self, data: Mapping[str, Any], params: RuleParams) -> date | None:
+        anchor = iso(data.get(self.anchor))
+        if anchor is None:
+            return None
+        day = self.period(params).after(anchor)
+        return roll_forward(day) if self.roll_forward else day
+
+    def due_date(self, data: Mapping[str, Any], params: RuleParams) -> date | None:
+        last = self.last_day(data, params)
+        if last is None:
+            return None
+        return last + timedelta(days=1) if self.fires == "after" else last
+
+
+@dataclass(frozen=True)
+class StateSpec:
+    name: str
+    summary: str
+    timers: tuple[TimerSpec, ...] = ()
+    terminal: bool = False
+
+
+class SpecTransition(Transition):
+    """A `transitions.Transition` that carries its rulebook spec (and so its authority)."""
+
+    def __init__(self, source, dest, conditions=None, unless=None, before=None, after=None,
+                 prepare=None, spec: TransitionSpec | None = None, **kwargs):
+        super().__init__(source, dest, conditions, unless, before, after, prepare, **kwargs)
+        self.spec = spec
+
+    @property
+    def authority(self) -> Authority | None:
+        return self.spec.authority if self.spec else None
+
+
+class RulebookMachine(Machine):
+    transition_cls = SpecTransition
+
+
+class CaseToken:
+    """The light model a shared machine runs on (a SQLModel row cannot be a machine model)."""
+
+    __slots__ = ("state", "refusal", "taken")
+
+    def __init__(self, state: str):
+        self.state = state
+        self.refusal: Refusal | None = None
+        self.taken: TransitionSpec | None = None
+
+
+class NotFromState(Exception):
+    """The trigger exists but cannot be taken from the case's state."""
+
+
+def _guards_pass(event) -> bool:
+    spec: TransitionSpec = event.transition.spec
+    refusal = spec.refusal(event.kwargs["facts"])
+    if refusal:
+        event.model.refusal = refusal
+        return False
+    return True
+
+
+def _record_taken(event) -> None:
+    event.model.taken = event.transition.spec
+    event.model.refusal = None
+
+
+@dataclass(frozen=True, eq=False)  # identity hash: the machine cache keys on it
+class Lifecycle:
+    kind: str
+    prefix: str  # case id prefix: LQ, PR, …
+    summary: str
+    states: tuple[StateSpec, ...]
+    initial: str  # the pseudo-state a case is in before its opening transition
+    opening: str  # the trigger that opens a case
+    transitions: tuple[TransitionSpec, ...]
+
+    def __post_init__(self):
+        names = {s.name for s in self.states}
+        for t in self.transitions:
+            unknown = (set(t.sources) | ({t.dest} - {STAY})) - names
+            if unknown:
+                raise ValueError(f"{self.kind}.{t.trigger}: unknown states {sorted(unknown)}")
+            if any(s.terminal for s in self.states if s.name in t.sources):
+                raise ValueError(f"{self.kind}.{t.trigger} leaves a terminal state")
+        for trigger in self.triggers:
+            specs = self.specs_for(trigger)
+            if len({(s.authority, s.unit, s.role, s.inputs) for s in specs}) > 1:
+                raise ValueError(f"{self.kind}.{trigger}: one trigger, one authority and inputs")
+        seen = set()
+        for t in self.transitions:
+            for source in t.sources:
+                if (t.trigger, source) in seen:
+                    raise ValueError(f"{self.kind}.{t.trigger} declared twice from {source}")
+                seen.add((t.trigger, source))
+
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.states)
+
+    @property
+    def triggers(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(t.trigger for t in self.transitions))
+
+    def state(self, name: str) -> StateSpec:
+        for s in self.states:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+    def transitions_from(self, state: str) -> tuple[TransitionSpec, ...]:
+        return tuple(t for t in self.transitions if state in t.sources)
+
+    def specs_for(self, trigger: str) -> tuple[TransitionSpec, ...]:
+        return tuple(t for t in self.transitions if t.trigger == trigger)
+
+    def timers_of(self, state: str) -> tuple[TimerSpec, ...]:
+        return self.state(state).timers
+
+    def timer(self, name: str) -> TimerSpec:
+        for s in self.states:
+            for t in s.timers:
+                if t.name == name:
+                    return t
+        raise KeyError(name)
+
+    def fire(self, state: str, trigger: str, facts: Facts) -> tuple[str, TransitionSpec] | Refusal:
+        """Run `trigger` from `state` through the shared machine.
+
+        Returns (new state, the spec taken), or the Refusal of the first failing guard.
+        Raises KeyError for an unknown trigger and NotFromState when the state does not allow it.
+        """
+        event = build_machine(self).events.get(trigger)
+        if event is None:
+            raise KeyError(trigger)
+        token = CaseToken(state)
+        try:
+            moved = event.trigger(token, facts=facts)
+        except MachineError:
+            raise NotFromState(trigger) from None
+        if not moved:
+            return token.refusal  # type: ignore[return-value]
+        return token.state, token.taken  # type: ignore[return-value]
+
+
+@cache
+def build_machine(lifecycle: Lifecycle) -> RulebookMachine:
+    """The one shared machine of a lifecycle (cached; the rulebook is immutable)."""
+    machine = RulebookMachine(
+        model=None,
+        states=list(lifecycle.state_names),
+        initial=lifecycle.initial,
+        auto_transitions=False,
+        send_event=True,
+    )
+    for spec in lifecycle.transitions:
+        machine.add_transition(
+            spec.trigger,
+            list(spec.sources),
+            spec.dest,
+            conditions=[_guards_pass],
+            before=[_record_taken],
+            spec=spec,
+        )
+    return machine

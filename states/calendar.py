@@ -1,0 +1,56 @@
+"""Legal dates (REFERENCE.md §6).
+
+Statutory periods are calendar periods. A filing deadline of the trade whose last day falls on a
+weekend or a national holiday of 19 CFR 101.6(a) rolls to the next business day (T.D. 53961);
+operation-of-law events never roll. Legal dates are dates in America/New_York.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+from dateutil.relativedelta import FR, relativedelta
+
+LEGAL_TZ = ZoneInfo("America/New_York")
+
+
+@lru_cache(maxsize=64)
+def _federal_holidays(year: int) -> frozenset[date]:
+    # 19 CFR 101.6(a) lists the national holidays: the federal holidays of 5 U.S.C. 6103(a),
+    # which is what the `holidays` package's US "public" calendar holds.
+    return frozenset(holidays.country_holidays("US", years=year))
+
+
+def is_business_day(day: date) -> bool:
+    """Monday–Friday except national holidays (19 CFR 101.1, 101.6(a))."""
+    return day.weekday() < 5 and day not in _federal_holidays(day.year)
+
+
+def roll_forward(day: date) -> date:
+    """The day itself if a business day, else the next business day (T.D. 53961)."""
+    while not is_business_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+def add_period(day: date, *, years: int = 0, months: int = 0, days: int = 0) -> date:
+    """Calendar arithmetic: Feb 29 + 1 year is Feb 28; Jan 31 + 1 month is Feb 28/29."""
+    return day + relativedelta(years=years, months=months, days=days)
+
+
+def first_friday_on_or_after(day: date) -> date:
+    """Liquidations post on the Friday bulletin (REFERENCE.md §1)."""
+    return day + relativedelta(weekday=FR(0))
+
+
+def legal_date(instant: datetime) -> date:
+    """The date in America/New_York of an aware instant."""
+    return instant.astimezone(LEGAL_TZ).date()
+
+
+def start_of_legal_day(day: date) -> datetime:
+    """00:00 America/New_York of `day`, as an aware datetime (convert to UTC to store)."""
+    return datetime.combine(day, time.min, tzinfo=LEGAL_TZ)

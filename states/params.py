@@ -1,0 +1,45 @@
+"""Rule parameters: every number the rulebooks use, named, cited and overridable.
+
+Values marked UNCONFIRMED in REFERENCE.md are parameters precisely so that an agency user can set
+them without touching a rulebook:
+`Engine(url, params=RuleParams(accelerated_disposition_min_days=0))`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RuleParams:
+    # 19 U.S.C. 1504(a): an entry not liquidated within 1 year of entry is deemed liquidated.
+    liquidation_period_years: int = 1
+    # 19 CFR 159.12: each extension is 1 year; at most 3; never beyond 4 years from entry (1504(b)).
+    extension_years: int = 1
+    max_extensions: int = 3
+    max_liquidation_years: int = 4
+    # 19 U.S.C. 1504(d): deemed liquidated 6 months after notice that a suspension was removed.
+    after_suspension_months: int = 6
+    # ACE practice (not law): routine liquidation cycle of 314 days, posted on a Friday bulletin.
+    auto_liquidation_days: int = 314
+    # 19 U.S.C. 1501 as amended by TFTEA §911: voluntary reliquidation within 90 days.
+    voluntary_reliquidation_days: int = 90
+    # 19 U.S.C. 1514(c)(3): protest within 180 days after liquidation or reliquidation.
+    protest_period_days: int = 180
+    # 19 CFR 174.21(a): decide within 2 years of filing (directory only: escalate, never decide).
+    protest_decision_years: int = 2
+    # 19 CFR 174.21(b): exclusion protest deemed denied on the 30th day after filing.
+    exclusion_decision_days: int = 30
+    # 19 U.S.C. 1515(b): deemed denied 30 days after a request for accelerated disposition.
+    accelerated_disposition_days: int = 30
+    # UNCONFIRMED (REFERENCE.md §2): a request may be made only 90 days after filing.
+    accelerated_disposition_min_days: int = 90
+    # 28 U.S.C. 2636(a), 19 CFR 174.31: summons within 180 days after denial.
+    summons_period_days: int = 180
+    # Warning lead times (internal practice; no rule sets them).
+    deemed_liquidation_warning_days: int = 60
+    protest_decision_warning_days: int = 90
+    short_deadline_warning_days: int = 7
+
+
+DEFAULT_PARAMS = RuleParams()

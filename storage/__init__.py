@@ -1,0 +1,1 @@
+"""Storage: tables, sessions, queries, set-based writes, migrations. No business rules."""

@@ -1,0 +1,74 @@
+"""Database URL resolution, engines and transactions."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlmodel import Session
+
+URL_ENV = "CEE_DATABASE_URL"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def default_url() -> str:
+    """`CEE_DATABASE_URL`, else a SQLite file in the user data directory."""
+    if os.environ.get(URL_ENV):
+        return os.environ[URL_ENV]
+    from platformdirs import user_data_dir
+
+    folder = Path(user_data_dir("cee-workflow", appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'cee.db'}"
+
+
+def normalize_url(url: str) -> str:
+    """Accept postgres:// and postgresql:// and use psycopg 3 for both."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def create_db_engine(url: str) -> sa.Engine:
+    url = normalize_url(url)
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        _configure_sqlite(engine)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def _configure_sqlite(engine: sa.Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        # Writers take the write lock up front: two deferred transactions that both read and
+        # then write would fail with SQLITE_BUSY_SNAPSHOT instead of waiting their turn.
+        mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def is_postgres(engine: sa.Engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+@contextmanager
+def transaction(engine: sa.Engine, *, write: bool = True) -> Iterator[Session]:
+    """One session, one transaction: commit on success, roll back on any exception."""
+    bind = engine if write else engine.execution_options(sqlite_begin="DEFERRED")
+    with Session(bind, expire_on_commit=False) as session, session.begin():
+        yield session

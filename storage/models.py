@@ -1,0 +1,161 @@
+"""SQLModel tables. Storage knows nothing of authority or rules: it keeps rows."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite (naive storage) and PostgreSQL."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+JSONData = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+def _json_column() -> Any:
+    return Field(default_factory=dict, sa_column=sa.Column(JSONData, nullable=False))
+
+
+def _utc(nullable: bool = False, index: bool = False) -> Any:
+    return Field(default=None, sa_column=sa.Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+class Setting(SQLModel, table=True):
+    key: str = Field(primary_key=True, max_length=64)
+    value: str
+
+
+class Office(SQLModel, table=True):
+    code: str = Field(primary_key=True, max_length=4)  # port: 4-digit Schedule D; center: 001–010
+    kind: str = Field(max_length=8)  # port | center
+    name: str
+
+
+class Officer(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=64)
+    name: str
+    office: str = Field(foreign_key="office.code", max_length=4)
+    unit: str | None = Field(default=None, max_length=16)  # center division or port unit (fpf)
+    role: str = Field(default="officer", max_length=16)
+
+
+class Importer(SQLModel, table=True):
+    number: str = Field(primary_key=True, max_length=16)
+    name: str
+    center: str = Field(foreign_key="office.code", max_length=4)
+    trusted: list[str] = Field(default_factory=list, sa_column=sa.Column(JSONData, nullable=False))
+
+
+class Entry(SQLModel, table=True):
+    number: str = Field(primary_key=True, max_length=11)  # 11 characters, no dashes
+    importer: str = Field(foreign_key="importer.number", max_length=16, index=True)
+    port: str = Field(foreign_key="office.code", max_length=4)
+    entry_date: date
+    summary_version: int = 1
+
+
+class Case(SQLModel, table=True):
+    __table_args__ = (sa.Index("ix_case_kind_state_center", "kind", "state", "center"),)
+
+    id: str = Field(primary_key=True, max_length=32)
+    kind: str = Field(max_length=32)
+    state: str = Field(max_length=32)
+    version: int = 0
+    importer: str = Field(foreign_key="importer.number", max_length=16, index=True)
+    port: str = Field(foreign_key="office.code", max_length=4)
+    center: str = Field(foreign_key="office.code", max_length=4)
+    division: str = Field(max_length=16)
+    escalation: int = 0
+    data: dict[str, Any] = _json_column()
+    head_hash: str = Field(default="", max_length=64)  # hash of the case's latest event
+    event_count: int = 0
+    opened_at: datetime = _utc()
+    updated_at: datetime = _utc()
+
+
+class CaseEntry(SQLModel, table=True):
+    __tablename__ = "case_entry"
+
+    case_id: str = Field(foreign_key="case.id", primary_key=True, max_length=32)
+    entry: str = Field(foreign_key="entry.number", primary_key=True, max_length=11, index=True)
+
+
+class Event(SQLModel, table=True):
+    """Append-only audit row; also the outbox embedding apps read by `seq`."""
+
+    __table_args__ = (sa.UniqueConstraint("case_id", "case_seq", name="uq_event_case_seq"),)
+
+    seq: int | None = Field(
+        default=None, sa_column=sa.Column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+                                          primary_key=True, autoincrement=True))
+    case_id: str = Field(foreign_key="case.id", max_length=32)
+    case_seq: int
+    at: datetime = _utc()
+    actor: str = Field(max_length=80)
+    authority: str = Field(max_length=80)
+    regime: str = Field(default="", max_length=32)
+    trigger: str = Field(max_length=48)
+    from_state: str = Field(max_length=32)
+    to_state: str = Field(max_length=32)
+    note: str = ""
+    data: dict[str, Any] = _json_column()
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class Deadline(SQLModel, table=True):
+    """A timer armed when its case entered `state`; the truth the scheduler sweeps."""
+
+    __table_args__ = (
+        sa.Index("ix_deadline_pending_due", "due_at",
+                 postgresql_where=sa.text("status = 'pending'"),
+                 sqlite_where=sa.text("status = 'pending'")),
+        sa.Index("ix_deadline_case", "case_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="case.id", max_length=32)
+    timer: str = Field(max_length=48)
+    kind: str = Field(max_length=16)
+    state: str = Field(max_length=32)
+    armed_version: int
+    last_day: date
+    due_at: datetime = _utc()
+    warn_at: datetime = _utc()
+    action: str | None = Field(default=None, max_length=48)
+    citation: str
+    status: str = Field(default="pending", max_length=16)  # pending | fired | escalated | cancelled
+    claimed_by: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = _utc(nullable=True)
+    settled_at: datetime | None = _utc(nullable=True)
+
+
+class Serial(SQLModel, table=True):
+    """Counters for human-readable numbers (protest serials per port and year)."""
+
+    key: str = Field(primary_key=True, max_length=32)
+    value: int = 0
+
+
+metadata = SQLModel.metadata

@@ -1,0 +1,136 @@
+"""Queries and writes. Plain statements over the tables; the caller owns the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from storage.models import Case, CaseEntry, Deadline, Entry, Event, Serial
+
+
+def get_case(session: Session, case_id: str, *, for_update: bool = False) -> Case | None:
+    statement = select(Case).where(Case.id == case_id)
+    if for_update and session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update()
+    return session.exec(statement).first()
+
+
+def entries_of_cases(session: Session, case_ids: Sequence[str]) -> dict[str, list[str]]:
+    rows = session.exec(select(CaseEntry.case_id, CaseEntry.entry)
+                        .where(col(CaseEntry.case_id).in_(case_ids))
+                        .order_by(CaseEntry.case_id, CaseEntry.entry))
+    result: dict[str, list[str]] = {case_id: [] for case_id in case_ids}
+    for case_id, entry in rows:
+        result[case_id].append(entry)
+    return result
+
+
+def entries_with_case(session: Session, numbers: Sequence[str], kind: str
+                      ) -> list[tuple[Entry, Case | None]]:
+    """Each entry with its case of `kind` (its liquidation case), in the order given."""
+    rows = session.exec(
+        select(Entry, Case)
+        .join(CaseEntry, CaseEntry.entry == Entry.number, isouter=True)
+        .join(Case, sa.and_(Case.id == CaseEntry.case_id, Case.kind == kind), isouter=True)
+        .where(col(Entry.number).in_(numbers))
+    ).all()
+    found: dict[str, tuple[Entry, Case | None]] = {}
+    for entry, case in rows:
+        if entry.number not in found or case is not None:
+            found[entry.number] = (entry, case)
+    return [found[n] for n in numbers if n in found]
+
+
+def open_cases_naming(session: Session, numbers: Sequence[str], kind: str,
+                      closed_states: Iterable[str]) -> dict[str, list[str]]:
+    """For each entry, the ids of cases of `kind` naming it that are not in `closed_states`."""
+    rows = session.exec(
+        select(CaseEntry.entry, Case.id)
+        .join(Case, Case.id == CaseEntry.case_id)
+        .where(col(CaseEntry.entry).in_(numbers), Case.kind == kind,
+               col(Case.state).not_in(list(closed_states)))
+        .order_by(Case.id)
+    )
+    result: dict[str, list[str]] = {}
+    for entry, case_id in rows:
+        result.setdefault(entry, []).append(case_id)
+    return result
+
+
+def compare_and_set_case(session: Session, case_id: str, version: int, values: dict[str, Any]
+                         ) -> bool:
+    """UPDATE … WHERE id AND version: False when another transaction changed the case first."""
+    result = session.execute(
+        sa.update(Case).where(Case.id == case_id, Case.version == version)
+        .values(version=version + 1, **values))
+    return result.rowcount == 1
+
+
+def insert_event(session: Session, row: dict[str, Any]) -> int:
+    """Append one event; returns its global sequence number."""
+    return session.execute(sa.insert(Event).values(**row).returning(Event.seq)).scalar_one()
+
+
+def cancel_pending_deadlines(session: Session, case_id: str, now: datetime) -> int:
+    result = session.execute(
+        sa.update(Deadline).where(Deadline.case_id == case_id, Deadline.status == "pending")
+        .values(status="cancelled", settled_at=now))
+    return result.rowcount
+
+
+def insert_deadlines(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(sa.insert(Deadline), rows)
+
+
+def next_serial(session: Session, key: str) -> int:
+    """Atomically increment and return the counter `key` (starting at 1)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (insert(Serial).values(key=key, value=1)
+                 .on_conflict_do_update(index_elements=["key"],
+                                        set_={"value": Serial.value + 1})
+                 .returning(Serial.value))
+    return session.execute(statement).scalar_one()
+
+
+def list_cases(session: Session, *, kind: str | None = None, state: str | None = None,
+               center: str | None = None, port: str | None = None, limit: int | None = None
+               ) -> list[Case]:
+    statement = select(Case)
+    for column, value in ((Case.kind, kind), (Case.state, state), (Case.center, center),
+                          (Case.port, port)):
+        if value is not None:
+            statement = statement.where(column == value)
+    statement = statement.order_by(Case.kind, Case.state, Case.id)
+    if limit:
+        statement = statement.limit(limit)
+    return list(session.exec(statement))
+
+
+def events_of(session: Session, case_id: str) -> list[Event]:
+    return list(session.exec(select(Event).where(Event.case_id == case_id)
+                             .order_by(Event.case_seq)))
+
+
+def deadlines_of(session: Session, case_id: str) -> list[Deadline]:
+    return list(session.exec(select(Deadline).where(Deadline.case_id == case_id)
+                             .order_by(Deadline.due_at, Deadline.id)))
+
+
+def case_ids(session: Session, after: str | None, batch: int) -> list[tuple[str, str]]:
+    """(id, head_hash) of cases in id order, `batch` at a time (for audit verification)."""
+    statement = select(Case.id, Case.head_hash).order_by(Case.id).limit(batch)
+    if after is not None:
+        statement = statement.where(Case.id > after)
+    return list(session.exec(statement))
+
+
+def events_of_cases(session: Session, ids: Sequence[str]) -> list[Event]:
+    return list(session.exec(select(Event).where(col(Event.case_id).in_(ids))
+                             .order_by(Event.case_id, Event.case_seq)))

@@ -1,0 +1,172 @@
+"""One transition of one case, inside the caller's transaction.
+
+Order: rulebook (is the trigger possible from this state?), authority and jurisdiction, inputs,
+guards (through the shared machine), then the writes — compare-and-set of (id, version), the
+chained event, the old state's timers cancelled and the new state's armed — then cascades (an
+allowed protest reliquidates its entries) in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from states import LIFECYCLES
+from states.base import STAY, EntryFacts, Facts, Lifecycle, Refusal, TransitionSpec, iso
+from states.params import RuleParams
+from storage import queries
+from storage.models import Case
+from workflow.audit import chain_hash
+from workflow.errors import Conflict, InvalidInput, InvalidTransition, NotFound, RuleViolation
+from workflow.jurisdiction import Actor, CaseScope, authorize
+from workflow.timers import timer_rows
+from workflow.views import EventView, jsonable
+
+
+@dataclass
+class Context:
+    """What one transaction shares: the session, the instant, the parameters, events written."""
+
+    session: Session
+    now: datetime
+    today: date
+    params: RuleParams
+    events: list[EventView] = field(default_factory=list)
+
+
+def lifecycle_of(kind: str) -> Lifecycle:
+    try:
+        return LIFECYCLES[kind]
+    except KeyError:
+        raise InvalidInput(f"unknown case kind {kind!r}; kinds: {', '.join(LIFECYCLES)}") from None
+
+
+def specs_from(lifecycle: Lifecycle, case: Case, trigger: str) -> list[TransitionSpec]:
+    """The specs of `trigger` that leave the case's state, or InvalidTransition saying why not."""
+    specs = lifecycle.specs_for(trigger)
+    if not specs:
+        raise InvalidTransition(
+            f"{lifecycle.kind} has no trigger {trigger!r}; triggers: "
+            f"{', '.join(lifecycle.triggers)}")
+    leaving = [s for s in specs if case.state in s.sources]
+    if not leaving:
+        sources = sorted({src for s in specs for src in s.sources})
+        possible = ", ".join(dict.fromkeys(t.trigger for t in lifecycle.transitions_from(
+            case.state))) or "none (final state)"
+        raise InvalidTransition(
+            f"{case.id} is {case.state}: {trigger} is possible only from "
+            f"{', '.join(sources)}; possible now: {possible}")
+    return leaving
+
+
+def parse_inputs(spec: TransitionSpec, raw: Mapping[str, Any]) -> dict[str, Any]:
+    declared = {i.name: i for i in spec.inputs}
+    unknown = sorted(set(raw) - set(declared))
+    if unknown:
+        accepted = ", ".join(declared) or "none"
+        raise InvalidInput(f"{spec.trigger} does not take {', '.join(unknown)}; it takes: "
+                           f"{accepted}")
+    values: dict[str, Any] = {}
+    for name, item in declared.items():
+        if name in raw and raw[name] is not None:
+            try:
+                values[name] = item.parse(raw[name])
+            except ValueError as error:
+                raise InvalidInput(f"{spec.trigger}: {error}") from None
+        elif item.required:
+            raise InvalidInput(f"{spec.trigger} needs {name} ({item.help}); "
+                               f"give it with --set {name}=VALUE")
+        elif item.default is not None:
+            values[name] = item.default
+    return values
+
+
+def entry_facts(session: Session, numbers: list[str]) -> tuple[EntryFacts, ...]:
+    """Each entry with its liquidation case and the open protests that name it."""
+    rows = queries.entries_with_case(session, numbers, "liquidation")
+    missing = sorted(set(numbers) - {entry.number for entry, _ in rows})
+    if missing:
+        raise NotFound("entry", missing[0], "register it with `cee entry add`")
+    protest = LIFECYCLES["protest"]
+    closed = [s.name for s in protest.states if s.terminal] + [protest.initial]
+    protests = queries.open_cases_naming(session, numbers, "protest", closed)
+    return tuple(
+        EntryFacts(
+            number=entry.number, importer=entry.importer, port=entry.port,
+            entry_date=entry.entry_date,
+            liquidation_case=case.id if case else None,
+            liquidation_state=case.state if case else None,
+            liquidated_on=iso(case.data.get("liquidated_on")) if case else None,
+            open_protests=tuple(protests.get(entry.number, ())),
+        )
+        for entry, case in rows
+    )
+
+
+def scope_of(case: Case) -> CaseScope:
+    return CaseScope(id=case.id, importer=case.importer, port=case.port, center=case.center)
+
+
+def apply(ctx: Context, case: Case, trigger: str, actor: Actor, *, note: str = "",
+          inputs: Mapping[str, Any] | None = None, expected_version: int | None = None,
+          via: str | None = None) -> Case:
+    """Take `trigger` on `case` (a row read in this transaction); returns the updated row."""
+    lifecycle = lifecycle_of(case.kind)
+    if expected_version is not None and case.version != expected_version:
+        raise Conflict(f"{case.id} changed since you read it (version {expected_version}, now "
+                       f"{case.version}, {case.state}); reload it and decide again")
+    specs = specs_from(lifecycle, case, trigger)
+    grant = authorize(specs[0], actor, scope_of(case), ctx.today)
+    values = parse_inputs(specs[0], inputs or {})
+    entries = queries.entries_of_cases(ctx.session, [case.id])[case.id]
+    facts = Facts(today=ctx.today, data=case.data, inputs=values,
+                  entries=entry_facts(ctx.session, entries), params=ctx.params, via=via)
+    outcome = lifecycle.fire(case.state, trigger, facts)
+    if isinstance(outcome, Refusal):
+        raise RuleViolation(f"{trigger} on {case.id} refused: {outcome.reason}",
+                            outcome.guard.citation)
+    dest, spec = outcome
+    if spec.dest == STAY:
+        dest = case.state
+    changes = spec.effect(facts) if spec.effect else {}
+    data = {**case.data, **changes}
+    event = {
+        "case_id": case.id, "case_seq": case.event_count + 1, "at": ctx.now,
+        "actor": actor.label, "authority": grant.authority, "regime": grant.regime,
+        "trigger": trigger, "from_state": case.state, "to_state": dest, "note": note,
+        "data": jsonable({"inputs": values, "changes": changes, "via": via,
+                           "citation": spec.citation}),
+    }
+    event["prev_hash"] = case.head_hash
+    event["hash"] = chain_hash(case.head_hash, event)
+    if not queries.compare_and_set_case(
+            ctx.session, case.id, case.version,
+            {"state": dest, "data": data, "head_hash": event["hash"],
+             "event_count": case.event_count + 1, "updated_at": ctx.now}):
+        raise Conflict(f"{case.id} was changed by someone else while {trigger} was being "
+                       "applied; reload it and try again")
+    seq = queries.insert_event(ctx.session, event)
+    new_version = case.version + 1
+    if spec.dest != STAY:
+        queries.cancel_pending_deadlines(ctx.session, case.id, ctx.now)
+        queries.insert_deadlines(ctx.session, timer_rows(lifecycle, dest, case.id, new_version,
+                                                         data, ctx.params))
+    updated = Case.model_validate({**case.model_dump(), "state": dest, "data": data,
+                                   "version": new_version, "head_hash": event["hash"],
+                                   "event_count": case.event_count + 1, "updated_at": ctx.now})
+    ctx.events.append(EventView(seq=seq, hash=event["hash"], **{
+        k: v for k, v in event.items() if k not in ("prev_hash", "hash")}))
+    for cascade in spec.cascades:
+        for entry in entries:
+            target = queries.get_case(ctx.session, f"{LIFECYCLES[cascade.lifecycle].prefix}-"
+                                      f"{entry}", for_update=True)
+            if target is None:
+                raise NotFound(f"{cascade.lifecycle} case of entry", entry)
+            apply(ctx, target, cascade.trigger, actor, note=f"from {case.id} {trigger}",
+                  via=case.id)
+    return updated
+

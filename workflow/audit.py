@@ -1,0 +1,61 @@
+"""The per-case hash chain: hash = sha256(prev_hash + canonical event)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+GENESIS = "0" * 64
+CHAINED_FIELDS = ("case_id", "case_seq", "at", "actor", "authority", "regime", "trigger",
+                  "from_state", "to_state", "note", "data")
+
+
+def canonical(event: Mapping[str, Any]) -> str:
+    """The event's chained fields as canonical JSON (sorted keys, no spaces, UTC ISO times)."""
+    fields = {}
+    for name in CHAINED_FIELDS:
+        value = event[name]
+        fields[name] = value.isoformat() if isinstance(value, datetime) else value
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def chain_hash(prev_hash: str, event: Mapping[str, Any]) -> str:
+    return hashlib.sha256((prev_hash + canonical(event)).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class BrokenLink:
+    case_id: str
+    case_seq: int
+    seq: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"case {self.case_id} event #{self.case_seq} (seq {self.seq}): {self.reason}"
+
+
+def verify_chain(case_id: str, events: Iterable[Mapping[str, Any]], head_hash: str
+                 ) -> BrokenLink | None:
+    """The first broken link of one case's chain (events in case_seq order), or None."""
+    prev, expected_seq, last_seq = GENESIS, 1, 0
+    for event in events:
+        seq = event["seq"]
+        if event["case_seq"] != expected_seq:
+            return BrokenLink(case_id, event["case_seq"], seq,
+                              f"expected event #{expected_seq}: an event is missing")
+        if event["prev_hash"] != prev:
+            return BrokenLink(case_id, event["case_seq"], seq,
+                              "prev_hash does not match the previous event's hash")
+        if chain_hash(prev, event) != event["hash"]:
+            return BrokenLink(case_id, event["case_seq"], seq,
+                              "hash does not match the event's content: it was altered")
+        prev, expected_seq, last_seq = event["hash"], expected_seq + 1, seq
+    if prev != head_hash:
+        return BrokenLink(case_id, expected_seq - 1, last_seq,
+                          "the case's head hash does not match its last event: events were "
+                          "removed or the case row was altered")
+    return None

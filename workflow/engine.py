@@ -1,0 +1,302 @@
+"""The engine: the one API the CLI, the scheduler and embedding applications use."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+from states import LIFECYCLES
+from states.base import STAY, Facts, Lifecycle
+from states.params import DEFAULT_PARAMS, RuleParams
+from storage import migrate, queries
+from storage.database import create_db_engine, default_url, normalize_url, transaction
+from storage.models import Case, CaseEntry
+from workflow import registry
+from workflow.advance import Context, apply, entry_facts, lifecycle_of, parse_inputs, scope_of
+from workflow.audit import verify_chain
+from workflow.clock import Clock, SystemClock
+from workflow.errors import InvalidInput, NotFound, NotPermitted, WorkflowError
+from workflow.identifiers import parse_entry_number, protest_number
+from workflow.jurisdiction import SYSTEM, Actor, authorize
+from workflow.views import (
+    AuditReport,
+    Availability,
+    CaseView,
+    DeadlineView,
+    EventView,
+)
+
+log = logging.getLogger("cee.workflow")
+Subscriber = Callable[[list[EventView]], None]
+
+
+class Engine:
+    """`Engine(url, clock=…, params=…)`: open, advance, inspect and audit cases.
+
+    Every write is one transaction; subscribers are called after it commits with the events it
+    wrote. Time comes from the injected clock: instants in UTC, legal dates in America/New_York.
+    """
+
+    def __init__(self, url: str | None = None, *, clock: Clock | None = None,
+                 params: RuleParams = DEFAULT_PARAMS):
+        self.url = normalize_url(url or default_url())
+        self.db = create_db_engine(self.url)
+        self.clock = clock or SystemClock()
+        self.params = params
+        self._subscribers: list[Subscriber] = []
+
+    # --- set-up ---------------------------------------------------------------------------
+
+    def upgrade(self, *, simulation: bool = False) -> None:
+        """Apply migrations and seed the centers and ports (idempotent)."""
+        migrate.upgrade(self.db, simulation=simulation)
+
+    def is_simulation(self) -> bool:
+        return migrate.is_simulation(self.db)
+
+    def check_schema(self) -> None:
+        """InvalidInput unless the database is at the current schema."""
+        current = migrate.current_revision(self.db)
+        if current != migrate.head_revision():
+            state = "has no cee schema" if current is None else f"is at schema {current}"
+            raise InvalidInput(f"the database {self.db.url.render_as_string(hide_password=True)}"
+                               f" {state}; run `cee db upgrade`")
+
+    def subscribe(self, callback: Subscriber) -> None:
+        """Call `callback(events)` after each committed write."""
+        self._subscribers.append(callback)
+
+    def close(self) -> None:
+        self.db.dispose()
+
+    # --- registry -------------------------------------------------------------------------
+
+    def add_office(self, code: str, kind: str, name: str) -> None:
+        with transaction(self.db) as session:
+            registry.add_office(session, code, kind, name)
+
+    def offices(self) -> list[dict[str, str]]:
+        from sqlmodel import select
+
+        from storage.models import Office
+        with transaction(self.db, write=False) as session:
+            rows = session.exec(select(Office).order_by(Office.kind, Office.code))
+            return [{"code": o.code, "kind": o.kind, "name": o.name} for o in rows]
+
+    def add_officer(self, officer_id: str, *, name: str, office: str, unit: str | None = None,
+                    role: str = "officer") -> None:
+        with transaction(self.db) as session:
+            registry.add_officer(session, officer_id, name, office, unit, role)
+
+    def add_importer(self, number: str, *, name: str, center: str,
+                     trusted: Iterable[str] = ()) -> str:
+        with transaction(self.db) as session:
+            return registry.add_importer(session, number, name, center, list(trusted)).number
+
+    def actor(self, text: str | None) -> Actor:
+        """Resolve `--as`: a registered officer id, or filer:<importer number>."""
+        with transaction(self.db, write=False) as session:
+            return registry.resolve_actor(session, text)
+
+    def add_entry(self, number: str, *, importer: str, port: str, entry_date: date,
+                  actor: Actor) -> CaseView:
+        """Record an entry and open its liquidation case (19 U.S.C. 1504(a))."""
+        with self._write() as ctx:
+            entry, owner = registry.add_entry(ctx.session, number, importer, port, entry_date)
+            case = self._new_case(ctx, LIFECYCLES["liquidation"], f"LQ-{entry.number}",
+                                  owner, port, [entry.number])
+            case = apply(ctx, case, LIFECYCLES["liquidation"].opening, actor)
+        return self.get(case.id)
+
+    # --- cases ----------------------------------------------------------------------------
+
+    def open(self, kind: str, *, actor: Actor, entries: list[str], port: str | None = None,
+             note: str = "", **inputs: Any) -> CaseView:
+        """Open a case of `kind` on entries by its opening transition (protest: `file`)."""
+        lifecycle = lifecycle_of(kind)
+        if kind == "liquidation":
+            raise InvalidInput("a liquidation case opens when its entry is added: "
+                               "`cee entry add`")
+        numbers = list(dict.fromkeys(parse_entry_number(e) for e in entries))
+        if not numbers:
+            raise InvalidInput(f"a {kind} names at least one entry (--entry NUMBER)")
+        with self._write() as ctx:
+            facts = entry_facts(ctx.session, numbers)
+            owner = registry.importer(ctx.session, facts[0].importer)
+            port = port or facts[0].port
+            registry.office(ctx.session, port, "port")
+            serial = queries.next_serial(ctx.session, f"protest:{port}:{ctx.today.year % 100}")
+            case_id = f"{lifecycle.prefix}-{protest_number(port, ctx.today.year, serial)}"
+            case = self._new_case(ctx, lifecycle, case_id, owner, port, numbers)
+            case = apply(ctx, case, lifecycle.opening, actor, note=note, inputs=inputs)
+        return self.get(case.id)
+
+    def advance(self, case_id: str, trigger: str, *, actor: Actor, note: str = "",
+                inputs: Mapping[str, Any] | None = None,
+                expected_version: int | None = None) -> CaseView:
+        """Take `trigger` on the case as `actor`, in one transaction.
+
+        `expected_version` (the version the actor decided on) turns a concurrent change into
+        Conflict instead of acting on a case the actor has not seen.
+        """
+        if actor is SYSTEM:
+            raise NotPermitted("the system actor is the scheduler's alone")
+        with self._write() as ctx:
+            case = self._case_row(ctx, case_id, for_update=True)
+            apply(ctx, case, trigger, actor, note=note, inputs=inputs or {},
+                  expected_version=expected_version)
+        return self.get(case_id)
+
+    def get(self, case_id: str) -> CaseView:
+        with transaction(self.db, write=False) as session:
+            case = queries.get_case(session, case_id)
+            if case is None:
+                raise NotFound("case", case_id, "list cases with `cee case list`")
+            return CaseView.of(case, queries.entries_of_cases(session, [case_id])[case_id])
+
+    def list(self, *, kind: str | None = None, state: str | None = None,
+             center: str | None = None, port: str | None = None,
+             limit: int | None = None) -> list[CaseView]:
+        if kind is not None:
+            lifecycle = lifecycle_of(kind)
+            if state is not None and state not in lifecycle.state_names:
+                raise InvalidInput(f"{kind} has no state {state!r}; states: "
+                                   f"{', '.join(lifecycle.state_names)}")
+        with transaction(self.db, write=False) as session:
+            rows = queries.list_cases(session, kind=kind, state=state, center=center, port=port,
+                                      limit=limit)
+            entries = queries.entries_of_cases(session, [r.id for r in rows]) if rows else {}
+            return [CaseView.of(r, entries[r.id]) for r in rows]
+
+    def history(self, case_id: str) -> list[EventView]:
+        with transaction(self.db, write=False) as session:
+            self._require(session, case_id)
+            return [EventView.of(e) for e in queries.events_of(session, case_id)]
+
+    def deadlines(self, case_id: str) -> list[DeadlineView]:
+        with transaction(self.db, write=False) as session:
+            self._require(session, case_id)
+            return [DeadlineView.of(d) for d in queries.deadlines_of(session, case_id)]
+
+    def available(self, case_id: str, *, actor: Actor) -> list[Availability]:
+        """Every trigger from the case's state, whether `actor` may take it now, and why not."""
+        today = self._today()
+        with transaction(self.db, write=False) as session:
+            case = self._require(session, case_id)
+            lifecycle = lifecycle_of(case.kind)
+            entries = queries.entries_of_cases(session, [case.id])[case.id]
+            facts = entry_facts(session, entries)
+            result = []
+            for trigger in dict.fromkeys(t.trigger for t in lifecycle.transitions_from(
+                    case.state)):
+                specs = [s for s in lifecycle.specs_for(trigger) if case.state in s.sources]
+                result.append(_availability(specs, actor, case, facts, today, self.params))
+            return result
+
+    def verify_audit(self, case_id: str | None = None, *, batch: int = 500) -> AuditReport:
+        """Recompute every event hash chain (or one case's); report every broken case."""
+        broken, cases, events = [], 0, 0
+        with transaction(self.db, write=False) as session:
+            if case_id is not None:
+                pages = [[(case_id, self._require(session, case_id).head_hash)]]
+            else:
+                pages = _pages(lambda after: queries.case_ids(session, after, batch))
+            for page in pages:
+                rows = queries.events_of_cases(session, [cid for cid, _ in page])
+                by_case: dict[str, list[dict]] = {}
+                for row in rows:
+                    by_case.setdefault(row.case_id, []).append(row.model_dump())
+                for cid, head in page:
+                    cases += 1
+                    events += len(by_case.get(cid, []))
+                    link = verify_chain(cid, by_case.get(cid, []), head)
+                    if link:
+                        broken.append(str(link))
+        return AuditReport(cases=cases, events=events, broken=tuple(broken))
+
+    # --- internals ------------------------------------------------------------------------
+
+    def _today(self) -> date:
+        from states.calendar import legal_date
+        return legal_date(self.clock.now())
+
+    @contextmanager
+    def _write(self):
+        now = self.clock.now()
+        from states.calendar import legal_date
+        with transaction(self.db) as session:
+            ctx = Context(session=session, now=now, today=legal_date(now), params=self.params)
+            yield ctx
+        self._notify(ctx.events)
+
+    def _notify(self, events: list[EventView]) -> None:
+        if not events:
+            return
+        for callback in self._subscribers:
+            try:
+                callback(list(events))
+            except Exception:  # a subscriber's failure must not undo a committed transition
+                log.exception("subscriber %r failed", callback)
+
+    def _case_row(self, ctx: Context, case_id: str, *, for_update: bool) -> Case:
+        case = queries.get_case(ctx.session, case_id, for_update=for_update)
+        if case is None:
+            raise NotFound("case", case_id, "list cases with `cee case list`")
+        return case
+
+    def _require(self, session, case_id: str) -> Case:
+        case = queries.get_case(session, case_id)
+        if case is None:
+            raise NotFound("case", case_id, "list cases with `cee case list`")
+        return case
+
+    def _new_case(self, ctx: Context, lifecycle: Lifecycle, case_id: str, owner, port: str,
+                  entries: list[str]) -> Case:
+        case = Case(id=case_id, kind=lifecycle.kind, state=lifecycle.initial, version=0,
+                    importer=owner.number, port=port, center=owner.center,
+                    division=registry.division_for(owner), data={}, head_hash="0" * 64,
+                    event_count=0, opened_at=ctx.now, updated_at=ctx.now)
+        ctx.session.add(case)
+        ctx.session.flush()
+        ctx.session.add_all([CaseEntry(case_id=case_id, entry=e) for e in entries])
+        ctx.session.flush()
+        return case
+
+
+def _availability(specs, actor: Actor, case: Case, entries, today: date,
+                  params: RuleParams) -> Availability:
+    spec = specs[0]
+    why = None
+    try:
+        authorize(spec, actor, scope_of(case), today)
+    except WorkflowError as refusal:
+        why = refusal.message
+    needs = tuple(i.name for i in spec.inputs if i.required)
+    if why is None and not needs:  # guards that read inputs wait until the inputs are given
+        facts = Facts(today=today, data=case.data, inputs=parse_inputs(spec, {}),
+                      entries=entries, params=params)
+        reasons = []
+        for candidate in specs:
+            refusal = candidate.refusal(facts)
+            if refusal is None:
+                reasons = []
+                break
+            reasons.append(f"{refusal.reason} ({refusal.guard.citation})")
+        why = "; ".join(reasons) or None
+    return Availability(trigger=spec.trigger, allowed=why is None, authority=spec.who,
+                        citation=spec.citation,
+                        summary=spec.summary + (" (stays in state)" if spec.dest == STAY else ""),
+                        why_not=why, inputs=needs)
+
+
+def _pages(fetch):
+    after = None
+    while True:
+        page = fetch(after)
+        if not page:
+            return
+        yield page
+        after = page[-1][0]

@@ -1,0 +1,146 @@
+"""Who is acting, and whether they may: authority (the rulebook) and jurisdiction (the case).
+
+A port officer acts only on cases of their port; a center officer only on cases of their center.
+Authority without jurisdiction is refused with a message that names both. Under Delegation Order
+14-004 (2014-09-11 … 2017-01-18) a port director also holds center authority on cases of the port;
+the grant records that it was shared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from states.authority import Authority, Role, regime_at
+from states.base import TransitionSpec
+from workflow.errors import NotPermitted
+
+
+@dataclass(frozen=True)
+class Officer:
+    id: str
+    name: str
+    office: str
+    office_kind: str  # port | center
+    unit: str | None
+    role: Role
+
+    @property
+    def label(self) -> str:
+        return self.id
+
+    def describe(self) -> str:
+        unit = f"/{self.unit}" if self.unit else ""
+        return f"officer {self.id} ({self.role.value}, {self.office_kind} {self.office}{unit})"
+
+
+@dataclass(frozen=True)
+class Filer:
+    """The importer of record, or its broker acting for it."""
+
+    importer: str
+
+    @property
+    def label(self) -> str:
+        return f"filer:{self.importer}"
+
+    def describe(self) -> str:
+        return f"filer for importer {self.importer}"
+
+
+@dataclass(frozen=True)
+class System:
+    """Operation of law. Only the engine's own scheduler holds this actor."""
+
+    @property
+    def label(self) -> str:
+        return "system"
+
+    def describe(self) -> str:
+        return "the system (operation of law)"
+
+
+SYSTEM = System()
+Actor = Officer | Filer | System
+
+
+@dataclass(frozen=True)
+class CaseScope:
+    """The jurisdictional facts of a case."""
+
+    id: str
+    importer: str
+    port: str
+    center: str
+
+
+@dataclass(frozen=True)
+class Grant:
+    authority: str  # as recorded on the event, e.g. "CENTER" or "CENTER (shared: port director)"
+    regime: str
+
+
+def authorize(spec: TransitionSpec, actor: Actor, case: CaseScope, day: date) -> Grant:
+    """The grant under which `actor` may take `spec` on `case` on `day`, or NotPermitted."""
+    regime = regime_at(day)
+    regime_name = regime.name if regime else "none"
+    action = f"{spec.trigger} on {case.id}"
+    if spec.authority is Authority.SYSTEM:
+        if actor is not SYSTEM:
+            raise NotPermitted(
+                f"{action} happens by operation of law (SYSTEM, {spec.citation}); "
+                f"{actor.describe()} cannot take it — the scheduler records it when it is due")
+        return Grant("SYSTEM", regime_name)
+    if actor is SYSTEM:
+        raise NotPermitted(f"{action} needs {spec.who} authority; the system acts only by law")
+    if spec.authority is Authority.FILER:
+        if not isinstance(actor, Filer):
+            raise NotPermitted(
+                f"{action} is the filer's action (FILER, {spec.citation}); "
+                f"{actor.describe()} cannot take it")
+        if actor.importer != case.importer:
+            raise NotPermitted(
+                f"{actor.describe()} has no standing on {case.id}: it concerns importer "
+                f"{case.importer}; act as filer:{case.importer}")
+        return Grant("FILER", regime_name)
+    if not isinstance(actor, Officer):
+        raise NotPermitted(f"{action} needs {spec.who} authority ({spec.citation}); "
+                           f"a filer cannot take it")
+    if regime is None:
+        raise NotPermitted(f"{action}: no center authority regime was in force on {day} "
+                           "(Delegation Order 14-004 began 2014-09-11)")
+    grant = _office_grant(spec, actor, case, regime.name, regime, action)
+    if spec.unit and actor.unit != spec.unit:
+        raise NotPermitted(f"{action} needs {spec.who} authority ({spec.citation}); "
+                           f"{actor.describe()} is not in unit {spec.unit}")
+    if spec.role and actor.role.rank < spec.role.rank:
+        raise NotPermitted(f"{action} needs a {spec.role.value} ({spec.citation}); "
+                           f"{actor.describe()} is not")
+    return grant
+
+
+def _office_grant(spec, actor: Officer, case: CaseScope, regime_name, regime, action) -> Grant:
+    needs = spec.authority
+    if actor.office_kind == "port":
+        shared = (needs is Authority.CENTER
+                  and actor.role in regime.port_roles_sharing_center_authority)
+        if needs not in (Authority.PORT, Authority.JOINT) and not shared:
+            raise NotPermitted(
+                f"{action} needs {spec.who} authority ({spec.citation}, {regime.citation}); "
+                f"{actor.describe()} holds port authority — center {case.center} decides")
+        if actor.office != case.port:
+            raise NotPermitted(
+                f"{actor.describe()} has {spec.who} authority but no jurisdiction over "
+                f"{case.id}, a case of port {case.port}")
+        if shared:
+            return Grant(f"CENTER (shared by port director, {regime.citation})", regime_name)
+        return Grant("PORT" if needs is Authority.PORT else "JOINT (port)", regime_name)
+    if needs not in (Authority.CENTER, Authority.JOINT):
+        raise NotPermitted(
+            f"{action} needs {spec.who} authority ({spec.citation}); {actor.describe()} holds "
+            f"center authority — port {case.port} acts")
+    if actor.office != case.center:
+        raise NotPermitted(
+            f"{actor.describe()} has {spec.who} authority but no jurisdiction over "
+            f"{case.id}, a case of center {case.center}")
+    return Grant("CENTER" if needs is Authority.CENTER else "JOINT (center)", regime_name)

@@ -1,0 +1,122 @@
+"""Registering offices, officers, importers and entries, and resolving who is acting."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from sqlmodel import Session
+
+from states.authority import CENTER_DIVISIONS, PORT_UNITS, Role
+from storage.models import Entry, Importer, Office
+from storage.models import Officer as OfficerRow
+from workflow.errors import InvalidInput, NotFound, NotPermitted
+from workflow.identifiers import parse_entry_number, parse_importer_number
+from workflow.jurisdiction import Actor, Filer, Officer
+
+TRUSTED_PROGRAMS = ("ctpat", "isa")
+_PORT_CODE = re.compile(r"^\d{4}$")
+_CENTER_CODE = re.compile(r"^0(0[1-9]|10)$")
+
+
+def office(session: Session, code: str, kind: str | None = None) -> Office:
+    row = session.get(Office, code)
+    if row is None:
+        listing = "run `cee office list` to see them"
+        raise NotFound("port" if kind == "port" else "center" if kind == "center" else "office",
+                       code, listing)
+    if kind and row.kind != kind:
+        raise InvalidInput(f"office {code} is a {row.kind}, not a {kind}")
+    return row
+
+
+def add_office(session: Session, code: str, kind: str, name: str) -> Office:
+    pattern = _PORT_CODE if kind == "port" else _CENTER_CODE
+    if kind not in ("port", "center") or not pattern.match(code):
+        raise InvalidInput(f"{kind} code {code!r} is invalid: a port is 4 digits (Schedule D), "
+                           "a center 001–010")
+    if session.get(Office, code) is not None:
+        raise InvalidInput(f"office {code} is already registered")
+    row = Office(code=code, kind=kind, name=name)
+    session.add(row)
+    return row
+
+
+def add_officer(session: Session, officer_id: str, name: str, office_code: str,
+                unit: str | None, role: str) -> OfficerRow:
+    if not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", officer_id) or ":" in officer_id:
+        raise InvalidInput(f"officer id {officer_id!r} must be letters, digits, '.', '_' or '-'")
+    if session.get(OfficerRow, officer_id) is not None:
+        raise InvalidInput(f"officer {officer_id} is already registered")
+    where = office(session, office_code)
+    if role not in Role.__members__.values():
+        raise InvalidInput(f"role {role!r} must be one of {', '.join(r.value for r in Role)}")
+    if where.kind == "center" and unit not in CENTER_DIVISIONS:
+        raise InvalidInput(f"a center officer needs a division: {', '.join(CENTER_DIVISIONS)}")
+    if where.kind == "port" and unit not in (None, *PORT_UNITS):
+        raise InvalidInput(f"a port officer's unit may only be {', '.join(PORT_UNITS)}")
+    row = OfficerRow(id=officer_id, name=name, office=office_code, unit=unit, role=role)
+    session.add(row)
+    return row
+
+
+def add_importer(session: Session, number: str, name: str, center: str,
+                 trusted: list[str]) -> Importer:
+    number = parse_importer_number(number)
+    if session.get(Importer, number) is not None:
+        raise InvalidInput(f"importer {number} is already registered")
+    office(session, center, "center")
+    unknown = sorted(set(trusted) - set(TRUSTED_PROGRAMS))
+    if unknown:
+        raise InvalidInput(f"trusted-trader program {unknown[0]!r} is not one of "
+                           f"{', '.join(TRUSTED_PROGRAMS)}")
+    row = Importer(number=number, name=name, center=center, trusted=sorted(set(trusted)))
+    session.add(row)
+    return row
+
+
+def importer(session: Session, number: str) -> Importer:
+    row = session.get(Importer, parse_importer_number(number))
+    if row is None:
+        raise NotFound("importer", number, "register it with `cee importer add`")
+    return row
+
+
+def add_entry(session: Session, number: str, importer_number: str, port: str,
+              entry_date: date) -> tuple[Entry, Importer]:
+    number = parse_entry_number(number)
+    if session.get(Entry, number) is not None:
+        raise InvalidInput(f"entry {number} is already registered")
+    owner = importer(session, importer_number)
+    office(session, port, "port")
+    row = Entry(number=number, importer=owner.number, port=port, entry_date=entry_date)
+    session.add(row)
+    session.flush()
+    return row, owner
+
+
+def division_for(owner: Importer) -> str:
+    """Trusted traders (C-TPAT, ISA) route to Partnership; others to Validation & Compliance."""
+    return "partnership" if owner.trusted else "validation"
+
+
+def resolve_actor(session: Session, text: str | None) -> Actor:
+    """`--as ID` (a registered officer) or `filer:<importer number>`; unknown actors refused."""
+    if not text:
+        raise NotPermitted("no actor given: pass --as OFFICER_ID or --as filer:IMPORTER "
+                           "(or set CEE_ACTOR)")
+    if text.strip().lower() in ("system", "sys"):
+        raise NotPermitted("nobody may act as the system: operation of law is the scheduler's")
+    if text.startswith("filer:"):
+        owner = session.get(Importer, parse_importer_number(text[len("filer:"):]))
+        if owner is None:
+            raise NotPermitted(f"{text}: no such importer is registered; a filer acts for a "
+                               "registered importer")
+        return Filer(owner.number)
+    row = session.get(OfficerRow, text)
+    if row is None:
+        raise NotPermitted(f"officer {text!r} is not registered; ask an administrator to run "
+                           "`cee officer add`")
+    where = session.get(Office, row.office)
+    return Officer(id=row.id, name=row.name, office=row.office, office_kind=where.kind,
+                   unit=row.unit, role=Role(row.role))
