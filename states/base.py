@@ -37,6 +37,11 @@ class EntryFacts:
     liquidated_on: date | None = None  # the latest liquidation or reliquidation
     open_protests: tuple[str, ...] = ()
 
+    def __str__(self) -> str:
+        """The entry number as printed on the summary: 112-7296677-8."""
+        n = self.number
+        return f"{n[:3]}-{n[3:10]}-{n[10:]}"
+
 
 @dataclass(frozen=True)
 class Facts:

@@ -42,9 +42,9 @@ def _entries_liquidated(f: Facts) -> str | None:
     for e in f.entries:
         if e.liquidation_state not in PROTESTABLE:
             if e.liquidation_state == "final":
-                return (f"entry {e.number} is final: its protest period has ended and the "
+                return (f"entry {e} is final: its protest period has ended and the "
                         "liquidation is conclusive")
-            return (f"entry {e.number} is {e.liquidation_state}, not liquidated; a protest lies "
+            return (f"entry {e} is {e.liquidation_state}, not liquidated; a protest lies "
                     "against a liquidation — before it, file a post-summary correction")
     return None
 
@@ -61,10 +61,10 @@ def _filed_in_time(f: Facts) -> str | None:
     for e in f.entries:
         last = protest_last_day(e.liquidated_on, f.params)
         if f.today > last:
-            return (f"entry {e.number} was liquidated on {e.liquidated_on}; the 180 days to "
+            return (f"entry {e} was liquidated on {e.liquidated_on}; the 180 days to "
                     f"protest ended on {last}; the liquidation is final unless CBP reliquidates")
         if f.today < e.liquidated_on:
-            return f"entry {e.number} liquidates on {e.liquidated_on}; protest on or after it"
+            return f"entry {e} liquidates on {e.liquidated_on}; protest on or after it"
     return None
 
 

@@ -107,8 +107,13 @@ def entry_facts(session: Session, numbers: list[str]) -> tuple[EntryFacts, ...]:
     )
 
 
-def scope_of(case: Case) -> CaseScope:
-    return CaseScope(id=case.id, importer=case.importer, port=case.port, center=case.center)
+def scope_of(case: Case, entries: list[str] = ()) -> CaseScope:
+    """Jurisdictional facts; a case not yet opened is named by what it would be."""
+    label = case.id
+    if case.state == lifecycle_of(case.kind).initial:
+        shown = ", ".join(f"{e[:3]}-{e[3:10]}-{e[10:]}" for e in entries)
+        label = f"a new {case.kind} on entry {shown}" if shown else f"a new {case.kind}"
+    return CaseScope(id=label, importer=case.importer, port=case.port, center=case.center)
 
 
 def apply(ctx: Context, case: Case, trigger: str, actor: Actor, *, note: str = "",
@@ -120,14 +125,15 @@ def apply(ctx: Context, case: Case, trigger: str, actor: Actor, *, note: str = "
         raise Conflict(f"{case.id} changed since you read it (version {expected_version}, now "
                        f"{case.version}, {case.state}); reload it and decide again")
     specs = specs_from(lifecycle, case, trigger)
-    grant = authorize(specs[0], actor, scope_of(case), ctx.today)
-    values = parse_inputs(specs[0], inputs or {})
     entries = queries.entries_of_cases(ctx.session, [case.id])[case.id]
+    scope = scope_of(case, entries)
+    grant = authorize(specs[0], actor, scope, ctx.today)
+    values = parse_inputs(specs[0], inputs or {})
     facts = Facts(today=ctx.today, data=case.data, inputs=values,
                   entries=entry_facts(ctx.session, entries), params=ctx.params, via=via)
     outcome = lifecycle.fire(case.state, trigger, facts)
     if isinstance(outcome, Refusal):
-        raise RuleViolation(f"{trigger} on {case.id} refused: {outcome.reason}",
+        raise RuleViolation(f"{trigger} on {scope.id} refused: {outcome.reason}",
                             outcome.guard.citation)
     dest, spec = outcome
     if spec.dest == STAY:

@@ -1,0 +1,461 @@
+"""`cee`: the officers' command line. It parses, calls `workflow.Engine`, and renders.
+
+No business rule lives here. Only click is imported at start-up; the engine and its database
+stack load inside the commands that need them, so `cee --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, datetime
+
+import click
+
+EXIT_FAILED_CHECK = 1
+
+
+class Settings:
+    def __init__(self, db: str | None, actor: str | None, as_json: bool, now: str | None):
+        self.db, self.actor_text, self.as_json, self.now_text = db, actor, as_json, now
+        self._engine = None
+
+    def engine(self, *, check_schema: bool = True):
+        """The engine for --db, with a settable clock at --now (simulation databases only)."""
+        if self._engine is None:
+            from workflow import Engine, NotPermitted, SettableClock
+
+            engine = Engine(self.db)
+            if check_schema:
+                engine.check_schema()
+            if self.now_text:
+                if not engine.is_simulation():
+                    raise NotPermitted(
+                        "--now moves the clock only on a simulation database (created with "
+                        "`cee db upgrade --simulation`); real actions cannot be backdated")
+                engine.clock = SettableClock(parse_instant(self.now_text))
+            self._engine = engine
+        return self._engine
+
+    def actor(self):
+        return self.engine().actor(self.actor_text)
+
+
+def parse_instant(text: str) -> datetime:
+    from workflow.clock import UTC
+    from workflow.errors import InvalidInput
+
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"--now {text!r} is not an ISO date or time, e.g. 2026-03-06 or "
+                           "2026-03-06T14:00:00-05:00") from None
+    if instant.tzinfo is None:  # a bare date or time is Eastern, as ACE announces it
+        from states.calendar import LEGAL_TZ
+
+        if len(text) <= 10:
+            instant = instant.replace(hour=12)
+        instant = instant.replace(tzinfo=LEGAL_TZ)
+    return instant.astimezone(UTC)
+
+
+def parse_day(text: str, what: str = "date") -> date:
+    from workflow.errors import InvalidInput
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{what} {text!r} is not a date YYYY-MM-DD") from None
+
+
+class CeeGroup(click.Group):
+    """Turns every WorkflowError into one line on stderr and its exit code."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except click.exceptions.Exit:
+            raise
+        except click.ClickException:
+            raise
+        except (click.Abort, KeyboardInterrupt):
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except Exception as error:  # noqa: BLE001 — every failure becomes one line, no traceback
+            code, message = _describe(error)
+            click.echo(f"error: {message}", err=True)
+            sys.exit(code)
+
+
+def _describe(error: Exception) -> tuple[int, str]:
+    from workflow.errors import WorkflowError
+
+    if isinstance(error, WorkflowError):
+        return error.exit_code, error.message
+    try:
+        from sqlalchemy.exc import DBAPIError, OperationalError
+    except ImportError:  # pragma: no cover
+        return 1, f"{type(error).__name__}: {error}"
+    if isinstance(error, OperationalError):
+        first = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        return 1, f"cannot use the database: {first}; check --db or CEE_DATABASE_URL"
+    if isinstance(error, DBAPIError):
+        first = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        return 1, f"the database refused the operation: {first}"
+    return 1, f"unexpected {type(error).__name__}: {error}"
+
+
+@click.group(cls=CeeGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", envvar="CEE_DATABASE_URL", metavar="URL",
+              help="Database URL (default: CEE_DATABASE_URL, else a SQLite file in the user "
+                   "data directory).")
+@click.option("--as", "actor", envvar="CEE_ACTOR", metavar="ACTOR",
+              help="Who is acting: an officer id, or filer:<importer number>.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.option("--now", metavar="ISO", help="Act at this time (simulation databases only).")
+@click.pass_context
+def main(ctx, db, actor, as_json, now):
+    """cee-workflow: post-release case lifecycles of CBP's Centers of Excellence and Expertise."""
+    ctx.obj = Settings(db, actor, as_json, now)
+
+
+def emit(settings: Settings, document, render) -> None:
+    """Print `document` as JSON with --json, else call `render()` for the human form."""
+    if settings.as_json:
+        click.echo(json.dumps(document, indent=2, default=str))
+    else:
+        render()
+
+
+# --- db ------------------------------------------------------------------------------------
+
+
+@main.group()
+def db():
+    """Create and migrate the database."""
+
+
+@db.command("upgrade")
+@click.option("--simulation", is_flag=True,
+              help="Mark the database as a simulation: --now may move its clock.")
+@click.pass_obj
+def db_upgrade(settings: Settings, simulation):
+    """Apply migrations and seed the ten centers and the ports (idempotent)."""
+    engine = settings.engine(check_schema=False)
+    engine.upgrade(simulation=simulation)
+    from storage.migrate import head_revision
+
+    document = {"database": engine.db.url.render_as_string(hide_password=True),
+                "revision": head_revision(), "simulation": engine.is_simulation()}
+    emit(settings, document, lambda: click.echo(
+        f"database {document['database']} is at schema {document['revision']}"
+        + (" (simulation)" if document["simulation"] else "")))
+
+
+# --- registry ------------------------------------------------------------------------------
+
+
+@main.group()
+def office():
+    """Ports and centers."""
+
+
+@office.command("list")
+@click.pass_obj
+def office_list(settings: Settings):
+    """List the registered ports and centers."""
+    rows = settings.engine().offices()
+    emit(settings, rows, lambda: table(["code", "kind", "name"],
+                                       [[r["code"], r["kind"], r["name"]] for r in rows]))
+
+
+@office.command("add")
+@click.argument("code")
+@click.option("--kind", type=click.Choice(["port", "center"]), required=True)
+@click.option("--name", required=True)
+@click.pass_obj
+def office_add(settings: Settings, code, kind, name):
+    """Register a port (Schedule D code) or a center."""
+    settings.engine().add_office(code, kind, name)
+    emit(settings, {"code": code, "kind": kind, "name": name},
+         lambda: click.echo(f"{kind} {code} {name} registered"))
+
+
+@main.group()
+def officer():
+    """Officers: who may act."""
+
+
+@officer.command("add")
+@click.argument("officer_id")
+@click.option("--name", required=True)
+@click.option("--port", metavar="CODE", help="A port officer's port.")
+@click.option("--unit", type=click.Choice(["fpf"]), help="A port unit (Fines, Penalties & "
+                                                         "Forfeitures).")
+@click.option("--center", metavar="CODE", help="A center officer's center.")
+@click.option("--division", type=click.Choice(["partnership", "validation", "enforcement"]))
+@click.option("--role", type=click.Choice(["officer", "supervisor", "director"]),
+              default="officer", show_default=True)
+@click.pass_obj
+def officer_add(settings: Settings, officer_id, name, port, unit, center, division, role):
+    """Register an officer of a port (optionally its FP&F unit) or of a center division."""
+    from workflow.errors import InvalidInput
+
+    if bool(port) == bool(center):
+        raise InvalidInput("give exactly one of --port CODE or --center CODE")
+    if port and division:
+        raise InvalidInput("--division is for center officers; a port officer takes --unit")
+    if center and unit:
+        raise InvalidInput("--unit is for port officers; a center officer takes --division")
+    settings.engine().add_officer(officer_id, name=name, office=port or center,
+                                  unit=unit or division, role=role)
+    document = {"id": officer_id, "name": name, "office": port or center,
+                "unit": unit or division, "role": role}
+    emit(settings, document, lambda: click.echo(
+        f"officer {officer_id} ({role}, {'port' if port else 'center'} {port or center}"
+        f"{'/' + (unit or division) if unit or division else ''}) registered"))
+
+
+@main.group()
+def importer():
+    """Importers of record."""
+
+
+@importer.command("add")
+@click.argument("number")
+@click.option("--name", required=True)
+@click.option("--center", metavar="CODE", required=True, help="The importer's assigned center.")
+@click.option("--trusted", type=click.Choice(["ctpat", "isa"]), multiple=True,
+              help="Trusted-trader programs (routes cases to the Partnership division).")
+@click.pass_obj
+def importer_add(settings: Settings, number, name, center, trusted):
+    """Register an importer of record (IRS, SSN or CBP-assigned number)."""
+    number = settings.engine().add_importer(number, name=name, center=center, trusted=trusted)
+    document = {"number": number, "name": name, "center": center, "trusted": sorted(trusted)}
+    emit(settings, document, lambda: click.echo(
+        f"importer {number} {name} registered at center {center}"
+        + (f" (trusted: {', '.join(sorted(trusted))})" if trusted else "")))
+
+
+@main.group()
+def entry():
+    """Entries."""
+
+
+@entry.command("add")
+@click.argument("number")
+@click.option("--importer", "importer_number", metavar="NUMBER", required=True)
+@click.option("--port", metavar="CODE", required=True, help="Port of entry.")
+@click.option("--date", "entry_date", metavar="YYYY-MM-DD", required=True)
+@click.pass_obj
+def entry_add(settings: Settings, number, importer_number, port, entry_date):
+    """Record an entry; opens its liquidation case."""
+    engine = settings.engine()
+    case = engine.add_entry(number, importer=importer_number, port=port,
+                            entry_date=parse_day(entry_date, "--date"), actor=settings.actor())
+    emit(settings, case.to_dict(), lambda: render_case_line(case, "opened"))
+
+
+# --- cases ---------------------------------------------------------------------------------
+
+
+@main.group()
+def case():
+    """Open, advance and inspect cases."""
+
+
+@case.command("open")
+@click.argument("kind", type=click.Choice(["protest"]))
+@click.option("--entry", "entries", metavar="NUMBER", multiple=True, required=True)
+@click.option("--reason", help="What is protested and why.")
+@click.option("--port", metavar="CODE", help="Port of filing (default: the first entry's).")
+@click.option("--exclusion", is_flag=True, help="A protest of an exclusion (19 CFR 174.21(b)).")
+@click.option("--further-review", is_flag=True, help="Apply for further review.")
+@click.option("--note", default="")
+@click.pass_obj
+def case_open(settings: Settings, kind, entries, reason, port, exclusion, further_review, note):
+    """Open a case; a protest is filed by the filer (--as filer:IMPORTER)."""
+    inputs = {"reason": reason, "exclusion": exclusion, "further_review": further_review}
+    opened = settings.engine().open(kind, actor=settings.actor(), entries=list(entries),
+                                    port=port, note=note,
+                                    **{k: v for k, v in inputs.items() if v})
+    emit(settings, opened.to_dict(), lambda: render_case_line(opened, "filed"))
+
+
+@case.command("advance")
+@click.argument("case_id", metavar="CASE")
+@click.argument("trigger")
+@click.option("--note", default="", help="Recorded on the event.")
+@click.option("--set", "values", metavar="KEY=VALUE", multiple=True,
+              help="A value the transition takes (e.g. reason=02, date=2026-03-06).")
+@click.option("--version", "expected_version", type=int,
+              help="The version you decided on: refuse (Conflict) if the case has changed.")
+@click.pass_obj
+def case_advance(settings: Settings, case_id, trigger, note, values, expected_version):
+    """Take TRIGGER on CASE as the acting officer or filer."""
+    inputs = parse_assignments(values)
+    advanced = settings.engine().advance(case_id, trigger, actor=settings.actor(), note=note,
+                                         inputs=inputs, expected_version=expected_version)
+    emit(settings, advanced.to_dict(), lambda: render_case_line(advanced, trigger))
+
+
+def parse_assignments(values) -> dict[str, str]:
+    from workflow.errors import InvalidInput
+
+    result = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInput(f"--set {item!r} must be KEY=VALUE")
+        result[key.strip()] = value.strip()
+    return result
+
+
+@case.command("show")
+@click.argument("case_id", metavar="CASE")
+@click.pass_obj
+def case_show(settings: Settings, case_id):
+    """A case with its history, deadlines, and (with --as) what the actor may do now."""
+    engine = settings.engine()
+    shown = engine.get(case_id)
+    history = engine.history(case_id)
+    deadlines = engine.deadlines(case_id)
+    available = engine.available(case_id, actor=settings.actor()) if settings.actor_text else []
+    document = {**shown.to_dict(), "history": [e.to_dict() for e in history],
+                "deadlines": [d.to_dict() for d in deadlines],
+                "available": [a.to_dict() for a in available]}
+    emit(settings, document, lambda: render_case(shown, history, deadlines, available,
+                                                 settings.actor_text))
+
+
+@case.command("history")
+@click.argument("case_id", metavar="CASE")
+@click.pass_obj
+def case_history(settings: Settings, case_id):
+    """Every event of a case, oldest first."""
+    history = settings.engine().history(case_id)
+    emit(settings, [e.to_dict() for e in history], lambda: render_history(history))
+
+
+@case.command("list")
+@click.option("--kind", type=click.Choice(["liquidation", "protest"]))
+@click.option("--state")
+@click.option("--center", metavar="CODE")
+@click.option("--port", metavar="CODE")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many cases.")
+@click.pass_obj
+def case_list(settings: Settings, kind, state, center, port, limit):
+    """Cases, filtered."""
+    cases = settings.engine().list(kind=kind, state=state, center=center, port=port, limit=limit)
+    emit(settings, [c.to_dict() for c in cases], lambda: render_cases(cases))
+
+
+# --- audit and demo ------------------------------------------------------------------------
+
+
+@main.group()
+def audit():
+    """The tamper-evident event trail."""
+
+
+@audit.command("verify")
+@click.argument("case_id", metavar="CASE", required=False)
+@click.pass_obj
+def audit_verify(settings: Settings, case_id):
+    """Recompute every case's hash chain (or one case's); name each broken link."""
+    report = settings.engine().verify_audit(case_id)
+    document = {**report.to_dict(), "ok": report.ok}
+    emit(settings, document, lambda: click.echo(
+        f"{report.cases} cases, {report.events} events: "
+        + ("every chain verifies" if report.ok else f"{len(report.broken)} broken")))
+    if not report.ok:
+        for link in report.broken:
+            click.echo(f"broken: {link}", err=True)
+        sys.exit(EXIT_FAILED_CHECK)
+
+
+@main.command()
+@click.option("--db", "demo_db", metavar="URL",
+              help="Build the demo here: a new or simulation database (default: a new SQLite "
+                   "file in a temporary directory).")
+@click.pass_context
+def demo(ctx, demo_db):
+    """Walk a realistic story on a new simulation database."""
+    import tempfile
+
+    from click.core import ParameterSource
+
+    from workflow.demo import run_demo
+
+    settings: Settings = ctx.obj
+    # The global --db counts only when typed: never write a demo into CEE_DATABASE_URL.
+    typed = ctx.parent.get_parameter_source("db") == ParameterSource.COMMANDLINE
+    url = demo_db or (settings.db if typed else None)
+    if url is None:
+        url = f"sqlite:///{tempfile.mkdtemp(prefix='cee-demo-')}/demo.db"
+    say = (lambda *_: None) if settings.as_json else render_demo_step
+    cases = run_demo(url, say)
+    emit(settings, [c.to_dict() for c in cases], lambda: (
+        click.echo("\nFinal state of every case:"), render_cases(cases),
+        click.echo(f"\nThe demo database: {url}\nLook around:  cee --db {url} case list")))
+
+
+# --- output --------------------------------------------------------------------------------
+
+
+def table(headers: list[str], rows: list[list]) -> None:
+    """An aligned plain-text table (fixed columns read well in logs and pipes)."""
+    cells = [[str(h) for h in headers]] + [["" if v is None else str(v) for v in r] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    for n, row in enumerate(cells):
+        click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+        if n == 0:
+            click.echo("  ".join("-" * w for w in widths))
+    if not rows:
+        click.echo("(none)")
+
+
+def render_case_line(shown, what: str) -> None:
+    click.echo(f"{shown.id}  {what}: {shown.kind} is {shown.state} (version {shown.version}, "
+               f"port {shown.port}, center {shown.center}/{shown.division})")
+
+
+def render_cases(cases) -> None:
+    table(["case", "kind", "state", "version", "port", "center", "division", "entries"],
+          [[c.id, c.kind, c.state, c.version, c.port, c.center, c.division,
+            " ".join(c.entries)] for c in cases])
+
+
+def render_history(history) -> None:
+    table(["#", "at (UTC)", "actor", "authority", "trigger", "from", "to", "note"],
+          [[e.case_seq, e.at.strftime("%Y-%m-%d %H:%M"), e.actor, e.authority, e.trigger,
+            e.from_state, e.to_state, e.note] for e in history])
+
+
+def render_case(shown, history, deadlines, available, actor_text) -> None:
+    click.echo(f"{shown.id}  {shown.kind}  {shown.state}  (version {shown.version})")
+    click.echo(f"importer {shown.importer}  port {shown.port}  center {shown.center}  "
+               f"division {shown.division}  entries {' '.join(shown.entries)}")
+    for key, value in sorted(shown.data.items()):
+        if value not in (None, [], ""):
+            click.echo(f"  {key}: {value}")
+    click.echo("\nHistory")
+    render_history(history)
+    click.echo("\nDeadlines")
+    table(["timer", "kind", "last day", "due (UTC)", "action", "status", "rule"],
+          [[d.timer, d.kind, d.last_day, d.due_at.strftime("%Y-%m-%d %H:%M"),
+            d.action or "escalate", d.status, d.citation] for d in deadlines])
+    if actor_text:
+        click.echo(f"\nAvailable to {actor_text}")
+        table(["trigger", "may", "authority", "why not / needs"],
+              [[a.trigger, "yes" if a.allowed else "no", a.authority,
+                a.why_not or (f"--set {', '.join(a.inputs)}" if a.inputs else "")]
+               for a in available])
+
+
+def render_demo_step(title: str, detail: str = "") -> None:
+    click.echo(f"\n== {title}" if not detail else f"   {title}: {detail}")
+
+
+if __name__ == "__main__":
+    main()

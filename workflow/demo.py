@@ -1,0 +1,127 @@
+"""`cee demo`: a realistic story on a new simulation database, told through the public API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, time
+
+from states.calendar import LEGAL_TZ
+from workflow.clock import SettableClock
+from workflow.engine import Engine
+from workflow.errors import InvalidInput, WorkflowError
+from workflow.views import CaseView
+
+Say = Callable[..., None]
+
+ACME, BOLT = "12-3456789AB", "98-7654321CD"
+ENTRY_A, ENTRY_B, ENTRY_C = "112-7296677-8", "112-7298503-4", "112-7324623-8"
+
+
+def at(day: str, hour: int = 10) -> datetime:
+    return datetime.combine(date.fromisoformat(day), time(hour), tzinfo=LEGAL_TZ)
+
+
+def run_demo(url: str, say: Say) -> list[CaseView]:
+    """Build the story on `url` (a new or simulation database); returns every case."""
+    clock = SettableClock(at("2025-01-06"))
+    engine = Engine(url, clock=clock)
+    try:
+        _prepare(engine)
+        _story(engine, clock, say)
+        return engine.list()
+    finally:
+        engine.close()
+
+
+def _prepare(engine: Engine) -> None:
+    from storage.migrate import current_revision
+
+    if current_revision(engine.db) is not None:
+        if not engine.is_simulation():
+            raise InvalidInput("the demo runs only on a new or simulation database; "
+                               "give --db a new file, or omit it")
+        if engine.list(limit=1):
+            raise InvalidInput("this simulation database already holds cases; give the demo "
+                               "a new --db")
+    engine.upgrade(simulation=True)
+
+
+def _story(engine: Engine, clock: SettableClock, say: Say) -> None:
+    say("Register the people: officers of center 007 (Electronics), 003 (Automotive), port 2704")
+    engine.add_officer("ana.lee", name="Ana Lee", office="007", unit="partnership")
+    engine.add_officer("raj.patel", name="Raj Patel", office="003", unit="validation")
+    engine.add_officer("pete.ortiz", name="Pete Ortiz", office="2704")
+    say("officers", "ana.lee (center 007/partnership), raj.patel (center 003/validation), "
+                    "pete.ortiz (port 2704)")
+    engine.add_importer(ACME, name="Acme Electronics", center="007", trusted=["ctpat"])
+    engine.add_importer(BOLT, name="Bolt Motors", center="003")
+    say("importers", f"{ACME} Acme Electronics (C-TPAT → partnership), "
+                     f"{BOLT} Bolt Motors (→ validation)")
+    pete, ana, raj = engine.actor("pete.ortiz"), engine.actor("ana.lee"), engine.actor("raj.patel")
+    acme, bolt = engine.actor(f"filer:{ACME}"), engine.actor(f"filer:{BOLT}")
+
+    say("2025-01-06  Entries arrive; each opens its liquidation case")
+    a = engine.add_entry(ENTRY_A, importer=ACME, port="2704", entry_date=date(2025, 1, 6),
+                         actor=pete)
+    b = engine.add_entry(ENTRY_B, importer=ACME, port="2704", entry_date=date(2025, 1, 6),
+                         actor=pete)
+    c = engine.add_entry(ENTRY_C, importer=BOLT, port="3801", entry_date=date(2025, 1, 6),
+                         actor=raj)
+    for case in (a, b, c):
+        say(case.id, f"{case.state}, must liquidate by {case.data['liquidation_deadline']} "
+                     "(19 U.S.C. 1504(a))")
+    _refused(say, "entry with a wrong check digit", lambda: engine.add_entry(
+        "112-7296677-9", importer=ACME, port="2704", entry_date=date(2025, 1, 6), actor=pete))
+
+    say("2025-01-10  The importer asks for more time on entry B; center 007 extends it")
+    clock.set(at("2025-01-10"))
+    b = engine.advance(b.id, "extend", actor=ana, inputs={"reason": "02"},
+                       note="importer request: pending valuation ruling")
+    say(b.id, f"{b.state} ({b.data['extensions']} of 3), new deadline "
+              f"{b.data['liquidation_deadline']} (19 CFR 159.12)")
+
+    say("2025-01-13  Centers set entries A and C for the Friday bulletin of 2025-02-07")
+    clock.set(at("2025-01-13"))
+    engine.advance(a.id, "schedule", actor=ana, inputs={"date": "2025-02-07"})
+    engine.advance(c.id, "schedule", actor=raj, inputs={"date": "2025-02-07"})
+    clock.set(at("2025-02-07"))
+    a = engine.advance(a.id, "liquidate", actor=ana, inputs={"type": "2"}, note="bill: duty rate")
+    c = engine.advance(c.id, "liquidate", actor=raj)
+    say("2025-02-07  Bulletin posted", f"{a.id} and {c.id} liquidated; protests due by "
+                                        f"{a.data['protest_deadline']}")
+
+    say("2025-06-02  Acme protests the classification of entry A (day 115 of 180)")
+    clock.set(at("2025-06-02"))
+    protest = engine.open("protest", actor=acme, entries=[ENTRY_A],
+                          reason="classification under 8471.30 not 8517.62")
+    say(protest.id, f"{protest.state} (number = port 2704 + year 25 + serial)")
+    protest = engine.advance(protest.id, "accept", actor=pete, note="received at 2704")
+    say("port 2704 accepts it (JOINT authority)", protest.state)
+    _refused(say, "port officer tries to allow it", lambda: engine.advance(
+        protest.id, "allow", actor=pete))
+    clock.set(at("2025-07-15"))
+    protest = engine.advance(protest.id, "allow", actor=ana, note="8471.30 applies")
+    a = engine.get(a.id)
+    say("2025-07-15  Center 007 allows the protest", f"{protest.id} {protest.state}; "
+        f"{a.id} {a.state} on {a.data['reliquidated_on']} in the same transaction "
+        "(19 CFR 173.2(d)), a new 180-day protest period")
+
+    say("2025-08-07  Bolt protests entry C one day too late (day 181)")
+    clock.set(at("2025-08-07"))
+    _refused(say, "untimely protest", lambda: engine.open(
+        "protest", actor=bolt, entries=[ENTRY_C], reason="valuation"))
+    _refused(say, "Bolt's filer tries to protest Acme's entry", lambda: engine.open(
+        "protest", actor=bolt, entries=[ENTRY_A], reason="valuation"))
+
+    report = engine.verify_audit()
+    say("Audit", f"{report.cases} cases, {report.events} events, every hash chain verifies"
+        if report.ok else f"BROKEN: {report.broken}")
+
+
+def _refused(say: Say, what: str, action: Callable[[], object]) -> None:
+    try:
+        action()
+    except WorkflowError as error:
+        say(f"refused ({what}, exit {error.exit_code})", error.message)
+    else:  # pragma: no cover — the story depends on these refusals
+        raise AssertionError(f"the demo expected a refusal: {what}")
