@@ -37,6 +37,11 @@ def upgrade(engine: sa.Engine, *, simulation: bool = False) -> None:
     """Apply every pending migration, then seed offices. Idempotent."""
     with engine.begin() as connection:
         command.upgrade(_config(connection), "head")
+    seed(engine, simulation=simulation)
+
+
+def seed(engine: sa.Engine, *, simulation: bool = False) -> None:
+    """The ten centers and the known ports; mark a simulation database. Idempotent."""
     with transaction(engine) as session:
         for code, name in CENTERS.items():
             session.merge(Office(code=code, kind="center", name=name))

@@ -134,3 +134,20 @@ def case_ids(session: Session, after: str | None, batch: int) -> list[tuple[str,
 def events_of_cases(session: Session, ids: Sequence[str]) -> list[Event]:
     return list(session.exec(select(Event).where(col(Event.case_id).in_(ids))
                              .order_by(Event.case_id, Event.case_seq)))
+
+
+def due_deadlines(session: Session, now: datetime, limit: int) -> list[Deadline]:
+    """Pending deadlines with an action, due at or before `now`, earliest first."""
+    return list(session.exec(
+        select(Deadline).where(Deadline.status == "pending", Deadline.due_at <= now,
+                               col(Deadline.action).is_not(None))
+        .order_by(Deadline.due_at, Deadline.id).limit(limit)))
+
+
+def settle_deadline(session: Session, deadline_id: int, status: str, now: datetime,
+                    claimed_by: str | None = None) -> bool:
+    """Compare-and-set pending → `status`: False if another sweep settled it first."""
+    result = session.execute(
+        sa.update(Deadline).where(Deadline.id == deadline_id, Deadline.status == "pending")
+        .values(status=status, settled_at=now, claimed_by=claimed_by))
+    return result.rowcount == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from states import LIFECYCLES
@@ -216,6 +216,12 @@ class Engine:
                     if link:
                         broken.append(str(link))
         return AuditReport(cases=cases, events=events, broken=tuple(broken))
+
+    def sweep(self, now: datetime | None = None, *, limit: int = 1000):
+        """One scheduler pass: fire every SYSTEM timer due at `now` (default: the clock)."""
+        from workflow.sweep import sweep
+
+        return sweep(self, now or self.clock.now(), limit)
 
     # --- internals ------------------------------------------------------------------------
 

@@ -1,0 +1,161 @@
+"""Fixtures: an engine on SQLite and on PostgreSQL, a settable clock, and a standard cast.
+
+PostgreSQL tests read CEE_TEST_DATABASE_URL (a server URL whose database we may create from);
+each run creates its own database and drops it at the end. Without the variable they are skipped
+(.ci/run sets it and fails on any such skip); with it set but the server unreachable they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+import pytest
+import sqlalchemy as sa
+
+from states.calendar import LEGAL_TZ
+from storage import migrate
+from storage.database import create_db_engine, normalize_url
+from workflow import Engine, SettableClock
+from workflow.identifiers import entry_check_digit
+
+PG_ENV = "CEE_TEST_DATABASE_URL"
+TABLES = ("case_entry", "event", "deadline", "case", "entry", "importer", "officer", "serial",
+          "office")
+
+
+def pytest_report_header(config):
+    return f"PostgreSQL: {os.environ.get(PG_ENV) or 'not configured (' + PG_ENV + ' unset)'}"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("template") / "cee.db"
+    engine = create_db_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine, simulation=True)
+    engine.dispose()
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    admin_url = os.environ.get(PG_ENV)
+    if not admin_url:
+        if os.environ.get("CEE_REQUIRE_POSTGRES"):
+            pytest.fail(f"CEE_REQUIRE_POSTGRES is set but {PG_ENV} is not")
+        pytest.skip(f"PostgreSQL tests need {PG_ENV}")
+    admin = sa.create_engine(normalize_url(admin_url), isolation_level="AUTOCOMMIT")
+    name = f"cee_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except sa.exc.OperationalError as error:
+        pytest.fail(f"{PG_ENV} is set but PostgreSQL is unreachable: {error.orig}")
+    url = sa.make_url(normalize_url(admin_url)).set(database=name)
+    url_text = url.render_as_string(hide_password=False)
+    engine = create_db_engine(url_text)
+    migrate.upgrade(engine, simulation=True)
+    engine.dispose()
+    yield url_text
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path, sqlite_template) -> str:
+    """A migrated, seeded, empty simulation database of each kind."""
+    if request.param == "sqlite":
+        path = tmp_path / "cee.db"
+        shutil.copy(sqlite_template, path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("postgres_url")
+    engine = create_db_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "TRUNCATE " + ", ".join(f'"{t}"' for t in TABLES) + " RESTART IDENTITY CASCADE")
+    migrate.seed(engine, simulation=True)
+    engine.dispose()
+    return url
+
+
+def eastern(day: str, hour: int = 10) -> datetime:
+    """10:00 America/New_York on `day`, as an aware instant."""
+    return datetime.combine(date.fromisoformat(day), time(hour), tzinfo=LEGAL_TZ).astimezone(UTC)
+
+
+@pytest.fixture
+def clock() -> SettableClock:
+    return SettableClock(eastern("2025-01-06"))
+
+
+@pytest.fixture
+def engine(db_url, clock):
+    engine = Engine(db_url, clock=clock)
+    yield engine
+    engine.close()
+
+
+def entry_number(serial: int, filer: str = "112") -> str:
+    """A valid entry number with its check digit, e.g. entry_number(1) → '112-0000001-x'."""
+    body = f"{filer}{serial:07d}"
+    return f"{filer}-{serial:07d}-{entry_check_digit(body)}"
+
+
+@dataclass
+class Cast:
+    """The standard people: officers of centers 007 and 005 and ports 2704 and 3901, importers."""
+
+    engine: Engine
+    clock: SettableClock
+    _serial: int = 0
+
+    ACME = "12-3456789AB"  # center 007, C-TPAT
+    ZETA = "98-7654321CD"  # center 007, not trusted
+    BETA = "11-1111111AA"  # center 005
+
+    def __post_init__(self):
+        e = self.engine
+        e.add_officer("c007", name="Center 007 officer", office="007", unit="validation")
+        e.add_officer("c007-sup", name="Center 007 supervisor", office="007", unit="validation",
+                      role="supervisor")
+        e.add_officer("c005", name="Center 005 officer", office="005", unit="validation")
+        e.add_officer("p2704", name="Port 2704 officer", office="2704")
+        e.add_officer("p2704-dir", name="Port 2704 director", office="2704", role="director")
+        e.add_officer("p2704-fpf", name="Port 2704 FP&F", office="2704", unit="fpf")
+        e.add_officer("p3901", name="Port 3901 officer", office="3901")
+        e.add_importer(self.ACME, name="Acme Electronics", center="007", trusted=["ctpat"])
+        e.add_importer(self.ZETA, name="Zeta Trading", center="007")
+        e.add_importer(self.BETA, name="Beta Metals", center="005")
+
+    def actor(self, text: str):
+        return self.engine.actor(text)
+
+    def at(self, day: str, hour: int = 10) -> None:
+        """Move the clock to `hour`:00 Eastern on `day`."""
+        self.clock.set(eastern(day, hour))
+
+    def entry(self, *, importer: str | None = None, port: str = "2704",
+              entry_date: str = "2025-01-06", by: str = "p2704"):
+        """Record a new entry (valid number) and return its liquidation case."""
+        self._serial += 1
+        return self.engine.add_entry(entry_number(self._serial), importer=importer or self.ACME,
+                                     port=port, entry_date=date.fromisoformat(entry_date),
+                                     actor=self.actor(by))
+
+    def liquidated(self, *, on: str = "2025-02-07", **entry_kwargs):
+        """An entry scheduled and liquidated on the Friday bulletin `on` (clock left there)."""
+        case = self.entry(**entry_kwargs)
+        center = "c005" if case.center == "005" else "c007"
+        self.at(entry_kwargs.get("entry_date", "2025-01-06"))
+        self.engine.advance(case.id, "schedule", actor=self.actor(center), inputs={"date": on})
+        self.at(on)
+        return self.engine.advance(case.id, "liquidate", actor=self.actor(center))
+
+
+@pytest.fixture
+def cast(engine, clock) -> Cast:
+    return Cast(engine, clock)
