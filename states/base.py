@@ -134,6 +134,9 @@ class TransitionSpec:
     inputs: tuple[Input, ...] = ()
     effect: Callable[[Facts], dict[str, Any]] | None = None  # data to merge into the case
     cascades: tuple[Cascade, ...] = ()
+    # Lifecycles whose cases of this case's entries re-arm their timers after this transition
+    # (a resolved protest unblocks the finality its entries' timers were waiting for).
+    rearms: tuple[str, ...] = ()
 
     @property
     def who(self) -> str:

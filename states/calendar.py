@@ -46,6 +46,15 @@ def first_friday_on_or_after(day: date) -> date:
     return day + relativedelta(weekday=FR(0))
 
 
+def bulletin_for(processing_day: date) -> date:
+    """The Friday bulletin an item processed on `processing_day` posts on.
+
+    Items processed by 11:59:59 pm ET Wednesday post that Friday; later ones the Friday after
+    (ACE liquidation practice, REFERENCE.md §1). That is the first Friday at least 2 days later.
+    """
+    return first_friday_on_or_after(processing_day + timedelta(days=2))
+
+
 def legal_date(instant: datetime) -> date:
     """The date in America/New_York of an aware instant."""
     return instant.astimezone(LEGAL_TZ).date()

@@ -22,7 +22,7 @@ from states.base import (
     TransitionSpec,
     iso,
 )
-from states.calendar import add_period, first_friday_on_or_after, roll_forward
+from states.calendar import add_period, bulletin_for, roll_forward
 
 HOLDS = ("unliquidated", "extended", "scheduled")  # not yet liquidated, clock running
 LIQUIDATED = ("liquidated", "reliquidated")
@@ -72,8 +72,10 @@ def _bulletin_date_valid(f: Facts) -> str | None:
     day = iso(f.inputs["date"])
     if day.weekday() != 4:
         return f"{day} is a {day:%A}; liquidations post on the Friday bulletin — pick a Friday"
-    if day < f.today:
-        return f"{day} is in the past; schedule a bulletin on or after {f.today}"
+    earliest = bulletin_for(f.today)
+    if day < earliest:
+        return (f"the bulletin of {day} has closed (items post on the Friday after a Wednesday "
+                f"cut-off); the earliest open bulletin is {earliest}")
     deadline = iso(f.data["liquidation_deadline"])
     if day > deadline:
         return (f"{day} is after the liquidation deadline {deadline}; schedule a Friday on or "
@@ -129,7 +131,7 @@ def _windows_closed(f: Facts) -> str | None:
 
 def _auto_bulletin(f: Facts):
     due = iso(f.data["entry_date"]) + timedelta(days=f.params.auto_liquidation_days)
-    return first_friday_on_or_after(max(due, f.today))
+    return bulletin_for(max(due, f.today))
 
 
 def _recorded(f: Facts) -> dict:
@@ -216,7 +218,7 @@ AUTO_SCHEDULE = TimerSpec(
     action="auto_schedule",
     fires="on",
     citation="ACE 314-day liquidation cycle (REFERENCE.md §1)",
-    summary="schedule for the first Friday bulletin on or after 314 days from entry",
+    summary="schedule for the bulletin of the week 314 days from entry (Wednesday cut-off)",
 )
 BULLETIN = TimerSpec(
     name="bulletin_posting",
@@ -300,7 +302,7 @@ LIQUIDATION = Lifecycle(
         TransitionSpec(
             "auto_schedule", ("unliquidated",), "scheduled", Authority.SYSTEM,
             citation="ACE 314-day liquidation cycle (REFERENCE.md §1)",
-            summary="schedule for the first Friday bulletin on or after 314 days from entry",
+            summary="schedule for the bulletin of the week 314 days from entry (Wednesday cut-off)",
             guards=(WITHIN_PERIOD, Guard("bulletin within the period", "19 U.S.C. 1504(a)",
                                          _auto_schedule_possible)),
             effect=lambda f: {"scheduled_for": _auto_bulletin(f).isoformat()},

@@ -33,6 +33,9 @@ PENDING = ("filed", "accepted", "further_review")
 UNDECIDED = (*PENDING, "accelerated")
 DECIDABLE = ("accepted", "further_review", "accelerated")
 PROTESTABLE = ("liquidated", "reliquidated")
+# A protest in these states no longer holds its entries open; one in litigation still does: the
+# court decides, and the liquidation is not final meanwhile.
+RESOLVED = ("withdrawn", "closed")
 
 
 # --- guards ----------------------------------------------------------------------------------
@@ -340,6 +343,7 @@ PROTEST = Lifecycle(
             citation="19 CFR 174.12",
             summary="withdraw the protest",
             effect=lambda f: {"withdrawn_on": f.today.isoformat()},
+            rearms=("liquidation",),
         ),
         TransitionSpec(
             "file_summons", ("denied", "allowed_in_part"), "litigation", Authority.FILER,
@@ -352,12 +356,14 @@ PROTEST = Lifecycle(
             "close", ("allowed",), "closed", Authority.SYSTEM,
             citation="19 CFR 173.2(d)",
             summary="close an allowed protest once its entries are reliquidated",
+            rearms=("liquidation",),
         ),
         TransitionSpec(
             "close", ("denied", "allowed_in_part"), "closed", Authority.SYSTEM,
             citation="28 U.S.C. 2636(a)",
             summary="close when the 180 days to file a summons have passed",
             guards=(Guard("summons period over", "28 U.S.C. 2636(a)", _summons_period_over),),
+            rearms=("liquidation",),
         ),
     ),
 )

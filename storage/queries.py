@@ -67,7 +67,8 @@ def compare_and_set_case(session: Session, case_id: str, version: int, values: d
     """UPDATE … WHERE id AND version: False when another transaction changed the case first."""
     result = session.execute(
         sa.update(Case).where(Case.id == case_id, Case.version == version)
-        .values(version=version + 1, **values))
+        .values(version=version + 1, **values)
+        .execution_options(synchronize_session=False))  # the caller's row stays as it read it
     return result.rowcount == 1
 
 

@@ -44,7 +44,8 @@ def test_foreign_keys_are_enforced(db_url):
     try:
         with engine.begin() as connection:
             connection.execute(sa.text(
-                "INSERT INTO officer (id, name, office, role) VALUES ('x', 'X', '9999', 'officer')"))
+                "INSERT INTO officer (id, name, office, role) "
+                "VALUES ('x', 'X', '9999', 'officer')"))
     except sa.exc.IntegrityError:
         pass
     else:

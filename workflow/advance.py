@@ -18,6 +18,7 @@ from sqlmodel import Session
 from states import LIFECYCLES
 from states.base import STAY, EntryFacts, Facts, Lifecycle, Refusal, TransitionSpec, iso
 from states.params import RuleParams
+from states.protest import RESOLVED
 from storage import queries
 from storage.models import Case
 from workflow.audit import chain_hash
@@ -91,8 +92,7 @@ def entry_facts(session: Session, numbers: list[str]) -> tuple[EntryFacts, ...]:
     missing = sorted(set(numbers) - {entry.number for entry, _ in rows})
     if missing:
         raise NotFound("entry", missing[0], "register it with `cee entry add`")
-    protest = LIFECYCLES["protest"]
-    closed = [s.name for s in protest.states if s.terminal] + [protest.initial]
+    closed = (LIFECYCLES["protest"].initial, *RESOLVED)
     protests = queries.open_cases_naming(session, numbers, "protest", closed)
     return tuple(
         EntryFacts(
@@ -174,5 +174,19 @@ def apply(ctx: Context, case: Case, trigger: str, actor: Actor, *, note: str = "
                 raise NotFound(f"{cascade.lifecycle} case of entry", entry)
             apply(ctx, target, cascade.trigger, actor, note=f"from {case.id} {trigger}",
                   via=case.id)
+    for kind in spec.rearms:
+        for entry in entries:
+            target = queries.get_case(ctx.session, f"{LIFECYCLES[kind].prefix}-{entry}",
+                                      for_update=True)
+            if target is not None:
+                rearm(ctx, target)
     return updated
+
+
+def rearm(ctx: Context, case: Case) -> None:
+    """Cancel the case's pending timers and arm its state's timers afresh (no state change)."""
+    lifecycle = lifecycle_of(case.kind)
+    queries.cancel_pending_deadlines(ctx.session, case.id, ctx.now)
+    queries.insert_deadlines(ctx.session, timer_rows(lifecycle, case.state, case.id,
+                                                     case.version, case.data, ctx.params))
 
