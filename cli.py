@@ -26,9 +26,10 @@ class Settings:
             from workflow import Engine, NotPermitted, SettableClock
 
             engine = Engine(self.db)
+            click.get_current_context().call_on_close(engine.close)
             if check_schema:
                 engine.check_schema()
-            if self.now_text:
+            if self.now_text and check_schema:
                 if not engine.is_simulation():
                     raise NotPermitted(
                         "--now moves the clock only on a simulation database (created with "
@@ -105,7 +106,8 @@ def _describe(error: Exception) -> tuple[int, str]:
     return 1, f"unexpected {type(error).__name__}: {error}"
 
 
-@click.group(cls=CeeGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(name="cee", cls=CeeGroup,
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", envvar="CEE_DATABASE_URL", metavar="URL",
               help="Database URL (default: CEE_DATABASE_URL, else a SQLite file in the user "
                    "data directory).")
@@ -114,9 +116,26 @@ def _describe(error: Exception) -> tuple[int, str]:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.option("--now", metavar="ISO", help="Act at this time (simulation databases only).")
 @click.pass_context
-def main(ctx, db, actor, as_json, now):
+def cee(ctx, db, actor, as_json, now):
     """cee-workflow: post-release case lifecycles of CBP's Centers of Excellence and Expertise."""
     ctx.obj = Settings(db, actor, as_json, now)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The `cee` console script: click's usage errors, too, are one line with exit code 2."""
+    try:
+        cee.main(args=argv, prog_name="cee", standalone_mode=False)
+    except click.UsageError as error:
+        where = error.ctx.command_path if error.ctx else "cee"
+        message = error.format_message().rstrip(".")
+        click.echo(f"error: {message}; see `{where} --help`", err=True)
+        sys.exit(2)
+    except click.ClickException as error:
+        click.echo(f"error: {error.format_message()}", err=True)
+        sys.exit(error.exit_code)
+    except click.Abort:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
 
 
 def emit(settings: Settings, document, render) -> None:
@@ -130,7 +149,7 @@ def emit(settings: Settings, document, render) -> None:
 # --- db ------------------------------------------------------------------------------------
 
 
-@main.group()
+@cee.group()
 def db():
     """Create and migrate the database."""
 
@@ -155,7 +174,7 @@ def db_upgrade(settings: Settings, simulation):
 # --- registry ------------------------------------------------------------------------------
 
 
-@main.group()
+@cee.group()
 def office():
     """Ports and centers."""
 
@@ -181,7 +200,7 @@ def office_add(settings: Settings, code, kind, name):
          lambda: click.echo(f"{kind} {code} {name} registered"))
 
 
-@main.group()
+@cee.group()
 def officer():
     """Officers: who may act."""
 
@@ -216,7 +235,7 @@ def officer_add(settings: Settings, officer_id, name, port, unit, center, divisi
         f"{'/' + (unit or division) if unit or division else ''}) registered"))
 
 
-@main.group()
+@cee.group()
 def importer():
     """Importers of record."""
 
@@ -237,7 +256,7 @@ def importer_add(settings: Settings, number, name, center, trusted):
         + (f" (trusted: {', '.join(sorted(trusted))})" if trusted else "")))
 
 
-@main.group()
+@cee.group()
 def entry():
     """Entries."""
 
@@ -259,7 +278,7 @@ def entry_add(settings: Settings, number, importer_number, port, entry_date):
 # --- cases ---------------------------------------------------------------------------------
 
 
-@main.group()
+@cee.group()
 def case():
     """Open, advance and inspect cases."""
 
@@ -353,7 +372,7 @@ def case_list(settings: Settings, kind, state, center, port, limit):
 # --- audit and demo ------------------------------------------------------------------------
 
 
-@main.group()
+@cee.group()
 def audit():
     """The tamper-evident event trail."""
 
@@ -374,7 +393,7 @@ def audit_verify(settings: Settings, case_id):
         sys.exit(EXIT_FAILED_CHECK)
 
 
-@main.command()
+@cee.command()
 @click.option("--db", "demo_db", metavar="URL",
               help="Build the demo here: a new or simulation database (default: a new SQLite "
                    "file in a temporary directory).")

@@ -110,6 +110,13 @@ def _exclusion_period_over(f: Facts) -> str | None:
     return None
 
 
+def _decided_denial(f: Facts) -> str | None:
+    if f.data.get("deemed"):
+        return ("a deemed denial was no decision to void; contest it at the Court of "
+                "International Trade by summons")
+    return None
+
+
 def _summons_in_time(f: Facts) -> str | None:
     last = _summons_last_day(f)
     if f.today > last:
@@ -335,6 +342,7 @@ PROTEST = Lifecycle(
             citation="19 U.S.C. 1515(d)",
             summary="void a denial made contrary to proper instructions; the protest is pending "
                     "again",
+            guards=(Guard("an actual denial", "19 U.S.C. 1515(d)", _decided_denial),),
             effect=lambda f: {"voided_denial_of": f.data.get("denied_on"), "denied_on": None,
                               "decision": None, "decided_on": None, "deemed": False},
         ),

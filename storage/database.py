@@ -12,6 +12,9 @@ from sqlalchemy import event
 from sqlmodel import Session
 
 URL_ENV = "CEE_DATABASE_URL"
+# The alembic head this code expects (tests/test_storage.py checks it against the migrations),
+# read with plain SQL so that every command need not import alembic.
+SCHEMA_REVISION = "0001"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -72,3 +75,23 @@ def transaction(engine: sa.Engine, *, write: bool = True) -> Iterator[Session]:
     bind = engine if write else engine.execution_options(sqlite_begin="DEFERRED")
     with Session(bind, expire_on_commit=False) as session, session.begin():
         yield session
+
+
+def schema_revision(engine: sa.Engine) -> str | None:
+    """The database's alembic revision, or None when it has no schema."""
+    try:
+        with engine.connect() as connection:
+            return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError):
+        return None
+
+
+def is_simulation(engine: sa.Engine) -> bool:
+    """Whether `cee db upgrade --simulation` created this database (False without a schema)."""
+    try:
+        with engine.connect() as connection:
+            value = connection.exec_driver_sql(
+                "SELECT value FROM setting WHERE key = 'simulation'").scalar()
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError):
+        return False
+    return value == "true"

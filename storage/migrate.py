@@ -7,7 +7,6 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from storage.database import transaction
@@ -28,11 +27,6 @@ def head_revision() -> str:
     return ScriptDirectory.from_config(_config()).get_current_head()
 
 
-def current_revision(engine: sa.Engine) -> str | None:
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
-
-
 def upgrade(engine: sa.Engine, *, simulation: bool = False) -> None:
     """Apply every pending migration, then seed offices. Idempotent."""
     with engine.begin() as connection:
@@ -51,8 +45,3 @@ def seed(engine: sa.Engine, *, simulation: bool = False) -> None:
         if simulation:
             session.merge(Setting(key="simulation", value="true"))
 
-
-def is_simulation(engine: sa.Engine) -> bool:
-    with transaction(engine, write=False) as session:
-        setting = session.get(Setting, "simulation")
-        return setting is not None and setting.value == "true"

@@ -7,7 +7,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from storage import migrate
-from storage.database import create_db_engine, default_url, normalize_url
+from storage.database import (
+    SCHEMA_REVISION,
+    create_db_engine,
+    default_url,
+    normalize_url,
+    schema_revision,
+)
 from storage.models import metadata
 from storage.reference_data import CENTERS, PORTS
 
@@ -26,7 +32,7 @@ def test_upgrade_is_idempotent_and_seeds_offices(db_url, engine):
     offices = engine.offices()
     assert {o["code"] for o in offices if o["kind"] == "center"} == set(CENTERS)
     assert {o["code"] for o in offices if o["kind"] == "port"} >= set(PORTS)
-    assert migrate.current_revision(engine.db) == migrate.head_revision()
+    assert schema_revision(engine.db) == SCHEMA_REVISION == migrate.head_revision()
 
 
 def test_sqlite_runs_with_wal_foreign_keys_and_busy_timeout(tmp_path):

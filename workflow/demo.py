@@ -34,9 +34,9 @@ def run_demo(url: str, say: Say) -> list[CaseView]:
 
 
 def _prepare(engine: Engine) -> None:
-    from storage.migrate import current_revision
+    from storage.database import schema_revision
 
-    if current_revision(engine.db) is not None:
+    if schema_revision(engine.db) is not None:
         if not engine.is_simulation():
             raise InvalidInput("the demo runs only on a new or simulation database; "
                                "give --db a new file, or omit it")

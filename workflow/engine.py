@@ -11,8 +11,16 @@ from typing import Any
 from states import LIFECYCLES
 from states.base import STAY, Facts, Lifecycle
 from states.params import DEFAULT_PARAMS, RuleParams
-from storage import migrate, queries
-from storage.database import create_db_engine, default_url, normalize_url, transaction
+from storage import queries
+from storage.database import (
+    SCHEMA_REVISION,
+    create_db_engine,
+    default_url,
+    is_simulation,
+    normalize_url,
+    schema_revision,
+    transaction,
+)
 from storage.models import Case, CaseEntry
 from workflow import registry
 from workflow.advance import Context, apply, entry_facts, lifecycle_of, parse_inputs, scope_of
@@ -52,15 +60,17 @@ class Engine:
 
     def upgrade(self, *, simulation: bool = False) -> None:
         """Apply migrations and seed the centers and ports (idempotent)."""
+        from storage import migrate  # alembic loads only when migrating
+
         migrate.upgrade(self.db, simulation=simulation)
 
     def is_simulation(self) -> bool:
-        return migrate.is_simulation(self.db)
+        return is_simulation(self.db)
 
     def check_schema(self) -> None:
         """InvalidInput unless the database is at the current schema."""
-        current = migrate.current_revision(self.db)
-        if current != migrate.head_revision():
+        current = schema_revision(self.db)
+        if current != SCHEMA_REVISION:
             state = "has no cee schema" if current is None else f"is at schema {current}"
             raise InvalidInput(f"the database {self.db.url.render_as_string(hide_password=True)}"
                                f" {state}; run `cee db upgrade`")
@@ -160,11 +170,11 @@ class Engine:
     def list(self, *, kind: str | None = None, state: str | None = None,
              center: str | None = None, port: str | None = None,
              limit: int | None = None) -> list[CaseView]:
-        if kind is not None:
-            lifecycle = lifecycle_of(kind)
-            if state is not None and state not in lifecycle.state_names:
-                raise InvalidInput(f"{kind} has no state {state!r}; states: "
-                                   f"{', '.join(lifecycle.state_names)}")
+        kinds = [lifecycle_of(kind)] if kind is not None else list(LIFECYCLES.values())
+        if state is not None and not any(state in lc.state_names for lc in kinds):
+            names = sorted({s for lc in kinds for s in lc.state_names})
+            raise InvalidInput(f"no {kind or 'case'} state is called {state!r}; states: "
+                               f"{', '.join(names)}")
         with transaction(self.db, write=False) as session:
             rows = queries.list_cases(session, kind=kind, state=state, center=center, port=port,
                                       limit=limit)

@@ -1,0 +1,465 @@
+"""The `cee` command line, end to end in a real subprocess.
+
+Each test runs the installed `cee` script (or `python -m cli`) against a database given with
+--db, in an environment without CEE_DATABASE_URL or CEE_ACTOR and with the user data directory and
+the temporary directory moved under pytest's tmp_path, so no run can touch a person's own data.
+
+What is covered: a whole protest story on SQLite and PostgreSQL (--json on every command, one JSON
+document each); every error exit code as one `error:` line on stderr without a traceback, and no
+write on a refused command; --now only on simulation databases; a database without schema; the
+demo and its refusal to write into a real database; help; audit tampering detection.
+
+Starting the CLI costs about a second (the database stack loads), so independent read-only
+commands run concurrently and set-up that is not under test goes through the engine in-process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from workflow import Engine
+from workflow.identifiers import entry_check_digit
+
+
+def entry_number(serial: int) -> str:
+    """The valid entry number 112-<serial>-<check digit>, numbered as the conftest cast does."""
+    return f"112-{serial:07d}-{entry_check_digit(f'112{serial:07d}')}"
+
+
+ACME = "12-3456789AB"  # center 007, C-TPAT: cases route to the partnership division
+E1 = entry_number(1)  # 112-0000001-3
+SCRIPT = Path(sys.executable).with_name("cee")
+COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "cli"]
+TIMEOUT = 120
+
+_base_env: dict[str, str] = {}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_env(tmp_path_factory):
+    """No CEE_* from the caller; user data and temp directories inside pytest's tmp_path."""
+    home = tmp_path_factory.mktemp("cli-home")
+    (home / "tmp").mkdir()
+    _base_env.update({k: v for k, v in os.environ.items()
+                      if not k.startswith("CEE_") and k != "PYTHONWARNINGS"})
+    _base_env.update(XDG_DATA_HOME=str(home / "data"), TMPDIR=str(home / "tmp"))
+    yield
+    _base_env.clear()
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Call:
+    """One `cee` invocation and the exit code it must end with."""
+
+    args: tuple[str, ...]
+    db: str | None = None
+    actor: str | None = None
+    now: str | None = None
+    json: bool = False
+    expect: int = 0
+    env: tuple[tuple[str, str], ...] = ()
+
+    def argv(self) -> list[str]:
+        argv = list(COMMAND)
+        if self.db is not None:
+            argv += ["--db", self.db]
+        if self.actor is not None:
+            argv += ["--as", self.actor]
+        if self.now is not None:
+            argv += ["--now", self.now]
+        if self.json:
+            argv.append("--json")
+        return argv + list(self.args)
+
+
+def _run(call: Call) -> tuple[str, str]:
+    env = {**_base_env, **dict(call.env)}
+    done = subprocess.run(call.argv(), capture_output=True, text=True, env=env, timeout=TIMEOUT)
+    where = f"`cee {' '.join(call.argv()[len(COMMAND):])}`"
+    assert done.returncode == call.expect, (
+        f"{where} exited {done.returncode}, expected {call.expect}\n"
+        f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}")
+    assert "Traceback" not in done.stderr, f"{where} printed a traceback:\n{done.stderr}"
+    if call.expect == 0:
+        assert done.stderr == "", f"{where} succeeded but wrote to stderr:\n{done.stderr}"
+    elif call.expect != 1:  # 1 is a failed audit: a report, not an error line
+        lines = done.stderr.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), (
+            f"{where} must fail with one 'error:' line, got:\n{done.stderr}")
+        assert done.stdout == "", f"{where} failed but printed:\n{done.stdout}"
+    return done.stdout, done.stderr
+
+
+def cee(*args: str, db: str | None, actor: str | None = None, now: str | None = None,
+        json_out: bool = False, expect: int = 0, env: dict[str, str] | None = None
+        ) -> tuple[str, str]:
+    """Run `cee [--db db] [--as actor] [--now now] [--json] args…`; assert the exit code.
+
+    Returns (stdout, stderr). A success prints nothing on stderr; an error exit (2–6) prints one
+    line starting with "error:" on stderr and nothing on stdout; nothing ever prints a traceback.
+    """
+    return _run(Call(tuple(args), db, actor, now, json_out, expect, tuple((env or {}).items())))
+
+
+def cee_json(*args: str, db: str | None, **kwargs):
+    """`cee --json …`: stdout must be exactly one JSON document; returns it."""
+    stdout, _ = cee(*args, db=db, json_out=True, **kwargs)
+    return json.loads(stdout)
+
+
+def cee_many(calls: list[Call]) -> list[tuple[str, str]]:
+    """Run independent invocations concurrently; report every failure, not just the first."""
+    def attempt(call: Call):
+        try:
+            return _run(call)
+        except AssertionError as failure:
+            return failure
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(attempt, calls))
+    failures = [str(r) for r in results if isinstance(r, AssertionError)]
+    assert not failures, "\n\n".join(failures)
+    return results  # type: ignore[return-value]
+
+
+CASE_KEYS = {"id", "kind", "state", "version", "port", "center", "division", "entries"}
+
+
+def snapshot(url: str) -> dict:
+    """Every case with its history: what a refused command must leave unchanged."""
+    engine = Engine(url)
+    try:
+        return {c.id: (c.to_dict(), [e.to_dict() for e in engine.history(c.id)])
+                for c in engine.list()}
+    finally:
+        engine.close()
+
+
+def real_database(path: Path) -> str:
+    """A non-simulation SQLite database holding one officer, one importer and one case."""
+    url = f"sqlite:///{path}"
+    engine = Engine(url)
+    try:
+        engine.upgrade()
+        engine.add_officer("p2704", name="Port officer", office="2704")
+        engine.add_importer(ACME, name="Acme Electronics", center="007", trusted=["ctpat"])
+        engine.add_entry(E1, importer=ACME, port="2704", entry_date=date(2025, 1, 6),
+                         actor=engine.actor("p2704"))
+    finally:
+        engine.close()
+    return url
+
+
+sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+
+
+# --- the whole story, on SQLite and PostgreSQL ---------------------------------------------
+
+
+def test_protest_story_end_to_end(db_url):
+    db = db_url
+    officer = cee_json("officer", "add", "c007", "--name", "Ana Lee", "--center", "007",
+                       "--division", "partnership", db=db)
+    assert officer == {"id": "c007", "name": "Ana Lee", "office": "007", "unit": "partnership",
+                       "role": "officer"}
+    cee_json("officer", "add", "p2704", "--name", "Pete Ortiz", "--port", "2704", db=db)
+    importer = cee_json("importer", "add", ACME, "--name", "Acme Electronics", "--center", "007",
+                        "--trusted", "ctpat", db=db)
+    assert importer == {"number": ACME, "name": "Acme Electronics", "center": "007",
+                        "trusted": ["ctpat"]}
+
+    liquidation = cee_json("entry", "add", E1, "--importer", ACME, "--port", "2704",
+                           "--date", "2025-01-06", db=db, actor="p2704", now="2025-01-06")
+    assert set(liquidation) >= CASE_KEYS
+    lq = liquidation["id"]
+    assert (liquidation["kind"], liquidation["state"], liquidation["version"]) == (
+        "liquidation", "unliquidated", 1)
+    assert (liquidation["port"], liquidation["center"], liquidation["division"]) == (
+        "2704", "007", "partnership")
+    assert liquidation["entries"] == [E1]
+
+    scheduled = cee_json("case", "advance", lq, "schedule", "--set", "date=2025-02-07", db=db,
+                         actor="c007", now="2025-01-13")
+    assert (scheduled["state"], scheduled["version"]) == ("scheduled", 2)
+    liquidated = cee_json("case", "advance", lq, "liquidate", "--set", "type=2",
+                          "--note", "bill: duty rate", "--version", "2", db=db, actor="c007",
+                          now="2025-02-07")
+    assert (liquidated["state"], liquidated["version"]) == ("liquidated", 3)
+
+    protest = cee_json("case", "open", "protest", "--entry", E1, "--reason", "classification",
+                       db=db, actor=f"filer:{ACME}", now="2025-06-02")
+    assert set(protest) >= CASE_KEYS
+    pr = protest["id"]
+    assert pr == "PR-270425000001"
+    assert (protest["kind"], protest["state"], protest["version"]) == ("protest", "filed", 1)
+    assert (protest["port"], protest["center"], protest["entries"]) == ("2704", "007", [E1])
+
+    # The database and the actor from the environment this time (CEE_DATABASE_URL, CEE_ACTOR).
+    accepted = cee_json("case", "advance", pr, "accept", "--note", "received at 2704", db=None,
+                        now="2025-06-03", env={"CEE_DATABASE_URL": db, "CEE_ACTOR": "p2704"})
+    assert (accepted["state"], accepted["version"]) == ("accepted", 2)
+    allowed = cee_json("case", "advance", pr, "allow", "--note", "8471.30 applies", db=db,
+                       actor="c007", now="2025-07-15")
+    assert (allowed["state"], allowed["version"]) == ("allowed", 3)
+
+    show_lq, history_pr, listed, audit, offices = (json.loads(out) for out, _ in cee_many([
+        Call(("case", "show", lq), db, actor="c007", json=True),
+        Call(("case", "history", pr), db, json=True),
+        Call(("case", "list", "--kind", "protest", "--state", "allowed", "--center", "007",
+              "--port", "2704"), db, json=True),
+        Call(("audit", "verify"), db, json=True),
+        Call(("office", "list"), db, json=True),
+    ]))
+
+    assert CASE_KEYS | {"history", "deadlines", "available"} <= set(show_lq)
+    assert show_lq["state"] == "reliquidated"
+    assert show_lq["version"] == 4
+    assert show_lq["data"]["reliquidated_by"] == pr
+    assert [e["trigger"] for e in show_lq["history"]] == [
+        "record_entry", "schedule", "liquidate", "reliquidate"]
+    assert show_lq["history"][-1]["actor"] == "c007"
+    assert show_lq["history"][-1]["data"]["via"] == pr
+    assert all({"timer", "status", "due_at"} <= set(d) for d in show_lq["deadlines"])
+    assert any(d["timer"] == "finalization" and d["status"] == "pending"
+               for d in show_lq["deadlines"])
+    assert show_lq["available"], "with --as, `case show` lists what the actor may do"
+    assert all({"trigger", "allowed"} <= set(a) for a in show_lq["available"])
+
+    assert [(e["case_seq"], e["trigger"], e["from_state"], e["to_state"]) for e in history_pr] == [
+        (1, "file", "new", "filed"), (2, "accept", "filed", "accepted"),
+        (3, "allow", "accepted", "allowed")]
+    assert [e["actor"] for e in history_pr] == [f"filer:{ACME}", "p2704", "c007"]
+    assert [e["authority"] for e in history_pr] == ["FILER", "JOINT (port)", "CENTER"]
+    assert {e["regime"] for e in history_pr} == {"center"}
+    assert [e["note"] for e in history_pr] == ["", "received at 2704", "8471.30 applies"]
+
+    assert [(c["id"], c["state"]) for c in listed] == [(pr, "allowed")]
+    assert audit["ok"] is True and audit["broken"] == []
+    assert (audit["cases"], audit["events"]) == (2, 7)
+    codes = {(o["code"], o["kind"]) for o in offices}
+    assert {("2704", "port"), ("007", "center")} <= codes
+
+
+# --- error exit codes (SQLite) -------------------------------------------------------------
+
+
+@sqlite_only
+def test_errors_exit_with_their_code_one_line_and_write_nothing(db_url, cast, engine):
+    db = db_url
+    liquidated = cast.liquidated()  # entry 1, liquidated on 2025-02-07
+    late = cast.liquidated()  # entry 2, the same bulletin
+    open_case = cast.entry()  # entry 3, unliquidated
+    cast.at("2025-03-03")
+    protest = engine.open("protest", actor=cast.actor(f"filer:{cast.ACME}"),
+                          entries=[liquidated.entries[0]], reason="classification")
+    protest = engine.advance(protest.id, "accept", actor=cast.actor("p2704"))
+    assert protest.version == 2
+    wrong = entry_number(99)[:-1] + str((int(entry_number(99)[-1]) + 1) % 10)
+    before = snapshot(db)
+
+    cases = [  # (call, what stderr must say)
+        (Call(("entry", "add", wrong, "--importer", cast.ACME, "--port", "2704", "--date",
+               "2025-03-03"), db, actor="p2704", now="2025-03-03", expect=2),
+         f"expected {entry_number(99)[-1]}"),
+        (Call(("case", "advance", open_case.id, "extend", "--set", "reason"), db,
+               actor="c007", expect=2), "must be KEY=VALUE"),
+        (Call(("case", "advance", open_case.id, "extend", "--set", "reason=01", "--set",
+               "colour=red"), db, actor="c007", now="2025-03-03", expect=2),
+         "does not take colour"),
+        (Call(("entry", "add", entry_number(98), "--importer", cast.ACME, "--port", "2704",
+               "--date", "2025-02-30"), db, actor="p2704", expect=2),
+         "'2025-02-30' is not a date"),
+        (Call(("case", "list"), db, now="yesterday", expect=2), "is not an ISO date"),
+        (Call(("case", "show", "PR-270425999999"), db, json=True, expect=3),
+         "case PR-270425999999 not found"),
+        (Call(("case", "advance", protest.id, "allow"), db, actor="p2704", now="2025-03-10",
+              expect=4), "center 007 decides"),
+        (Call(("case", "advance", open_case.id, "extend", "--set", "reason=01"), db,
+              actor="nobody", expect=4), "officer 'nobody' is not registered"),
+        (Call(("entry", "add", entry_number(97), "--importer", cast.ACME, "--port", "2704",
+               "--date", "2025-03-03"), db, now="2025-03-03", expect=4), "no actor given"),
+        (Call(("case", "advance", liquidated.id, "schedule", "--set", "date=2025-03-07"), db,
+              actor="c007", now="2025-03-03", expect=5), "possible only from"),
+        (Call(("case", "open", "protest", "--entry", late.entries[0]), db,
+              actor=f"filer:{cast.ACME}", now="2025-08-07", expect=5),
+         "the 180 days to protest ended on 2025-08-06"),
+        (Call(("case", "advance", protest.id, "allow", "--version", "1"), db, actor="c007",
+              now="2025-03-10", expect=6), "changed since you read it"),
+    ]
+    results = cee_many([call for call, _ in cases])
+    missing = [f"`{' '.join(call.args)}` stderr {err!r} lacks {said!r}"
+               for (call, said), (_, err) in zip(cases, results, strict=True) if said not in err]
+    assert not missing, "\n".join(missing)
+
+    assert snapshot(db) == before, "a refused command wrote to the database"
+    assert engine.list(kind="protest") == [engine.get(protest.id)]
+
+    # The same protest is timely on day 180 (the refusal above was exactly one day late).
+    timely = cee_json("case", "open", "protest", "--entry", late.entries[0], db=db,
+                      actor=f"filer:{cast.ACME}", now="2025-08-06")
+    assert (timely["state"], timely["entries"]) == ("filed", [late.entries[0]])
+
+
+# --- databases: schema, upgrade, simulation ------------------------------------------------
+
+
+def test_database_without_schema_then_upgrade_and_now_refused_without_simulation(tmp_path):
+    path = tmp_path / "fresh.db"
+    db = f"sqlite:///{path}"
+    results = cee_many([
+        Call(("case", "list"), db, json=True, expect=2),
+        Call(("officer", "add", "p2704", "--name", "P", "--port", "2704"), db, expect=2),
+    ])
+    for _, err in results:
+        assert "has no cee schema" in err and "run `cee db upgrade`" in err, err
+    with sqlite3.connect(path) as connection:
+        tables = connection.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
+    connection.close()
+    assert tables == [], "a refused command created tables"
+
+    first = cee_json("db", "upgrade", db=db)
+    assert first["simulation"] is False and first["revision"]
+    stdout, _ = cee("db", "upgrade", db=db)  # twice: idempotent
+    assert f"is at schema {first['revision']}" in stdout and "(simulation)" not in stdout
+
+    _, err = cee("office", "list", db=db, now="2025-01-06", expect=4)
+    assert "simulation" in err and "cannot be backdated" in err
+
+    added = cee_json("office", "add", "2799", "--kind", "port", "--name", "Test port", db=db)
+    assert added == {"code": "2799", "kind": "port", "name": "Test port"}
+    engine = Engine(db)
+    try:
+        assert added in engine.offices() and not engine.is_simulation()
+    finally:
+        engine.close()
+
+
+def test_now_moves_the_clock_on_a_simulation_database(tmp_path):
+    db = f"sqlite:///{tmp_path / 'sim.db'}"
+    assert cee_json("db", "upgrade", "--simulation", db=db)["simulation"] is True
+    engine = Engine(db)
+    try:
+        engine.add_officer("p2704", name="P", office="2704")
+        engine.add_importer(ACME, name="Acme", center="007")
+        case = cee_json("entry", "add", E1, "--importer", ACME, "--port", "2704", "--date",
+                        "2016-03-01", db=db, actor="p2704", now="2016-03-01T09:30:00-05:00")
+        (event,) = engine.history(case["id"])
+    finally:
+        engine.close()
+    assert event.at.isoformat() == "2016-03-01T14:30:00+00:00"
+    assert event.regime == "shared"  # Delegation Order 14-004 was in force on that day
+
+
+# --- demo -----------------------------------------------------------------------------------
+
+
+def test_demo_builds_its_own_database_and_ignores_cee_database_url(tmp_path):
+    real = real_database(tmp_path / "real.db")
+    before = snapshot(real)
+    stdout, _ = cee("demo", db=None, env={"CEE_DATABASE_URL": real})
+    assert "Final state of every case:" in stdout
+    final = stdout.split("Final state of every case:")[1]
+    rows = [line.split() for line in final.splitlines()]
+    assert any(r[:3] == ["LQ-11272966778", "liquidation", "reliquidated"] for r in rows), final
+    assert any(r[1:3] == ["protest", "allowed"] for r in rows if len(r) > 2), final
+    assert "refused" in stdout and "every hash chain verifies" in stdout
+    assert real not in stdout
+    assert f"The demo database: sqlite:///{_base_env['TMPDIR']}/cee-demo-" in stdout
+    assert snapshot(real) == before, "`cee demo` wrote into CEE_DATABASE_URL"
+
+
+def test_demo_json_is_one_list(tmp_path):
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    cases = cee_json("demo", "--db", url, db=None)
+    assert isinstance(cases, list) and all(set(c) >= CASE_KEYS for c in cases)
+    states = {(c["kind"], c["state"]) for c in cases}
+    assert {("liquidation", "reliquidated"), ("protest", "allowed")} <= states
+    engine = Engine(url)
+    try:
+        assert engine.is_simulation() and len(engine.list()) == len(cases)
+    finally:
+        engine.close()
+
+
+def test_demo_refuses_a_real_database_with_data(tmp_path):
+    real = real_database(tmp_path / "real.db")
+    before = snapshot(real)
+    _, err = cee("demo", db=real, expect=2)
+    assert "only on a new or simulation database" in err
+    assert snapshot(real) == before
+    engine = Engine(real)
+    try:
+        assert not engine.is_simulation()
+    finally:
+        engine.close()
+
+
+# --- help and audit ------------------------------------------------------------------------
+
+
+def _commands(help_text: str) -> set[str]:
+    """The command names listed under "Commands:" in a click help page."""
+    listed = help_text.split("Commands:", 1)[1]
+    return {line.split()[0] for line in listed.splitlines() if line.startswith("  ")}
+
+
+def test_help():
+    stdout, _ = cee("--help", db=None)
+    assert "--db" in stdout and "--as" in stdout and "--json" in stdout and "--now" in stdout
+    assert {"db", "office", "officer", "importer", "entry", "case", "audit",
+            "demo"} <= _commands(stdout)
+    stdout, _ = cee("case", "--help", db=None)
+    assert {"open", "advance", "show", "history", "list"} <= _commands(stdout)
+
+
+@sqlite_only
+def test_audit_verify_names_a_tampered_event(db_url, cast):
+    db = db_url
+    tampered = cast.liquidated()
+    untouched = cast.entry()
+    cast.engine.close()
+    with sqlite3.connect(db.removeprefix("sqlite:///")) as connection:
+        changed = connection.execute(
+            "UPDATE event SET note = 'nothing to see' WHERE case_id = ? AND case_seq = 2",
+            (tampered.id,)).rowcount
+    connection.close()
+    assert changed == 1
+
+    (stdout, err), (one, _) = cee_many([
+        Call(("audit", "verify"), db, expect=1),
+        Call(("audit", "verify", untouched.id), db, json=True),
+    ])
+    assert "1 broken" in stdout
+    assert f"case {tampered.id} event #2" in err and "altered" in err
+    assert untouched.id not in err
+    assert json.loads(one)["ok"] is True
+
+    report = cee_json("audit", "verify", tampered.id, db=db, expect=1)
+    assert report["ok"] is False and report["cases"] == 1
+    assert len(report["broken"]) == 1 and f"case {tampered.id} event #2" in report["broken"][0]
+
+
+def test_usage_errors_are_one_line_too(tmp_path):
+    url = f"sqlite:///{tmp_path / 'usage.db'}"
+    _, err = cee("officer", "add", "x", "--name", "y", "--center", "007", "--division", "bogus",
+                 db=url, expect=2)
+    assert "'bogus' is not one of" in err and "cee officer add --help" in err
+    _, err = cee("case", "show", db=url, expect=2)
+    assert "Missing argument 'CASE'" in err
+    # --now on `db upgrade` of a new database is not an error: upgrading moves no clock.
+    cee("db", "upgrade", "--simulation", db=url, now="2025-01-06")
+    _, err = cee("case", "list", "--state", "bogus", db=url, expect=2)
+    assert "no case state is called 'bogus'" in err

@@ -1,0 +1,403 @@
+"""The protest lifecycle (states/protest.py) through the engine, on SQLite and PostgreSQL.
+
+Who may take each transition and on which cases (authority, jurisdiction, the 2014–2017 shared
+regime); the date rules at their edges (180 days from the latest liquidation with weekend and
+holiday roll-forward, amendment, accelerated disposition, exclusion, summons); and the timers
+that only the sweep fires — or, for the directory 2-year decision limit (Hitachi), only escalates.
+REFERENCE.md §0, §2, §5, §6.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+import holidays
+import pytest
+
+from states.calendar import LEGAL_TZ
+from states.params import RuleParams
+from workflow import Engine, InvalidTransition, NotPermitted, RuleViolation
+from workflow.jurisdiction import SYSTEM
+
+LIQUIDATED = "2025-02-07"  # a Friday bulletin; day 1 is 02-08, day 180 is Wed 2025-08-06
+FILED = "2025-03-03"
+LATER = "2025-06-09"  # more than 90 days after FILED, inside the protest period
+SUMMONS_LAST = "2025-12-08"  # a denial on LATER: +180 is Sat 12-06, rolled to Monday
+
+# What the engine says when it refuses (regexes for pytest.raises(match=...)).
+FILERS_ACTION = "is the filer's action"
+NO_STANDING = "has no standing"
+NOT_A_FILERS = "a filer cannot take it"
+CENTER_DECIDES = "holds port authority — center 007 decides"
+NOT_CENTER_005 = r"no jurisdiction over PR-\d{12}, a case of center 007"
+NOT_PORT_3901 = r"no jurisdiction over PR-\d{12}, a case of port 2704"
+BY_LAW = "happens by operation of law"
+
+
+def d(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+def start_of(day: str) -> datetime:
+    """00:00 Eastern on `day`: when a timer whose last day was the day before falls due."""
+    return datetime.combine(d(day), time.min, tzinfo=LEGAL_TZ)
+
+
+def who(cast, name: str):
+    """'filer' is ACME's filer, 'other filer' Zeta's (both center 007); else an officer id."""
+    return cast.actor({"filer": f"filer:{cast.ACME}",
+                       "other filer": f"filer:{cast.ZETA}"}.get(name, name))
+
+
+def file_protest(cast, engine, *liquidations, on: str = FILED, by: str = "filer", **inputs):
+    cast.at(on)
+    return engine.open("protest", actor=who(cast, by),
+                       entries=[lq.entries[0] for lq in liquidations], **inputs)
+
+
+ROUTES = {
+    "filed": (),
+    "accepted": (("accept", "p2704"),),
+    "further_review": (("accept", "p2704"), ("grant_further_review", "c007")),
+    "accelerated": (("accept", "p2704"), ("request_accelerated_disposition", "filer")),
+    "allowed": (("accept", "p2704"), ("allow", "c007")),
+    "allowed_in_part": (("accept", "p2704"), ("allow_in_part", "c007")),
+    "denied": (("accept", "p2704"), ("deny", "c007")),
+}
+
+
+def protest_in(cast, engine, state: str, **inputs):
+    """A protest on a fresh entry liquidated on LIQUIDATED, filed FILED, brought to `state` on
+    LATER (the clock is left there)."""
+    protest = file_protest(cast, engine, cast.liquidated(on=LIQUIDATED), **inputs)
+    cast.at(LATER)
+    for trigger, actor in ROUTES[state]:
+        engine.advance(protest.id, trigger, actor=who(cast, actor))
+    return engine.get(protest.id)
+
+
+def assert_refused(engine, case_id, trigger, actor, match, error=NotPermitted, **inputs):
+    """The action is refused with `match` and writes nothing: no state, data or event change."""
+    before, events = engine.get(case_id), len(engine.history(case_id))
+    with pytest.raises(error, match=match):
+        engine.advance(case_id, trigger, actor=actor, inputs=inputs)
+    after = engine.get(case_id)
+    assert (after.state, after.version, after.data) == (before.state, before.version, before.data)
+    assert len(engine.history(case_id)) == events
+
+
+def pending(engine, case_id, timer: str):
+    return [t for t in engine.deadlines(case_id) if t.timer == timer and t.status == "pending"]
+
+
+# --- authority and jurisdiction -----------------------------------------------------------------
+
+OFFICER_CANNOT_FILE = {"p2704": FILERS_ACTION, "c007": FILERS_ACTION, "other filer": NO_STANDING}
+ONLY_CENTER_007 = {"filer": NOT_A_FILERS, "p2704": CENTER_DECIDES, "p2704-dir": CENTER_DECIDES,
+                   "c005": NOT_CENTER_005}
+JOINT_REFUSED = {"filer": NOT_A_FILERS, "c005": NOT_CENTER_005, "p3901": NOT_PORT_3901}
+
+
+TRANSITIONS = [  # trigger, from, filed with, inputs, who may, authority recorded, to, who may not
+    ("amend", "accepted", {}, {"reason": "valuation"}, "filer", "FILER", "accepted",
+     OFFICER_CANNOT_FILE),
+    ("accept", "filed", {}, {}, "p2704", "JOINT (port)", "accepted", JOINT_REFUSED),
+    ("accept", "filed", {}, {}, "c007", "JOINT (center)", "accepted", JOINT_REFUSED),
+    ("grant_further_review", "accepted", {"further_review": True}, {}, "c007", "CENTER",
+     "further_review", ONLY_CENTER_007),
+    ("allow", "accepted", {}, {}, "c007", "CENTER", "allowed", ONLY_CENTER_007),
+    ("allow_in_part", "accepted", {}, {}, "c007", "CENTER", "allowed_in_part",
+     ONLY_CENTER_007),
+    ("deny", "accepted", {}, {}, "c007", "CENTER", "denied", ONLY_CENTER_007),
+    ("deny", "further_review", {"further_review": True}, {}, "c007", "CENTER", "denied",
+     ONLY_CENTER_007),
+    ("request_accelerated_disposition", "accepted", {}, {}, "filer", "FILER", "accelerated",
+     OFFICER_CANNOT_FILE),
+    ("void_denial", "denied", {}, {}, "c007", "CENTER", "accepted", ONLY_CENTER_007),
+    ("withdraw", "accepted", {}, {}, "filer", "FILER", "withdrawn", OFFICER_CANNOT_FILE),
+    ("file_summons", "denied", {}, {}, "filer", "FILER", "litigation", OFFICER_CANNOT_FILE),
+]
+
+
+@pytest.mark.parametrize(
+    ("trigger", "state", "file_inputs", "inputs", "allowed", "authority", "dest", "refused"),
+    TRANSITIONS, ids=[f"{t[0]}-from-{t[1]}-by-{t[4]}" for t in TRANSITIONS])
+def test_who_may_take_each_transition(cast, engine, trigger, state, file_inputs, inputs, allowed,
+                                      authority, dest, refused):
+    protest = protest_in(cast, engine, state, **file_inputs)
+    for actor, match in refused.items():
+        assert_refused(engine, protest.id, trigger, who(cast, actor), match, **inputs)
+    after = engine.advance(protest.id, trigger, actor=who(cast, allowed), inputs=inputs)
+    assert after.state == dest
+    event = engine.history(protest.id)[-1]
+    assert (event.trigger, event.actor, event.authority, event.regime) == (
+        trigger, who(cast, allowed).label, authority, "center")
+
+
+def test_only_the_importers_filer_may_file_and_a_refusal_files_nothing(cast, engine):
+    entry = cast.liquidated(on=LIQUIDATED)
+    for actor, match in OFFICER_CANNOT_FILE.items():
+        with pytest.raises(NotPermitted, match=match):
+            file_protest(cast, engine, entry, by=actor)
+    assert engine.list(kind="protest") == []
+    protest = file_protest(cast, engine, entry, reason="classification")
+    assert (protest.id, protest.state, protest.importer) == ("PR-270425000001", "filed", cast.ACME)
+    assert engine.history(protest.id)[-1].authority == "FILER"
+
+
+@pytest.mark.parametrize(("trigger", "state", "file_inputs", "due", "dest"), [
+    ("deem_denied", "accelerated", {}, "2025-07-10", "denied"),  # requested LATER, +30 days
+    ("deem_denied", "filed", {"exclusion": True}, "2025-04-03", "denied"),  # FILED, +30 days
+    ("close", "allowed", {}, LATER, "closed"),  # on the day of the allowance
+    ("close", "denied", {}, "2025-12-09", "closed"),  # summons window over (SUMMONS_LAST)
+    ("close", "allowed_in_part", {}, "2025-12-09", "closed"),
+], ids=["deem_denied-accelerated", "deem_denied-exclusion", "close-allowed", "close-denied",
+        "close-allowed_in_part"])
+def test_system_transitions_only_by_the_sweep_when_due(cast, engine, trigger, state, file_inputs,
+                                                       due, dest):
+    protest = protest_in(cast, engine, state, **file_inputs)
+    for actor in ("filer", "p2704", "p2704-dir", "c007", "c007-sup"):
+        assert_refused(engine, protest.id, trigger, who(cast, actor), BY_LAW)
+    with pytest.raises(NotPermitted, match="scheduler's alone"):
+        engine.advance(protest.id, trigger, actor=SYSTEM)
+
+    engine.sweep(start_of(due) - timedelta(microseconds=1))
+    assert engine.get(protest.id).state == state
+    engine.sweep(start_of(due))
+    assert engine.get(protest.id).state == dest
+    event = engine.history(protest.id)[-1]
+    assert (event.trigger, event.actor, event.authority) == (trigger, "system", "SYSTEM")
+
+
+def test_shared_regime_port_director_may_decide_until_2017_01_18(cast, engine):
+    cast.at("2016-01-04")
+    one = cast.liquidated(entry_date="2016-01-04", on="2016-02-05")
+    two = cast.liquidated(entry_date="2016-01-04", on="2016-02-05")
+    first = file_protest(cast, engine, one, on="2016-03-01")
+    second = file_protest(cast, engine, two, on="2016-03-01")
+    for protest in (first, second):
+        engine.advance(protest.id, "accept", actor=who(cast, "p2704"))
+    # Delegation Order 14-004 shared center authority with port *directors* only.
+    assert_refused(engine, first.id, "deny", who(cast, "p2704"), CENTER_DECIDES)
+
+    cast.at("2017-01-18")
+    assert engine.advance(first.id, "deny", actor=who(cast, "p2704-dir")).state == "denied"
+    event = engine.history(first.id)[-1]
+    assert event.regime == "shared"
+    assert "shared by port director" in event.authority
+    assert "Delegation Order 14-004" in event.authority
+
+    cast.at("2017-01-19")  # CBP Dec. 16-26: the center alone
+    assert_refused(engine, second.id, "deny", who(cast, "p2704-dir"), CENTER_DECIDES)
+    engine.advance(second.id, "deny", actor=who(cast, "c007"))
+    assert (engine.history(second.id)[-1].authority, engine.history(second.id)[-1].regime) == (
+        "CENTER", "center")
+
+
+# --- filing: the 180 days and what may be protested ---------------------------------------------
+
+@pytest.mark.parametrize(("liquidated", "reliquidated", "day_180_is", "last_day"), [
+    (LIQUIDATED, None, "Wednesday", "2025-08-06"),  # day 180 itself
+    (LIQUIDATED, "2025-03-10", "Saturday", "2025-09-08"),  # Monday
+    ("2024-06-28", None, "Christmas Day", "2024-12-26"),  # Thursday
+    (LIQUIDATED, "2025-03-05", "Labor Day", "2025-09-02"),  # Tuesday
+], ids=["business-day", "saturday", "christmas", "labor-day"])
+def test_protest_period_is_180_days_rolled_to_next_business_day(cast, engine, liquidated,
+                                                                reliquidated, day_180_is,
+                                                                last_day):
+    entry_date = (d(liquidated) - timedelta(days=30)).isoformat()
+    cast.at(entry_date)
+    entry = cast.liquidated(on=liquidated, entry_date=entry_date)
+    latest = liquidated
+    if reliquidated:  # a voluntary reliquidation (within 90 days) restarts the period
+        cast.at(reliquidated)
+        engine.advance(entry.id, "reliquidate", actor=who(cast, "c007"))
+        latest = reliquidated
+    day_180 = d(latest) + timedelta(days=180)  # day 1 is the day after the (re)liquidation
+    assert holidays.US(years=day_180.year).get(day_180, f"{day_180:%A}") == day_180_is
+
+    protest = file_protest(cast, engine, entry, on=last_day)
+    assert protest.state == "filed"
+    assert protest.data["protest_deadline"] == last_day
+    late = (d(last_day) + timedelta(days=1)).isoformat()
+    with pytest.raises(RuleViolation,
+                       match=rf"180 days to protest ended on {last_day}.*1514\(c\)\(3\)"):
+        file_protest(cast, engine, entry, on=late)
+    assert [p.id for p in engine.list(kind="protest")] == [protest.id]
+
+
+def test_every_entry_must_be_within_its_180_days(cast, engine):
+    cast.at("2024-07-01")
+    stale = cast.liquidated(entry_date="2024-07-01", on="2024-08-02")  # day 180: 2025-01-29
+    cast.at("2024-12-02")
+    fresh = cast.liquidated(entry_date="2024-12-02", on="2025-01-10")  # day 180: 2025-07-09
+    both = file_protest(cast, engine, stale, fresh, on="2025-01-29")
+    assert both.data["protest_deadline"] == "2025-01-29"  # the earliest: amendments end then
+    with pytest.raises(RuleViolation,
+                       match=rf"entry {stale.entries[0]} was liquidated on 2024-08-02"):
+        file_protest(cast, engine, stale, fresh, on="2025-01-30")
+    assert len(engine.list(kind="protest")) == 1
+    assert file_protest(cast, engine, fresh, on="2025-01-30").state == "filed"
+
+
+def test_entries_of_two_importers_are_refused(cast, engine):
+    acme, zeta = cast.liquidated(on=LIQUIDATED), cast.liquidated(on=LIQUIDATED,
+                                                                 importer=cast.ZETA)
+    with pytest.raises(RuleViolation, match=r"different importers.*174\.12\(a\)"):
+        file_protest(cast, engine, acme, zeta)
+    assert engine.list(kind="protest") == []
+
+
+def test_an_unliquidated_entry_is_refused_pointing_to_a_psc(cast, engine):
+    entry = cast.entry()
+    with pytest.raises(RuleViolation, match=r"not liquidated.*post-summary correction.*1514\(a\)"):
+        file_protest(cast, engine, entry)
+    assert engine.list(kind="protest") == []
+
+
+def test_amendment_until_the_protest_deadline_and_further_review_needs_a_request(cast, engine):
+    protest = protest_in(cast, engine, "accepted")  # filed without further review
+    assert_refused(engine, protest.id, "grant_further_review", who(cast, "c007"),
+                   r"did not apply for further review.*174\.25", RuleViolation)
+
+    cast.at("2025-08-06")  # the last day to protest LIQUIDATED
+    amended = engine.advance(protest.id, "amend", actor=who(cast, "filer"),
+                             inputs={"reason": "valuation", "further_review": True})
+    assert (amended.state, amended.data["reason"], amended.data["amendments"]) == (
+        "accepted", "valuation", 1)
+
+    cast.at("2025-08-07")
+    assert engine.advance(protest.id, "grant_further_review",
+                          actor=who(cast, "c007")).state == "further_review"
+    assert_refused(engine, protest.id, "amend", who(cast, "filer"),
+                   r"ended on 2025-08-06.*174\.14", RuleViolation, reason="late")
+
+
+# --- accelerated disposition and exclusion: deemed denied by the sweep --------------------------
+
+def test_accelerated_disposition_after_90_days_then_deemed_denied_30_days_later(cast, engine):
+    protest = protest_in(cast, engine, "accepted")
+    cast.at("2025-05-31")  # FILED + 89 days
+    assert_refused(engine, protest.id, "request_accelerated_disposition", who(cast, "filer"),
+                   r"from 2025-06-01, 90 days after filing.*1515\(b\)", RuleViolation)
+    cast.at("2025-06-01")
+    engine.advance(protest.id, "request_accelerated_disposition", actor=who(cast, "filer"))
+
+    engine.sweep(start_of("2025-07-02") - timedelta(microseconds=1))  # CBP decides through 07-01
+    assert engine.get(protest.id).state == "accelerated"
+    engine.sweep(start_of("2025-07-02"))
+    denied = engine.get(protest.id)
+    assert denied.state == "denied"
+    assert (denied.data.get("decision"), denied.data.get("denied_on")) == (
+        "deemed_denied", "2025-07-01")
+
+
+def test_accelerated_disposition_waiting_period_is_a_parameter(cast, engine, db_url, clock):
+    protest = protest_in(cast, engine, "filed")
+    cast.at(FILED)
+    eager = Engine(db_url, clock=clock, params=RuleParams(accelerated_disposition_min_days=0))
+    try:
+        eager.advance(protest.id, "request_accelerated_disposition", actor=who(cast, "filer"))
+    finally:
+        eager.close()
+    assert engine.get(protest.id).state == "accelerated"
+
+
+def test_only_an_exclusion_protest_is_deemed_denied_after_30_days(cast, engine):
+    exclusion = file_protest(cast, engine, cast.liquidated(on=LIQUIDATED), exclusion=True)
+    ordinary = file_protest(cast, engine, cast.liquidated(on=LIQUIDATED))
+    cast.at("2025-03-04")
+    for protest in (exclusion, ordinary):  # accepting re-arms the timers, same due date
+        engine.advance(protest.id, "accept", actor=who(cast, "p2704"))
+
+    engine.sweep(start_of("2025-04-03") - timedelta(microseconds=1))
+    assert engine.get(exclusion.id).state == "accepted"
+    engine.sweep(start_of("2025-04-03"))
+    denied = engine.get(exclusion.id)
+    assert (denied.state, denied.data.get("decision")) == ("denied", "deemed_denied")
+    assert denied.data.get("denied_on") == "2025-04-02"  # "on the 30th day" (19 CFR 174.21(b))
+
+    engine.sweep(start_of("2025-12-01"))
+    assert engine.get(ordinary.id).state == "accepted"
+    assert pending(engine, ordinary.id, "exclusion_deemed_denial") == []
+
+
+# --- after the decision -------------------------------------------------------------------------
+
+def test_summons_within_180_days_of_denial_then_closed_by_sweep(cast, engine):
+    denied = protest_in(cast, engine, "denied")
+    partly = protest_in(cast, engine, "allowed_in_part")  # a partial denial: same window
+    cast.at(SUMMONS_LAST)
+    assert engine.advance(denied.id, "file_summons",
+                          actor=who(cast, "filer")).state == "litigation"
+    cast.at("2025-12-09")
+    assert_refused(engine, partly.id, "file_summons", who(cast, "filer"),
+                   rf"ended on {SUMMONS_LAST}; the denial is final.*2636\(a\)", RuleViolation)
+    engine.sweep(start_of("2025-12-09"))
+    assert engine.get(partly.id).state == "closed"
+    assert engine.get(denied.id).state == "litigation"
+
+
+def test_void_denial_returns_protest_to_accepted_and_cancels_summons_window(cast, engine):
+    protest = protest_in(cast, engine, "denied")
+    voided = engine.advance(protest.id, "void_denial", actor=who(cast, "c007"))
+    assert voided.state == "accepted"
+    assert (voided.data["decision"], voided.data["voided_denial_of"]) == (None, LATER)
+    assert pending(engine, protest.id, "summons_window") == []
+
+    engine.sweep(start_of("2026-01-05"))  # well past the voided denial's summons window
+    assert engine.get(protest.id).state == "accepted"
+    cast.at("2026-01-05")
+    assert engine.advance(protest.id, "allow", actor=who(cast, "c007")).state == "allowed"
+
+
+def test_a_decided_protest_cannot_be_withdrawn(cast, engine):
+    protest = protest_in(cast, engine, "denied")
+    assert_refused(engine, protest.id, "withdraw", who(cast, "filer"), "possible only from",
+                   InvalidTransition)
+
+
+def test_reliquidation_from_allowed_protest_opens_a_new_180_days(cast, engine):
+    entry = cast.liquidated(on=LIQUIDATED)  # first period ends 2025-08-06
+    first = file_protest(cast, engine, entry)
+    engine.advance(first.id, "accept", actor=who(cast, "p2704"))
+    cast.at("2025-07-11")
+    engine.advance(first.id, "allow", actor=who(cast, "c007"))
+    engine.sweep()
+    assert engine.get(first.id).state == "closed"
+    assert engine.get(entry.id).state == "reliquidated"
+
+    second = file_protest(cast, engine, entry, on="2026-01-07")  # 2025-07-11 + 180 days
+    assert (second.state, second.data["protest_deadline"]) == ("filed", "2026-01-07")
+    with pytest.raises(RuleViolation, match=r"ended on 2026-01-07.*1514\(c\)\(3\)"):
+        file_protest(cast, engine, entry, on="2026-01-08")
+
+
+# --- the 2-year decision limit: directory, it escalates and never decides (Hitachi) -------------
+
+def test_decision_limit_is_armed_while_pending_and_never_decides(cast, engine):
+    protest = file_protest(cast, engine, cast.liquidated(on=LIQUIDATED), further_review=True)
+    for trigger, state in ((None, "filed"), ("accept", "accepted"),
+                           ("grant_further_review", "further_review")):
+        if trigger:
+            engine.advance(protest.id, trigger, actor=who(cast, "c007"))
+        [timer] = pending(engine, protest.id, "decision_limit")
+        assert (timer.state, timer.last_day, timer.action) == (state, d("2027-03-03"), None)
+
+    engine.sweep(start_of("2030-01-07"))
+    late = engine.get(protest.id)
+    assert (late.state, late.data.get("decision")) == ("further_review", None)
+    cast.at("2030-01-07")  # a late decision is still a decision
+    assert engine.advance(protest.id, "allow", actor=who(cast, "c007")).state == "allowed"
+
+
+def test_a_deemed_denial_cannot_be_voided(cast, engine):
+    entry = cast.liquidated(on=LIQUIDATED)
+    cast.at("2025-03-03")
+    protest = engine.open("protest", actor=cast.actor(f"filer:{cast.ACME}"),
+                          entries=[entry.entries[0]], exclusion=True)
+    engine.sweep(start_of("2025-04-03"))
+    assert engine.get(protest.id).data["decision"] == "deemed_denied"
+    with pytest.raises(RuleViolation, match=r"no decision to void.*\(19 U\.S\.C\. 1515\(d\)\)"):
+        engine.advance(protest.id, "void_denial", actor=cast.actor("c007"))
+    assert engine.get(protest.id).state == "denied"
