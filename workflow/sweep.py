@@ -2,8 +2,8 @@
 
 Each due timer is handled in its own transaction: the row is settled by compare-and-set
 (pending → fired) — so two sweeps never fire one timer twice — the case is re-read (FOR UPDATE on
-PostgreSQL) and the action taken only if the case is still in the state, and at the version, that
-armed the timer; otherwise the row is cancelled as stale. A crash rolls the whole step back and
+PostgreSQL) and the action taken only if the case is still in the state that armed the timer;
+otherwise the row is cancelled as stale. A crash rolls the whole step back and
 leaves the row pending for the next sweep.
 """
 
@@ -45,24 +45,29 @@ class SweepResult:
 def sweep(engine, now: datetime, limit: int = 1000) -> SweepResult:
     result = SweepResult()
     with transaction(engine.db, write=False) as session:
-        due = [(d.id, d.case_id, d.state, d.armed_version, d.action)
+        due = [(d.id, d.case_id, d.state, d.action)
                for d in queries.due_deadlines(session, now, limit)]
-    for deadline_id, case_id, state, armed_version, action in due:
-        _fire_one(engine, now, result, deadline_id, case_id, state, armed_version, action)
+    for deadline_id, case_id, state, action in due:
+        _fire_one(engine, now, result, deadline_id, case_id, state, action)
     log.info("sweep at %s: %d fired, %d stale, %d blocked, %d lost", now.isoformat(),
              len(result.fired), result.stale, len(result.blocked), result.lost)
     return result
 
 
-def _fire_one(engine, now, result, deadline_id, case_id, state, armed_version, action) -> None:
+def _fire_one(engine, now, result, deadline_id, case_id, state, action) -> None:
     try:
         with transaction(engine.db) as session:
             ctx = Context(session=session, now=now, today=legal_date(now), params=engine.params)
+            # Lock the case before the deadline row, in the same order as an officer's
+            # advance (case, then its deadlines): the opposite order deadlocks on PostgreSQL.
+            case = queries.get_case(session, case_id, for_update=True)
             if not queries.settle_deadline(session, deadline_id, "fired", now, SWEEPER):
                 result.lost += 1
                 return
-            case = queries.get_case(session, case_id, for_update=True)
-            if case is None or case.state != state or case.version != armed_version:
+            # Leaving a state cancels its pending timers in the same transaction, so a pending
+            # row whose state is the case's state is current — even if a same-state transition
+            # (an amendment) or an escalation has raised the version since it was armed.
+            if case is None or case.state != state:
                 raise _Stale
             apply(ctx, case, action, SYSTEM, note=f"timer {deadline_id} due")
         engine._notify(ctx.events)

@@ -1,0 +1,288 @@
+"""Concurrent writers, on SQLite and PostgreSQL: threads and separate processes.
+
+Every race here is decided by the database, not by timing: the racers first read the case, then
+a barrier releases them together into `engine.advance(..., expected_version=v)`. Whatever the
+interleaving, exactly one may win; the other must get `workflow.Conflict` — never a raw database
+error, a second event or a lost update. No test sleeps or asserts on durations.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue
+import threading
+from collections import Counter
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import pytest
+
+from workflow import Conflict, RuleViolation
+
+ROUNDS = 4
+JOIN_SECONDS = 120  # a hung racer (deadlock) fails the test instead of hanging the suite
+
+
+def race(calls: list[Callable[[], Any]]) -> list[tuple[str, Any]]:
+    """Run `calls` in threads released together by a barrier; ("ok", result) or ("raised", exc)."""
+    barrier = threading.Barrier(len(calls))
+    outcomes: list[tuple[str, Any] | None] = [None] * len(calls)
+
+    def run(index: int, call: Callable[[], Any]) -> None:
+        try:
+            barrier.wait(timeout=JOIN_SECONDS)
+            outcomes[index] = ("ok", call())
+        except BaseException as error:  # reported to the test thread, never swallowed
+            outcomes[index] = ("raised", error)
+
+    threads = [threading.Thread(target=run, args=(i, call), daemon=True)
+               for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(JOIN_SECONDS)
+    hung = [i for i, thread in enumerate(threads) if thread.is_alive()]
+    assert not hung, f"racers {hung} did not finish in {JOIN_SECONDS}s: deadlock?"
+    return outcomes  # type: ignore[return-value]
+
+
+def describe(outcomes) -> str:
+    return "; ".join(f"{kind}: {type(value).__module__}.{type(value).__name__}: {value}"
+                     if kind == "raised" else f"{kind}: v{value.version}"
+                     for kind, value in outcomes)
+
+
+def one_winner_rest_conflict(outcomes) -> None:
+    winners = [value for kind, value in outcomes if kind == "ok"]
+    losers = [value for kind, value in outcomes if kind == "raised"]
+    assert len(winners) == 1, describe(outcomes)
+    assert all(isinstance(e, Conflict) for e in losers), describe(outcomes)
+
+
+# The rounds of the same-case race: (trigger of racer A, its inputs, trigger of racer B, inputs).
+# Most race the same action; the last races two different actions on the same version.
+ROUND_ACTIONS = (
+    ("extend", {"reason": "01"}, "extend", {"reason": "02"}),
+    ("suspend", {"reason": "04"}, "suspend", {"reason": "04"}),
+    ("schedule", {"date": "2025-01-10"}, "schedule", {"date": "2025-01-10"}),
+    ("extend", {"reason": "01"}, "suspend", {"reason": "06"}),
+)
+
+
+@pytest.mark.parametrize("racers", [2, 4])
+def test_racing_advances_of_one_case_one_wins_the_rest_conflict(cast, engine, racers):
+    officers = [cast.actor("c007"), cast.actor("c007-sup")]
+    for rnd in range(ROUNDS * 2):
+        case = cast.entry()
+        a, a_inputs, b, b_inputs = ROUND_ACTIONS[rnd % len(ROUND_ACTIONS)]
+        seen = [engine.get(case.id) for _ in range(racers)]  # every racer reads the case first
+        assert {s.version for s in seen} == {case.version}
+        v = case.version
+
+        calls = [partial(engine.advance, case.id, a if i % 2 == 0 else b,
+                         actor=officers[i % 2], inputs=a_inputs if i % 2 == 0 else b_inputs,
+                         expected_version=v) for i in range(racers)]
+        outcomes = race(calls)
+        one_winner_rest_conflict(outcomes)
+        after = engine.get(case.id)
+        history = engine.history(case.id)
+        assert after.version == v + 1 == len(history)
+        assert Counter(e.trigger for e in history[1:]) == {history[-1].trigger: 1}
+        assert history[-1].trigger in (a, b) and history[-1].case_seq == v + 1
+        assert engine.verify_audit(case.id).ok
+
+
+def test_racing_advances_without_expected_version_serialize_without_lost_updates(cast, engine):
+    # Four officers extend one entry at once, none naming a version: the database serializes
+    # them (FOR UPDATE / BEGIN IMMEDIATE); three extensions are recorded (the most allowed),
+    # the fourth is refused by the rule — no update is lost, none is applied twice.
+    for _ in range(ROUNDS):
+        case = cast.entry()
+        actor = cast.actor("c007")
+        outcomes = race([partial(engine.advance, case.id, "extend", actor=actor,
+                                 inputs={"reason": "01"})] * 4)
+        ok = [value for kind, value in outcomes if kind == "ok"]
+        refused = [value for kind, value in outcomes if kind == "raised"]
+        assert len(ok) == 3, describe(outcomes)
+        assert len(refused) == 1 and isinstance(refused[0], RuleViolation), describe(outcomes)
+        after = engine.get(case.id)
+        assert after.version == case.version + 3 == len(engine.history(case.id))
+        assert after.data["extensions"] == 3
+        assert after.data["liquidation_deadline"] == "2029-01-06"
+        assert sorted(v.version for v in ok) == [2, 3, 4]
+        assert engine.verify_audit(case.id).ok
+
+
+def test_concurrent_advances_of_different_cases_all_succeed_with_unique_seqs(cast, engine):
+    heard = []
+    lock = threading.Lock()
+
+    def listen(events):
+        with lock:
+            heard.extend(events)
+
+    engine.subscribe(listen)
+    cases = [cast.entry(importer=importer) for importer in (cast.ACME, cast.ZETA) * 2]
+    actor = cast.actor("c007")
+    for rnd in range(ROUNDS):
+        trigger, inputs = (("extend", {"reason": "01"}) if rnd < 3
+                           else ("suspend", {"reason": "04"}))
+        versions = {c.id: engine.get(c.id).version for c in cases}
+        outcomes = race([partial(engine.advance, c.id, trigger, actor=actor, inputs=inputs,
+                                 expected_version=versions[c.id]) for c in cases])
+        assert all(kind == "ok" for kind, _ in outcomes), describe(outcomes)
+        for c in cases:
+            assert engine.get(c.id).version == versions[c.id] + 1
+    events = [e for c in cases for e in engine.history(c.id)]
+    seqs = [e.seq for e in events]
+    assert len(seqs) == len(set(seqs)) == len(cases) * (ROUNDS + 1)
+    assert sorted(e.seq for e in heard) == sorted(seqs)  # each committed event heard once
+    for c in cases:
+        assert [e.case_seq for e in engine.history(c.id)] == list(range(1, ROUNDS + 2))
+    assert engine.verify_audit().ok
+
+
+def test_concurrent_protests_get_distinct_serial_numbers(cast, engine):
+    at_2704 = [cast.liquidated() for _ in range(5)]
+    at_3901 = [cast.liquidated(port="3901", by="p3901") for _ in range(3)]
+    cast.at("2025-03-03")
+    filer = cast.actor(f"filer:{cast.ACME}")
+    entries = [c.entries[0] for c in at_2704 + at_3901]
+    outcomes = race([partial(engine.open, "protest", actor=filer, entries=[e],
+                             reason="classification") for e in entries])
+    assert all(kind == "ok" for kind, _ in outcomes), describe(outcomes)
+    protests = [value for _, value in outcomes]
+    ids = [p.id for p in protests]
+    assert len(set(ids)) == len(ids)
+    assert sorted(i for i in ids if i.startswith("PR-2704")) == [
+        f"PR-270425{n:06d}" for n in range(1, 6)]
+    assert sorted(i for i in ids if i.startswith("PR-3901")) == [
+        f"PR-390125{n:06d}" for n in range(1, 4)]
+    for protest, entry in zip(protests, entries, strict=True):
+        assert protest.entries == (entry,) and protest.state == "filed"
+    assert engine.verify_audit().ok
+
+
+# --- separate processes --------------------------------------------------------------------
+
+
+def _process_racer(url, instant, actor_id, tasks, results, barrier) -> None:
+    """A racer in its own process with its own Engine: one advance per task, results by Queue."""
+    from workflow import Conflict as ConflictInChild
+    from workflow import Engine as EngineInChild
+    from workflow import SettableClock as ClockInChild
+
+    engine = EngineInChild(url, clock=ClockInChild(instant))
+    try:
+        actor = engine.actor(actor_id)
+        while True:
+            task = tasks.get(timeout=JOIN_SECONDS)
+            if task is None:
+                return
+            case_id, trigger, inputs, version = task
+            seen = engine.get(case_id).version
+            barrier.wait(timeout=JOIN_SECONDS)
+            try:
+                view = engine.advance(case_id, trigger, actor=actor, inputs=inputs,
+                                      expected_version=version)
+                results.put((case_id, actor_id, seen, "ok", view.version))
+            except ConflictInChild as conflict:
+                results.put((case_id, actor_id, seen, "conflict", str(conflict)))
+            except BaseException as error:  # sent as text: exceptions may not pickle
+                results.put((case_id, actor_id, seen, "error",
+                             f"{type(error).__module__}.{type(error).__name__}: {error}"))
+    except BaseException as error:
+        results.put((None, actor_id, None, "error",
+                     f"{type(error).__module__}.{type(error).__name__}: {error}"))
+    finally:
+        engine.close()
+
+
+def test_racing_advances_from_two_processes_one_wins_one_conflicts(cast, engine, db_url, clock):
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(2)
+    results = ctx.Queue()
+    racers = []
+    for actor_id in ("c007", "c007-sup"):
+        tasks = ctx.Queue()
+        process = ctx.Process(target=_process_racer, daemon=True,
+                              args=(db_url, clock.now(), actor_id, tasks, results, barrier))
+        process.start()
+        racers.append((process, tasks))
+    try:
+        for rnd in range(ROUNDS):
+            case = cast.entry()
+            a, a_inputs, b, b_inputs = ROUND_ACTIONS[rnd % len(ROUND_ACTIONS)]
+            racers[0][1].put((case.id, a, a_inputs, case.version))
+            racers[1][1].put((case.id, b, b_inputs, case.version))
+            try:
+                got = [results.get(timeout=JOIN_SECONDS) for _ in racers]
+            except queue.Empty:
+                pytest.fail(f"round {rnd}: a racer process did not report in {JOIN_SECONDS}s "
+                            f"(alive: {[p.is_alive() for p, _ in racers]})")
+            assert all(r[0] == case.id for r in got), got
+            assert all(r[2] == case.version for r in got), got  # both read the same version
+            assert sorted(r[3] for r in got) == ["conflict", "ok"], got
+            after = engine.get(case.id)
+            history = engine.history(case.id)
+            assert after.version == case.version + 1 == len(history)
+            assert [r[4] for r in got if r[3] == "ok"] == [after.version]
+            assert Counter(e.trigger for e in history[1:]) == {history[-1].trigger: 1}
+            assert engine.verify_audit(case.id).ok
+    finally:
+        for _, tasks in racers:
+            tasks.put(None)
+        for process, _ in racers:
+            process.join(JOIN_SECONDS)
+            if process.is_alive():
+                process.terminate()
+                process.join(10)
+    assert [p.exitcode for p, _ in racers] == [0, 0]
+
+
+
+def test_a_sweep_racing_officers_on_the_same_cases_neither_deadlocks_nor_leaks(cast, engine):
+    # The sweep settles a due timer and then locks its case; an officer's advance locks the case
+    # and then cancels its pending timers. Whatever the interleaving, each case ends either
+    # auto-scheduled then extended, or extended with its auto-schedule timer cancelled — and
+    # every racer gets a result or a workflow error, never a raw database error.
+    cases = [cast.entry() for _ in range(6)]
+    cast.at("2025-11-17")  # 314 days after entry: the auto-schedule timers are due
+    officer = cast.actor("c007")
+    for rnd in range(ROUNDS):
+        if rnd:
+            cases = [cast.entry(entry_date="2025-01-06") for _ in range(6)]
+        calls = [engine.sweep] + [partial(engine.advance, c.id, "extend", actor=officer,
+                                          inputs={"reason": "01"}) for c in cases]
+        outcomes = race(calls)
+        assert all(kind == "ok" for kind, _ in outcomes), describe(outcomes[1:]) + " / " + \
+            repr(outcomes[0])
+        for case in cases:
+            history = [e.trigger for e in engine.history(case.id)]
+            assert history in (["record_entry", "auto_schedule", "extend"],
+                               ["record_entry", "extend"]), (case.id, history)
+            assert engine.get(case.id).state == "extended"
+            assert engine.get(case.id).version == len(history)
+            statuses = {d.timer: d.status for d in engine.deadlines(case.id)
+                        if d.timer == "auto_liquidation_schedule"}
+            assert statuses == {"auto_liquidation_schedule": "fired"
+                                if "auto_schedule" in history else "cancelled"}
+        assert engine.verify_audit().ok
+
+
+def test_concurrent_sweeps_fire_each_due_timer_exactly_once(cast, engine):
+    # Two scheduler instances sweep at the same instant: every due timer is fired by exactly one
+    # of them (the other loses the compare-and-set), none twice, none lost.
+    cases = [cast.entry() for _ in range(8)]
+    cast.at("2025-11-17")  # the auto-schedule timers are due, the deemed liquidations are not
+    outcomes = race([engine.sweep, engine.sweep])
+    assert all(kind == "ok" for kind, _ in outcomes), describe(outcomes)
+    fired = [f for _, result in outcomes for f in result.fired]
+    assert sorted(fired) == sorted(f"{c.id} auto_schedule" for c in cases)
+    assert all(not result.blocked for _, result in outcomes)
+    for case in cases:
+        assert [e.trigger for e in engine.history(case.id)] == ["record_entry", "auto_schedule"]
+        assert engine.get(case.id).version == 2
+    assert engine.verify_audit().ok
+    assert not engine.sweep().fired  # nothing left to fire
