@@ -361,12 +361,109 @@ def case_history(settings: Settings, case_id):
 @click.option("--state")
 @click.option("--center", metavar="CODE")
 @click.option("--port", metavar="CODE")
+@click.option("--overdue", is_flag=True, help="Only cases with a deadline past due.")
+@click.option("--escalated", is_flag=True, help="Only cases escalated to a supervisor or "
+                                                "director.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many cases.")
 @click.pass_obj
-def case_list(settings: Settings, kind, state, center, port, limit):
+def case_list(settings: Settings, kind, state, center, port, overdue, escalated, limit):
     """Cases, filtered."""
-    cases = settings.engine().list(kind=kind, state=state, center=center, port=port, limit=limit)
+    cases = settings.engine().list(kind=kind, state=state, center=center, port=port,
+                                   overdue=overdue, escalated=escalated, limit=limit)
     emit(settings, [c.to_dict() for c in cases], lambda: render_cases(cases))
+
+
+# --- deadlines and the scheduler ------------------------------------------------------------
+
+
+@cee.group()
+def deadlines():
+    """Legal and service deadlines, and the sweep that acts on them."""
+
+
+@deadlines.command("list")
+@click.option("--due-before", metavar="DATE", help="Only deadlines due before this date.")
+@click.option("--kind", type=click.Choice(["legal", "process", "service"]))
+@click.option("--center", metavar="CODE")
+@click.option("--limit", type=click.IntRange(min=1), default=1000, show_default=True)
+@click.pass_obj
+def deadlines_list(settings: Settings, due_before, kind, center, limit):
+    """Pending deadlines, soonest first."""
+    from states.calendar import start_of_legal_day
+
+    before = start_of_legal_day(parse_day(due_before, "--due-before")) if due_before else None
+    rows = settings.engine().pending_deadlines(due_before=before, kind=kind, center=center,
+                                               limit=limit)
+    emit(settings, [r.to_dict() for r in rows], lambda: table(
+        ["case", "timer", "kind", "state", "last day", "due (UTC)", "action", "level", "rule"],
+        [[r.case_id, r.timer, r.kind, r.state, r.last_day, f"{r.due_at:%Y-%m-%d %H:%M}",
+          r.action or "escalate", LEVEL_NAMES[r.level], r.citation] for r in rows]))
+
+
+LEVEL_NAMES = {0: "-", 1: "warning", 2: "overdue", 3: "director"}
+
+
+@deadlines.command("sweep")
+@click.option("--now", "sweep_now", metavar="ISO",
+              help="Sweep at this time (simulation databases only; same as the global --now).")
+@click.option("--limit", type=click.IntRange(min=1), default=10_000, show_default=True)
+@click.pass_obj
+def deadlines_sweep(settings: Settings, sweep_now, limit):
+    """One pass: warn, escalate, and fire what happens by operation of law."""
+    if sweep_now:
+        settings.now_text = sweep_now
+    result = settings.engine().sweep(limit=limit)
+    document = result.to_dict()
+
+    def render():
+        for line in result.fired:
+            click.echo(f"fired      {line}")
+        for line in result.escalated:
+            click.echo(f"escalated  {line}")
+        for line in result.blocked:
+            click.echo(f"blocked    {line}")
+        click.echo(f"{len(result.fired)} fired, {len(result.escalated)} escalated, "
+                   f"{len(result.blocked)} blocked, {result.stale} stale")
+    emit(settings, document, render)
+
+
+@deadlines.command("forecast")
+@click.option("--until", metavar="DATE", required=True)
+@click.option("--center", metavar="CODE")
+@click.pass_obj
+def deadlines_forecast(settings: Settings, until, center):
+    """What would warn, escalate or fire by DATE (end of day, Eastern) — writes nothing."""
+    from datetime import timedelta
+
+    from states.calendar import start_of_legal_day
+
+    instant = start_of_legal_day(parse_day(until, "--until") + timedelta(days=1)) - timedelta(
+        microseconds=1)
+    rows = settings.engine().forecast(instant, center=center)
+    emit(settings, rows, lambda: table(
+        ["case", "state", "timer", "would", "at (UTC)", "last day", "rule"],
+        [[r["case"], r["state"], r["timer"], r["would"], r["at"][:16].replace("T", " "),
+          r["last_day"], r["citation"]] for r in rows]))
+
+
+@cee.group()
+def scheduler():
+    """The ticker that sweeps deadlines."""
+
+
+@scheduler.command("run")
+@click.option("--interval", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
+              help="Seconds between sweeps.")
+@click.pass_obj
+def scheduler_run(settings: Settings, interval):
+    """Sweep every INTERVAL seconds until SIGTERM or SIGINT. Run several: each timer fires once."""
+    import logging
+
+    from workflow.scheduler import run_blocking
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s",
+                        stream=sys.stderr)
+    run_blocking(settings.engine(), interval)
 
 
 # --- audit and demo ------------------------------------------------------------------------
@@ -461,9 +558,10 @@ def render_case(shown, history, deadlines, available, actor_text) -> None:
     click.echo("\nHistory")
     render_history(history)
     click.echo("\nDeadlines")
-    table(["timer", "kind", "last day", "due (UTC)", "action", "status", "rule"],
+    table(["timer", "kind", "last day", "due (UTC)", "action", "status", "level", "rule"],
           [[d.timer, d.kind, d.last_day, d.due_at.strftime("%Y-%m-%d %H:%M"),
-            d.action or "escalate", d.status, d.citation] for d in deadlines])
+            d.action or "escalate", d.status, LEVEL_NAMES[d.level], d.citation]
+           for d in deadlines])
     if actor_text:
         click.echo(f"\nAvailable to {actor_text}")
         table(["trigger", "may", "authority", "why not / needs"],

@@ -192,8 +192,10 @@ class TimerSpec:
     action: str | None = None
     roll_forward: bool = False
     fires: str = "after"
-    warn_days: Callable[[RuleParams], int] = lambda p: p.short_deadline_warning_days
+    # Days of warning before the due time; None for ACE processing steps nobody need watch.
+    warn_days: Callable[[RuleParams], int | None] = lambda p: p.short_deadline_warning_days
     applies: Callable[[Mapping[str, Any]], bool] | None = None
+    owner: str = "center"  # the office whose queue, supervisor and director are escalated to
 
     def last_day(self, data: Mapping[str, Any], params: RuleParams) -> date | None:
         anchor = iso(data.get(self.anchor))

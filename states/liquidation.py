@@ -217,6 +217,7 @@ AUTO_SCHEDULE = TimerSpec(
     period=lambda p: Period(days=p.auto_liquidation_days),
     action="auto_schedule",
     fires="on",
+    warn_days=lambda p: None,
     citation="ACE 314-day liquidation cycle (REFERENCE.md §1)",
     summary="schedule for the bulletin of the week 314 days from entry (Wednesday cut-off)",
 )
@@ -227,6 +228,7 @@ BULLETIN = TimerSpec(
     period=lambda p: Period(),
     action="auto_liquidate",
     fires="on",
+    warn_days=lambda p: None,
     citation="19 CFR 159.9(c)(1)",
     summary="post the liquidation on the scheduled Friday bulletin",
 )
@@ -236,6 +238,7 @@ FINALIZATION = TimerSpec(
     anchor="finality_date",
     period=lambda p: Period(),
     action="finalize",
+    warn_days=lambda p: None,
     citation="19 U.S.C. 1514(a), (c)(3); 19 U.S.C. 1501",
     summary="protest and voluntary reliquidation windows closed: the liquidation is final",
 )

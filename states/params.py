@@ -40,6 +40,9 @@ class RuleParams:
     deemed_liquidation_warning_days: int = 60
     protest_decision_warning_days: int = 90
     short_deadline_warning_days: int = 7
+    # An overdue item goes to a supervisor of the owning office at its due time, and to the
+    # director this many days later if still overdue (internal practice).
+    director_escalation_days: int = 30
 
 
 DEFAULT_PARAMS = RuleParams()

@@ -216,6 +216,7 @@ SUMMONS_WINDOW = TimerSpec(
     period=lambda p: Period(days=p.summons_period_days),
     roll_forward=True,
     action="close",
+    warn_days=lambda p: None,  # closing after the summons window needs nobody's attention
     citation="28 U.S.C. 2636(a); 19 CFR 174.31",
     summary="no summons within 180 days of the denial: close",
 )
@@ -226,6 +227,7 @@ CLOSING = TimerSpec(
     period=lambda p: Period(),
     action="close",
     fires="on",
+    warn_days=lambda p: None,
     citation="19 CFR 173.2(d)",
     summary="allowed and reliquidated: close",
 )

@@ -128,7 +128,7 @@ class Deadline(SQLModel, table=True):
     """A timer armed when its case entered `state`; the truth the scheduler sweeps."""
 
     __table_args__ = (
-        sa.Index("ix_deadline_pending_due", "due_at",
+        sa.Index("ix_deadline_pending_next", "next_at",
                  postgresql_where=sa.text("status = 'pending'"),
                  sqlite_where=sa.text("status = 'pending'")),
         sa.Index("ix_deadline_case", "case_id", "status"),
@@ -145,9 +145,11 @@ class Deadline(SQLModel, table=True):
     warn_at: datetime = _utc()
     action: str | None = Field(default=None, max_length=48)
     citation: str
-    status: str = Field(default="pending", max_length=16)  # pending | fired | escalated | cancelled
-    claimed_by: str | None = Field(default=None, max_length=64)
-    lease_until: datetime | None = _utc(nullable=True)
+    # pending (overdue ones too, until the case leaves the state) | fired | blocked | cancelled
+    status: str = Field(default="pending", max_length=16)
+    level: int = 0  # escalation reached: 0 none, 1 warning, 2 overdue, 3 director
+    next_at: datetime | None = _utc(nullable=True)  # when the sweep next acts on a pending row
+    claimed_by: str | None = Field(default=None, max_length=64)  # the sweeper that settled it
     settled_at: datetime | None = _utc(nullable=True)
 
 

@@ -77,6 +77,13 @@ def insert_event(session: Session, row: dict[str, Any]) -> int:
     return session.execute(sa.insert(Event).values(**row).returning(Event.seq)).scalar_one()
 
 
+def pending_levels(session: Session, case_id: str) -> dict[tuple[str, datetime], int]:
+    """{(timer, due_at): escalation level} of the case's pending deadlines."""
+    rows = session.exec(select(Deadline.timer, Deadline.due_at, Deadline.level)
+                        .where(Deadline.case_id == case_id, Deadline.status == "pending"))
+    return {(timer, due_at): level for timer, due_at, level in rows}
+
+
 def cancel_pending_deadlines(session: Session, case_id: str, now: datetime) -> int:
     result = session.execute(
         sa.update(Deadline).where(Deadline.case_id == case_id, Deadline.status == "pending")
@@ -101,9 +108,16 @@ def next_serial(session: Session, key: str) -> int:
 
 
 def list_cases(session: Session, *, kind: str | None = None, state: str | None = None,
-               center: str | None = None, port: str | None = None, limit: int | None = None
+               center: str | None = None, port: str | None = None, limit: int | None = None,
+               overdue_at: datetime | None = None, min_escalation: int | None = None
                ) -> list[Case]:
     statement = select(Case)
+    if overdue_at is not None:  # a pending deadline already past its due time
+        statement = statement.where(col(Case.id).in_(
+            select(Deadline.case_id).where(Deadline.status == "pending",
+                                           Deadline.due_at <= overdue_at)))
+    if min_escalation is not None:
+        statement = statement.where(Case.escalation >= min_escalation)
     for column, value in ((Case.kind, kind), (Case.state, state), (Case.center, center),
                           (Case.port, port)):
         if value is not None:
@@ -137,18 +151,63 @@ def events_of_cases(session: Session, ids: Sequence[str]) -> list[Event]:
                              .order_by(Event.case_id, Event.case_seq)))
 
 
-def due_deadlines(session: Session, now: datetime, limit: int) -> list[Deadline]:
-    """Pending deadlines with an action, due at or before `now`, earliest first."""
-    return list(session.exec(
-        select(Deadline).where(Deadline.status == "pending", Deadline.due_at <= now,
-                               col(Deadline.action).is_not(None))
-        .order_by(Deadline.due_at, Deadline.id).limit(limit)))
+
+def max_deadline_id(session: Session) -> int:
+    return session.execute(sa.select(sa.func.max(Deadline.id))).scalar() or 0
+
+
+def claim_due(session: Session, now: datetime, horizon: int, limit: int) -> list[Deadline]:
+    """Pending deadlines whose next stage is due by `now`, among rows up to id `horizon`.
+
+    On PostgreSQL the cases are locked FOR UPDATE SKIP LOCKED, case before deadline like every
+    advance: concurrent sweeps divide the work instead of queueing, and a case an officer is
+    changing is left to the next pass. SQLite serializes writers anyway.
+    """
+    statement = (select(Deadline).join(Case, Case.id == Deadline.case_id)
+                 .where(Deadline.status == "pending", Deadline.next_at <= now,
+                        Deadline.id <= horizon)
+                 .order_by(Deadline.next_at, Deadline.id).limit(limit)
+                 .with_for_update(of=Case, skip_locked=True))
+    return list(session.exec(statement))
 
 
 def settle_deadline(session: Session, deadline_id: int, status: str, now: datetime,
                     claimed_by: str | None = None) -> bool:
-    """Compare-and-set pending → `status`: False if another sweep settled it first."""
+    """Compare-and-set pending → `status`: False if it was settled or cancelled already."""
     result = session.execute(
         sa.update(Deadline).where(Deadline.id == deadline_id, Deadline.status == "pending")
-        .values(status=status, settled_at=now, claimed_by=claimed_by))
+        .values(status=status, settled_at=now, claimed_by=claimed_by, next_at=None))
     return result.rowcount == 1
+
+
+def stage_deadline(session: Session, deadline_id: int, level: int,
+                   next_at: datetime | None, claimed_by: str) -> bool:
+    """Record an escalation stage taken: the level reached, and when the next one falls due.
+
+    With every stage taken (`next_at` None) the row stays pending — the item is still overdue —
+    until its case leaves the state; the sweep no longer picks it up."""
+    result = session.execute(
+        sa.update(Deadline).where(Deadline.id == deadline_id, Deadline.status == "pending")
+        .values(level=level, next_at=next_at, claimed_by=claimed_by))
+    return result.rowcount == 1
+
+
+def pending_deadlines(session: Session, *, before: datetime | None = None,
+                      kind: str | None = None, center: str | None = None,
+                      by_next_stage: bool = False, limit: int | None = None
+                      ) -> list[tuple[Deadline, Case]]:
+    """Pending deadlines with their cases, by due time (or by next stage), filtered."""
+    order = Deadline.next_at if by_next_stage else Deadline.due_at
+    statement = (select(Deadline, Case).join(Case, Case.id == Deadline.case_id)
+                 .where(Deadline.status == "pending"))
+    if before is not None:
+        statement = statement.where(order <= before)
+    if kind is not None:
+        statement = statement.where(Deadline.kind == kind)
+    if center is not None:
+        statement = statement.where(Case.center == center)
+    statement = statement.order_by(order, Deadline.id)
+    if limit:
+        statement = statement.limit(limit)
+    return list(session.exec(statement))
+

@@ -16,152 +16,36 @@ commands run concurrently and set-up that is not under test goes through the eng
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import date
-from pathlib import Path
 
 import pytest
 
 from workflow import Engine
-from workflow.identifiers import entry_check_digit
 
-
-def entry_number(serial: int) -> str:
-    """The valid entry number 112-<serial>-<check digit>, numbered as the conftest cast does."""
-    return f"112-{serial:07d}-{entry_check_digit(f'112{serial:07d}')}"
-
-
-ACME = "12-3456789AB"  # center 007, C-TPAT: cases route to the partnership division
-E1 = entry_number(1)  # 112-0000001-3
-SCRIPT = Path(sys.executable).with_name("cee")
-COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "cli"]
-TIMEOUT = 120
-
-_base_env: dict[str, str] = {}
+# The harness's asserts are the checks on every run: have pytest explain them as in a test module.
+pytest.register_assert_rewrite("cli_harness")
+from cli_harness import (  # noqa: E402
+    ACME,
+    E1,
+    Call,
+    _base_env,
+    cee,
+    cee_json,
+    cee_many,
+    entry_number,
+    isolated_environment,
+    real_database,
+    snapshot,
+)
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_env(tmp_path_factory):
     """No CEE_* from the caller; user data and temp directories inside pytest's tmp_path."""
-    home = tmp_path_factory.mktemp("cli-home")
-    (home / "tmp").mkdir()
-    _base_env.update({k: v for k, v in os.environ.items()
-                      if not k.startswith("CEE_") and k != "PYTHONWARNINGS"})
-    _base_env.update(XDG_DATA_HOME=str(home / "data"), TMPDIR=str(home / "tmp"))
-    yield
-    _base_env.clear()
-
-
-# --- helpers -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Call:
-    """One `cee` invocation and the exit code it must end with."""
-
-    args: tuple[str, ...]
-    db: str | None = None
-    actor: str | None = None
-    now: str | None = None
-    json: bool = False
-    expect: int = 0
-    env: tuple[tuple[str, str], ...] = ()
-
-    def argv(self) -> list[str]:
-        argv = list(COMMAND)
-        if self.db is not None:
-            argv += ["--db", self.db]
-        if self.actor is not None:
-            argv += ["--as", self.actor]
-        if self.now is not None:
-            argv += ["--now", self.now]
-        if self.json:
-            argv.append("--json")
-        return argv + list(self.args)
-
-
-def _run(call: Call) -> tuple[str, str]:
-    env = {**_base_env, **dict(call.env)}
-    done = subprocess.run(call.argv(), capture_output=True, text=True, env=env, timeout=TIMEOUT)
-    where = f"`cee {' '.join(call.argv()[len(COMMAND):])}`"
-    assert done.returncode == call.expect, (
-        f"{where} exited {done.returncode}, expected {call.expect}\n"
-        f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}")
-    assert "Traceback" not in done.stderr, f"{where} printed a traceback:\n{done.stderr}"
-    if call.expect == 0:
-        assert done.stderr == "", f"{where} succeeded but wrote to stderr:\n{done.stderr}"
-    elif call.expect != 1:  # 1 is a failed audit: a report, not an error line
-        lines = done.stderr.splitlines()
-        assert len(lines) == 1 and lines[0].startswith("error: "), (
-            f"{where} must fail with one 'error:' line, got:\n{done.stderr}")
-        assert done.stdout == "", f"{where} failed but printed:\n{done.stdout}"
-    return done.stdout, done.stderr
-
-
-def cee(*args: str, db: str | None, actor: str | None = None, now: str | None = None,
-        json_out: bool = False, expect: int = 0, env: dict[str, str] | None = None
-        ) -> tuple[str, str]:
-    """Run `cee [--db db] [--as actor] [--now now] [--json] args…`; assert the exit code.
-
-    Returns (stdout, stderr). A success prints nothing on stderr; an error exit (2–6) prints one
-    line starting with "error:" on stderr and nothing on stdout; nothing ever prints a traceback.
-    """
-    return _run(Call(tuple(args), db, actor, now, json_out, expect, tuple((env or {}).items())))
-
-
-def cee_json(*args: str, db: str | None, **kwargs):
-    """`cee --json …`: stdout must be exactly one JSON document; returns it."""
-    stdout, _ = cee(*args, db=db, json_out=True, **kwargs)
-    return json.loads(stdout)
-
-
-def cee_many(calls: list[Call]) -> list[tuple[str, str]]:
-    """Run independent invocations concurrently; report every failure, not just the first."""
-    def attempt(call: Call):
-        try:
-            return _run(call)
-        except AssertionError as failure:
-            return failure
-
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        results = list(pool.map(attempt, calls))
-    failures = [str(r) for r in results if isinstance(r, AssertionError)]
-    assert not failures, "\n\n".join(failures)
-    return results  # type: ignore[return-value]
+    yield from isolated_environment(tmp_path_factory)
 
 
 CASE_KEYS = {"id", "kind", "state", "version", "port", "center", "division", "entries"}
-
-
-def snapshot(url: str) -> dict:
-    """Every case with its history: what a refused command must leave unchanged."""
-    engine = Engine(url)
-    try:
-        return {c.id: (c.to_dict(), [e.to_dict() for e in engine.history(c.id)])
-                for c in engine.list()}
-    finally:
-        engine.close()
-
-
-def real_database(path: Path) -> str:
-    """A non-simulation SQLite database holding one officer, one importer and one case."""
-    url = f"sqlite:///{path}"
-    engine = Engine(url)
-    try:
-        engine.upgrade()
-        engine.add_officer("p2704", name="Port officer", office="2704")
-        engine.add_importer(ACME, name="Acme Electronics", center="007", trusted=["ctpat"])
-        engine.add_entry(E1, importer=ACME, port="2704", entry_date=date(2025, 1, 6),
-                         actor=engine.actor("p2704"))
-    finally:
-        engine.close()
-    return url
-
 
 sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
@@ -373,8 +257,15 @@ def test_demo_builds_its_own_database_and_ignores_cee_database_url(tmp_path):
     assert "Final state of every case:" in stdout
     final = stdout.split("Final state of every case:")[1]
     rows = [line.split() for line in final.splitlines()]
-    assert any(r[:3] == ["LQ-11272966778", "liquidation", "reliquidated"] for r in rows), final
-    assert any(r[1:3] == ["protest", "allowed"] for r in rows if len(r) > 2), final
+    # The story ends after the scheduler has swept to 2027: entry A reliquidated on the allowed
+    # protest and then final; entry B deemed liquidated at the end of its extension; Bolt's
+    # undecided protest still accepted, escalated to the director.
+    assert any(r[:3] == ["LQ-11272966778", "liquidation", "final"] for r in rows), final
+    assert any(r[:3] == ["LQ-11272985034", "liquidation", "liquidated"] for r in rows), final
+    assert any(r[1:3] == ["protest", "accepted"] for r in rows if len(r) > 2), final
+    for text in ("reliquidated", "deem_denied", "deem_liquidated", "decision_limit overdue",
+                 "decision_limit director"):
+        assert text in stdout, text
     assert "refused" in stdout and "every hash chain verifies" in stdout
     assert real not in stdout
     assert f"The demo database: sqlite:///{_base_env['TMPDIR']}/cee-demo-" in stdout
@@ -386,7 +277,9 @@ def test_demo_json_is_one_list(tmp_path):
     cases = cee_json("demo", "--db", url, db=None)
     assert isinstance(cases, list) and all(set(c) >= CASE_KEYS for c in cases)
     states = {(c["kind"], c["state"]) for c in cases}
-    assert {("liquidation", "reliquidated"), ("protest", "allowed")} <= states
+    assert {("liquidation", "final"), ("protest", "closed"), ("protest", "accepted")} <= states
+    escalated = [c for c in cases if c["kind"] == "protest" and c["state"] == "accepted"]
+    assert [c["escalation"] for c in escalated] == [3]
     engine = Engine(url)
     try:
         assert engine.is_simulation() and len(engine.list()) == len(cases)
@@ -463,3 +356,35 @@ def test_usage_errors_are_one_line_too(tmp_path):
     cee("db", "upgrade", "--simulation", db=url, now="2025-01-06")
     _, err = cee("case", "list", "--state", "bogus", db=url, expect=2)
     assert "no case state is called 'bogus'" in err
+
+
+def test_deadlines_forecast_sweep_and_overdue_lists(db_url, cast):
+    # The cast's entry (2025-01-06) and an accepted protest, through the CLI in 2027.
+    entry = cast.liquidated()
+    cast.at("2025-03-03")
+    protest = cast.engine.open("protest", actor=cast.actor(f"filer:{cast.ACME}"),
+                               entries=[entry.entries[0]])
+    cast.engine.advance(protest.id, "accept", actor=cast.actor("p2704"))
+    listed = cee_json("deadlines", "list", "--kind", "legal", "--center", "007", db=db_url)
+    assert {(d["case_id"], d["timer"]) for d in listed} == {
+        (entry.id, "finalization"), (protest.id, "decision_limit")}
+    forecast = cee_json("deadlines", "forecast", "--until", "2027-03-04", db=db_url)
+    assert {(f["case"], f["would"]) for f in forecast} == {
+        (entry.id, "blocked finalize"), (protest.id, "overdue")}
+    assert cee_json("deadlines", "list", db=db_url) == listed  # the forecast wrote nothing
+    swept = cee_json("deadlines", "sweep", "--now", "2027-03-04", db=db_url)
+    assert swept["escalated"] == [f"{protest.id} decision_limit overdue"]
+    assert [b.split(":")[0] for b in swept["blocked"]] == [f"{entry.id} finalize"]
+    escalated = cee_json("case", "list", "--escalated", db=db_url, now="2027-03-04")
+    assert [c["id"] for c in escalated] == [protest.id]
+    overdue = cee_json("case", "list", "--overdue", "--kind", "protest", db=db_url,
+                       now="2027-03-04")
+    assert [c["id"] for c in overdue] == [protest.id]
+    out, _ = cee("deadlines", "sweep", db=db_url, now="2027-03-05")
+    assert out.strip().endswith("0 fired, 0 escalated, 0 blocked, 0 stale")
+
+
+def test_deadlines_sweep_cannot_backdate_a_real_database(tmp_path):
+    real = real_database(tmp_path / "real.db")
+    _, err = cee("deadlines", "sweep", "--now", "2030-01-01", db=real, expect=4)
+    assert "simulation database" in err

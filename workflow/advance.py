@@ -24,7 +24,7 @@ from storage.models import Case
 from workflow.audit import chain_hash
 from workflow.errors import Conflict, InvalidInput, InvalidTransition, NotFound, RuleViolation
 from workflow.jurisdiction import Actor, CaseScope, authorize
-from workflow.timers import timer_rows
+from workflow.timers import carry_levels, timer_rows
 from workflow.views import EventView, jsonable
 
 
@@ -128,8 +128,8 @@ def apply(ctx: Context, case: Case, trigger: str, actor: Actor, *, note: str = "
     entries = queries.entries_of_cases(ctx.session, [case.id])[case.id]
     scope = scope_of(case, entries)
     grant = authorize(specs[0], actor, scope, ctx.today)
-    values = parse_inputs(specs[0], inputs or {})
-    facts = Facts(today=ctx.today, data=case.data, inputs=values,
+    inputs_used = parse_inputs(specs[0], inputs or {})
+    facts = Facts(today=ctx.today, data=case.data, inputs=inputs_used,
                   entries=entry_facts(ctx.session, entries), params=ctx.params, via=via)
     outcome = lifecycle.fire(case.state, trigger, facts)
     if isinstance(outcome, Refusal):
@@ -139,33 +139,19 @@ def apply(ctx: Context, case: Case, trigger: str, actor: Actor, *, note: str = "
     if spec.dest == STAY:
         dest = case.state
     changes = spec.effect(facts) if spec.effect else {}
-    data = {**case.data, **changes}
-    event = {
-        "case_id": case.id, "case_seq": case.event_count + 1, "at": ctx.now,
-        "actor": actor.label, "authority": grant.authority, "regime": grant.regime,
-        "trigger": trigger, "from_state": case.state, "to_state": dest, "note": note,
-        "data": jsonable({"inputs": values, "changes": changes, "via": via,
-                           "citation": spec.citation}),
-    }
-    event["prev_hash"] = case.head_hash
-    event["hash"] = chain_hash(case.head_hash, event)
-    if not queries.compare_and_set_case(
-            ctx.session, case.id, case.version,
-            {"state": dest, "data": data, "head_hash": event["hash"],
-             "event_count": case.event_count + 1, "updated_at": ctx.now}):
-        raise Conflict(f"{case.id} was changed by someone else while {trigger} was being "
-                       "applied; reload it and try again")
-    seq = queries.insert_event(ctx.session, event)
-    new_version = case.version + 1
+    values: dict[str, Any] = {"state": dest, "data": {**case.data, **changes}}
+    if spec.dest != STAY:  # leaving the state: its timers end, the new state's are armed
+        armed = timer_rows(lifecycle, dest, case.id, case.version + 1, values["data"],
+                           ctx.params)
+        carry_levels(armed, queries.pending_levels(ctx.session, case.id), ctx.params)
+        values["escalation"] = max((row["level"] for row in armed), default=0)
+    updated = write_event(
+        ctx, case, actor=actor.label, authority=grant.authority, regime=grant.regime,
+        trigger=trigger, note=note, values=values,
+        data={"inputs": inputs_used, "changes": changes, "via": via, "citation": spec.citation})
     if spec.dest != STAY:
         queries.cancel_pending_deadlines(ctx.session, case.id, ctx.now)
-        queries.insert_deadlines(ctx.session, timer_rows(lifecycle, dest, case.id, new_version,
-                                                         data, ctx.params))
-    updated = Case.model_validate({**case.model_dump(), "state": dest, "data": data,
-                                   "version": new_version, "head_hash": event["hash"],
-                                   "event_count": case.event_count + 1, "updated_at": ctx.now})
-    ctx.events.append(EventView(seq=seq, hash=event["hash"], **{
-        k: v for k, v in event.items() if k not in ("prev_hash", "hash")}))
+        queries.insert_deadlines(ctx.session, armed)
     for cascade in spec.cascades:
         for entry in entries:
             target = queries.get_case(ctx.session, f"{LIFECYCLES[cascade.lifecycle].prefix}-"
@@ -183,10 +169,37 @@ def apply(ctx: Context, case: Case, trigger: str, actor: Actor, *, note: str = "
     return updated
 
 
+def write_event(ctx: Context, case: Case, *, actor: str, authority: str, regime: str,
+                trigger: str, note: str, data: dict[str, Any], values: dict[str, Any]) -> Case:
+    """Append the case's next chained event and compare-and-set the case row with `values`.
+
+    Every change to a case goes through here: the version counts its events, and the head hash
+    is the hash of the latest. Conflict if another transaction changed the case first.
+    """
+    event = {
+        "case_id": case.id, "case_seq": case.event_count + 1, "at": ctx.now, "actor": actor,
+        "authority": authority, "regime": regime, "trigger": trigger,
+        "from_state": case.state, "to_state": values.get("state", case.state), "note": note,
+        "data": jsonable(data),
+    }
+    event["prev_hash"] = case.head_hash
+    event["hash"] = chain_hash(case.head_hash, event)
+    row = {**values, "head_hash": event["hash"], "event_count": case.event_count + 1,
+           "updated_at": ctx.now}
+    if not queries.compare_and_set_case(ctx.session, case.id, case.version, row):
+        raise Conflict(f"{case.id} was changed by someone else while {trigger} was being "
+                       "applied; reload it and try again")
+    seq = queries.insert_event(ctx.session, event)
+    ctx.events.append(EventView(seq=seq, hash=event["hash"], **{
+        k: v for k, v in event.items() if k not in ("prev_hash", "hash")}))
+    return Case.model_validate({**case.model_dump(), **row, "version": case.version + 1})
+
+
 def rearm(ctx: Context, case: Case) -> None:
     """Cancel the case's pending timers and arm its state's timers afresh (no state change)."""
-    lifecycle = lifecycle_of(case.kind)
+    armed = timer_rows(lifecycle_of(case.kind), case.state, case.id, case.version, case.data,
+                       ctx.params)
+    carry_levels(armed, queries.pending_levels(ctx.session, case.id), ctx.params)
     queries.cancel_pending_deadlines(ctx.session, case.id, ctx.now)
-    queries.insert_deadlines(ctx.session, timer_rows(lifecycle, case.state, case.id,
-                                                     case.version, case.data, ctx.params))
+    queries.insert_deadlines(ctx.session, armed)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from states.calendar import LEGAL_TZ
 from workflow.clock import SettableClock
@@ -90,6 +90,12 @@ def _story(engine: Engine, clock: SettableClock, say: Say) -> None:
     say("2025-02-07  Bulletin posted", f"{a.id} and {c.id} liquidated; protests due by "
                                         f"{a.data['protest_deadline']}")
 
+    say("2025-03-03  Bolt protests entry C in time; center 003 accepts it, then lets it sit")
+    clock.set(at("2025-03-03"))
+    bolt_protest = engine.open("protest", actor=bolt, entries=[ENTRY_C], reason="valuation")
+    engine.advance(bolt_protest.id, "accept", actor=raj)
+    say(bolt_protest.id, "accepted; the center must decide within 2 years (19 CFR 174.21(a))")
+
     say("2025-06-02  Acme protests the classification of entry A (day 115 of 180)")
     clock.set(at("2025-06-02"))
     protest = engine.open("protest", actor=acme, entries=[ENTRY_A],
@@ -106,6 +112,11 @@ def _story(engine: Engine, clock: SettableClock, say: Say) -> None:
         f"{a.id} {a.state} on {a.data['reliquidated_on']} in the same transaction "
         "(19 CFR 173.2(d)), a new 180-day protest period")
 
+    say("2025-08-01  Acme protests the reliquidation of entry A and, 90 days on, asks for "
+        "accelerated disposition")
+    clock.set(at("2025-08-01"))
+    second = engine.open("protest", actor=acme, entries=[ENTRY_A], reason="appraisement")
+    engine.advance(second.id, "accept", actor=pete)
     say("2025-08-07  Bolt protests entry C one day too late (day 181)")
     clock.set(at("2025-08-07"))
     _refused(say, "untimely protest", lambda: engine.open(
@@ -113,9 +124,26 @@ def _story(engine: Engine, clock: SettableClock, say: Say) -> None:
     _refused(say, "Bolt's filer tries to protest Acme's entry", lambda: engine.open(
         "protest", actor=bolt, entries=[ENTRY_A], reason="valuation"))
 
+    clock.set(at("2025-10-30"))
+    second = engine.advance(second.id, "request_accelerated_disposition", actor=acme)
+    say(second.id, f"{second.state}: deemed denied if undecided in 30 days (19 U.S.C. 1515(b))")
+
+    _sweep_forward(engine, clock, say, until="2027-04-30")
     report = engine.verify_audit()
     say("Audit", f"{report.cases} cases, {report.events} events, every hash chain verifies"
         if report.ok else f"BROKEN: {report.broken}")
+
+
+def _sweep_forward(engine: Engine, clock: SettableClock, say: Say, until: str) -> None:
+    """The scheduler's view: sweep once a week to `until`, printing what the law did."""
+    say("The scheduler sweeps forward in time (weekly) to " + until)
+    day, last = clock.now(), at(until)
+    while day <= last:
+        clock.set(day)
+        result = engine.sweep()
+        for line in result.fired + result.escalated + result.blocked:
+            say(f"{day:%Y-%m-%d}", line)
+        day += timedelta(days=7)
 
 
 def _refused(say: Say, what: str, action: Callable[[], object]) -> None:

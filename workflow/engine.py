@@ -168,8 +168,10 @@ class Engine:
             return CaseView.of(case, queries.entries_of_cases(session, [case_id])[case_id])
 
     def list(self, *, kind: str | None = None, state: str | None = None,
-             center: str | None = None, port: str | None = None,
-             limit: int | None = None) -> list[CaseView]:
+             center: str | None = None, port: str | None = None, overdue: bool = False,
+             escalated: bool = False, limit: int | None = None) -> list[CaseView]:
+        """Cases, filtered; `overdue`: a deadline is past due; `escalated`: a supervisor or
+        director has been alerted (escalation level 2 or more)."""
         kinds = [lifecycle_of(kind)] if kind is not None else list(LIFECYCLES.values())
         if state is not None and not any(state in lc.state_names for lc in kinds):
             names = sorted({s for lc in kinds for s in lc.state_names})
@@ -177,7 +179,9 @@ class Engine:
                                f"{', '.join(names)}")
         with transaction(self.db, write=False) as session:
             rows = queries.list_cases(session, kind=kind, state=state, center=center, port=port,
-                                      limit=limit)
+                                      limit=limit,
+                                      overdue_at=self.clock.now() if overdue else None,
+                                      min_escalation=2 if escalated else None)
             entries = queries.entries_of_cases(session, [r.id for r in rows]) if rows else {}
             return [CaseView.of(r, entries[r.id]) for r in rows]
 
@@ -227,11 +231,79 @@ class Engine:
                         broken.append(str(link))
         return AuditReport(cases=cases, events=events, broken=tuple(broken))
 
-    def sweep(self, now: datetime | None = None, *, limit: int = 1000):
-        """One scheduler pass: fire every SYSTEM timer due at `now` (default: the clock)."""
+    def sweep(self, now: datetime | None = None, *, limit: int = 10_000, batch: int = 200):
+        """One scheduler pass at `now` (default: the clock): warn, escalate, and fire what the
+        law does by itself. Safe to run from several processes at once."""
         from workflow.sweep import sweep
 
-        return sweep(self, now or self.clock.now(), limit)
+        return sweep(self, now or self.clock.now(), limit=limit, batch=batch)
+
+    def forecast(self, until: datetime, *, center: str | None = None) -> list[dict[str, Any]]:
+        """What a sweep at `until` would do, per pending deadline — without writing anything.
+
+        Stages are taken in the order they fell due, and a fire is dry-run against its guards
+        (reported as blocked when the law's condition fails), as the sweep does. First-order:
+        a timer armed by what that sweep fires is left to the next pass, here as there.
+        """
+        from states.calendar import legal_date
+        from workflow.timers import reached, stages
+
+        today = legal_date(until)
+        result, moved = [], set()
+        with transaction(self.db, write=False) as session:
+            due = []
+            for row, case in queries.pending_deadlines(session, before=until, center=center,
+                                                       by_next_stage=True):
+                stage = reached(stages(row.action, row.level, row.warn_at, row.due_at,
+                                       self.params), until)
+                if stage is not None:
+                    due.append((stage.at, row.id, row, case, stage))
+            for _, _, row, case, stage in sorted(due, key=lambda item: item[:2]):
+                if case.id in moved:
+                    continue  # the case left the state: its other timers there will not act
+                would = stage.kind
+                if stage.kind == "fire":
+                    why = self._dry_run(session, case, row.action, today)
+                    would = f"blocked {row.action}" if why else row.action
+                    if not why:
+                        moved.add(case.id)
+                result.append({"case": case.id, "kind": case.kind, "state": case.state,
+                               "center": case.center, "timer": row.timer, "would": would,
+                               "at": stage.at.isoformat(), "last_day": row.last_day.isoformat(),
+                               "citation": row.citation})
+        return result
+
+    def _dry_run(self, session, case: Case, trigger: str, today: date) -> str | None:
+        """Why `trigger` would be refused on `case` on `today`, or None (nothing written)."""
+        lifecycle = lifecycle_of(case.kind)
+        entries = entry_facts(session, queries.entries_of_cases(session, [case.id])[case.id])
+        facts = Facts(today=today, data=case.data, inputs=parse_inputs(
+            lifecycle.specs_for(trigger)[0], {}), entries=entries, params=self.params)
+        for spec in lifecycle.specs_for(trigger):
+            if case.state in spec.sources:
+                refusal = spec.refusal(facts)
+                return refusal.reason if refusal else None
+        return f"{trigger} is not possible from {case.state}"
+
+    def pending_deadlines(self, *, due_before: datetime | None = None,
+                          kind: str | None = None, center: str | None = None,
+                          limit: int | None = None) -> list[DeadlineView]:
+        with transaction(self.db, write=False) as session:
+            rows = queries.pending_deadlines(session, before=due_before, kind=kind,
+                                             center=center, limit=limit)
+            return [DeadlineView.of(row) for row, _ in rows]
+
+    def start_scheduler(self, interval: float = 60.0) -> None:
+        """Sweep every `interval` seconds in a background thread (APScheduler)."""
+        from workflow import scheduler
+
+        if getattr(self, "_scheduler", None) is None:
+            self._scheduler = scheduler.background(self, interval)
+
+    def stop_scheduler(self, wait: bool = True) -> None:
+        if getattr(self, "_scheduler", None) is not None:
+            self._scheduler.shutdown(wait=wait)
+            self._scheduler = None
 
     # --- internals ------------------------------------------------------------------------
 

@@ -1,10 +1,13 @@
-"""One scheduler pass: fire the SYSTEM transitions whose timers are due.
+"""One scheduler pass: escalate overdue items and carry out what happens by operation of law.
 
-Each due timer is handled in its own transaction: the row is settled by compare-and-set
-(pending → fired) — so two sweeps never fire one timer twice — the case is re-read (FOR UPDATE on
-PostgreSQL) and the action taken only if the case is still in the state that armed the timer;
-otherwise the row is cancelled as stale. A crash rolls the whole step back and
-leaves the row pending for the next sweep.
+A pass handles the deadlines that existed when it began and whose next stage is due, in batches;
+each batch is one transaction. Rows are claimed by locking their cases (PostgreSQL: FOR UPDATE
+SKIP LOCKED, so concurrent sweeps share the work; SQLite serializes writers) — case before
+deadline, the order every advance uses. Each row is settled by compare-and-set, so no two sweeps
+act on it twice; a row whose case has left the state that armed it is cancelled, never fired.
+Each row's work runs in a savepoint: a refusal (a protest still open at finality) blocks that
+row alone. A sweep killed mid-batch rolls the whole batch back, leaving those rows pending for
+the next pass — nothing partial, and no lease to wait out.
 """
 
 from __future__ import annotations
@@ -15,73 +18,122 @@ import socket
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from states.authority import regime_at
 from states.calendar import legal_date
 from storage import queries
 from storage.database import transaction
-from workflow.advance import Context, apply
+from storage.models import Case, Deadline
+from workflow.advance import Context, apply, lifecycle_of, write_event
 from workflow.errors import RuleViolation
 from workflow.jurisdiction import SYSTEM
+from workflow.timers import LEVELS, Stage, reached, stages
 
 log = logging.getLogger("cee.sweep")
 SWEEPER = f"{socket.gethostname()}:{os.getpid()}"
 
 
-class _Stale(Exception):
-    pass
-
-
 @dataclass
 class SweepResult:
     fired: list[str] = field(default_factory=list)  # "CASE trigger"
-    stale: int = 0
+    escalated: list[str] = field(default_factory=list)  # "CASE timer stage"
     blocked: list[str] = field(default_factory=list)  # "CASE trigger: why"
-    lost: int = 0  # settled by another sweep first
+    stale: int = 0  # the case had left the timer's state: cancelled
 
     def to_dict(self) -> dict:
-        return {"fired": self.fired, "stale": self.stale, "blocked": self.blocked,
-                "lost": self.lost}
+        return {"fired": self.fired, "escalated": self.escalated, "blocked": self.blocked,
+                "stale": self.stale}
 
 
-def sweep(engine, now: datetime, limit: int = 1000) -> SweepResult:
+class _Injected(Exception):
+    """Raised by tests through `fail_after` to stand for a crash mid-sweep."""
+
+
+def sweep(engine, now: datetime, limit: int = 10_000, batch: int = 200,
+          fail_after: int | None = None) -> SweepResult:
+    """One pass at `now`; at most `limit` rows, `batch` per transaction."""
     result = SweepResult()
     with transaction(engine.db, write=False) as session:
-        due = [(d.id, d.case_id, d.state, d.action)
-               for d in queries.due_deadlines(session, now, limit)]
-    for deadline_id, case_id, state, action in due:
-        _fire_one(engine, now, result, deadline_id, case_id, state, action)
-    log.info("sweep at %s: %d fired, %d stale, %d blocked, %d lost", now.isoformat(),
-             len(result.fired), result.stale, len(result.blocked), result.lost)
+        horizon = queries.max_deadline_id(session)
+    handled = 0
+    while handled < limit:
+        with transaction(engine.db) as session:
+            ctx = Context(session=session, now=now, today=legal_date(now), params=engine.params)
+            rows = queries.claim_due(session, now, horizon, min(batch, limit - handled))
+            # Act in the order the stages fell due, not the order of each row's first pending
+            # stage: a late pass must fire an auto-schedule before a deemed liquidation.
+            for row in sorted(rows, key=lambda r: (_stage_at(r, now, ctx.params), r.id)):
+                _act(ctx, row, result)
+                handled += 1
+                if fail_after is not None and handled >= fail_after:
+                    raise _Injected(f"injected failure after {handled} rows")
+        engine._notify(ctx.events)
+        if len(rows) < batch:
+            break
+    log.info("sweep at %s: %d fired, %d escalated, %d blocked, %d stale", now.isoformat(),
+             len(result.fired), len(result.escalated), len(result.blocked), result.stale)
     return result
 
 
-def _fire_one(engine, now, result, deadline_id, case_id, state, action) -> None:
+def _stage_at(row: Deadline, now: datetime, params) -> datetime:
+    stage = reached(stages(row.action, row.level, row.warn_at, row.due_at, params), now)
+    return stage.at if stage else now
+
+
+def _act(ctx: Context, row: Deadline, result: SweepResult) -> None:
+    case = queries.get_case(ctx.session, row.case_id, for_update=True)
+    if case is None or case.state != row.state:
+        # Leaving a state cancels its pending timers in the same transaction, so this is only
+        # reached when a case moved on under a row read earlier; cancel, never fire.
+        if queries.settle_deadline(ctx.session, row.id, "cancelled", ctx.now, SWEEPER):
+            result.stale += 1
+        return
+    remaining = stages(row.action, row.level, row.warn_at, row.due_at, ctx.params)
+    stage = reached(remaining, ctx.now)
+    if stage is None:  # its stage moved since it was claimed (escalated by another pass)
+        return
+    if stage.kind == "fire":
+        _fire(ctx, case, row, result)
+    else:
+        _escalate(ctx, case, row, stage, remaining, result)
+
+
+def _fire(ctx: Context, case: Case, row: Deadline, result: SweepResult) -> None:
+    mark = len(ctx.events)
+    savepoint = ctx.session.begin_nested()
     try:
-        with transaction(engine.db) as session:
-            ctx = Context(session=session, now=now, today=legal_date(now), params=engine.params)
-            # Lock the case before the deadline row, in the same order as an officer's
-            # advance (case, then its deadlines): the opposite order deadlocks on PostgreSQL.
-            case = queries.get_case(session, case_id, for_update=True)
-            if not queries.settle_deadline(session, deadline_id, "fired", now, SWEEPER):
-                result.lost += 1
-                return
-            # Leaving a state cancels its pending timers in the same transaction, so a pending
-            # row whose state is the case's state is current — even if a same-state transition
-            # (an amendment) or an escalation has raised the version since it was armed.
-            if case is None or case.state != state:
-                raise _Stale
-            apply(ctx, case, action, SYSTEM, note=f"timer {deadline_id} due")
-        engine._notify(ctx.events)
-        result.fired.append(f"{case_id} {action}")
-    except _Stale:  # the case moved on since the timer was armed: cancel, never fire
-        _settle(engine, deadline_id, "cancelled", now)
-        result.stale += 1
+        if not queries.settle_deadline(ctx.session, row.id, "fired", ctx.now, SWEEPER):
+            savepoint.rollback()
+            return
+        apply(ctx, case, row.action, SYSTEM, note=f"{row.timer} due {row.due_at:%Y-%m-%d}")
+        savepoint.commit()
+        result.fired.append(f"{case.id} {row.action}")
     except RuleViolation as refusal:
-        # The law's condition is not met (e.g. a protest still open at finality): keep the
-        # record honest — the timer is blocked, not silently fired or lost.
-        _settle(engine, deadline_id, "blocked", now)
-        result.blocked.append(f"{case_id} {action}: {refusal.message}")
+        # The law's condition is not met (a protest still open at finality): the row is
+        # blocked — recorded, not fired and not lost; a resolving protest re-arms it.
+        savepoint.rollback()
+        del ctx.events[mark:]
+        queries.settle_deadline(ctx.session, row.id, "blocked", ctx.now, SWEEPER)
+        result.blocked.append(f"{case.id} {row.action}: {refusal.message}")
 
 
-def _settle(engine, deadline_id: int, status: str, now: datetime) -> None:
-    with transaction(engine.db) as session:
-        queries.settle_deadline(session, deadline_id, status, now, SWEEPER)
+def _escalate(ctx: Context, case: Case, row: Deadline, stage: Stage, remaining: list[Stage],
+              result: SweepResult) -> None:
+    later = remaining[remaining.index(stage) + 1:]
+    if not queries.stage_deadline(ctx.session, row.id, stage.level,
+                                  later[0].at if later else None, SWEEPER):
+        return
+    owner = lifecycle_of(case.kind).timer(row.timer).owner
+    office = f"{owner} {case.center if owner == 'center' else case.port}"
+    to = {"warning": f"the queue of {office}", "overdue": f"a supervisor of {office}",
+          "director": f"the director of {office}"}[stage.kind]
+    regime = regime_at(ctx.today)
+    write_event(
+        ctx, case, actor=SYSTEM.label, authority="SYSTEM",
+        regime=regime.name if regime else "none", trigger="escalate",
+        note=f"{row.timer} {LEVELS[stage.level]}: to {to}",
+        values={"escalation": max(case.escalation, stage.level)},
+        data={"timer": row.timer, "level": stage.level, "stage": stage.kind, "to": to,
+              "last_day": row.last_day.isoformat(), "due_at": row.due_at.isoformat(),
+              "citation": row.citation})
+    result.escalated.append(f"{case.id} {row.timer} {stage.kind}")
+

@@ -85,12 +85,15 @@ class DeadlineView(_View):
     action: str | None
     citation: str
     status: str
+    level: int = 0
+    next_at: datetime | None = None
 
     @classmethod
     def of(cls, row) -> DeadlineView:
         return cls(case_id=row.case_id, timer=row.timer, kind=row.kind, state=row.state,
                    last_day=row.last_day, due_at=row.due_at, warn_at=row.warn_at,
-                   action=row.action, citation=row.citation, status=row.status)
+                   action=row.action, citation=row.citation, status=row.status,
+                   level=row.level, next_at=row.next_at)
 
 
 @dataclass(frozen=True)
