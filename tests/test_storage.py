@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -16,6 +18,7 @@ from storage.database import (
 )
 from storage.models import metadata
 from storage.reference_data import CENTERS, PORTS
+from workflow import Engine
 
 
 def test_migrations_produce_exactly_the_models(db_url):
@@ -70,3 +73,35 @@ def test_database_url_resolution(monkeypatch, tmp_path):
     url = default_url()
     assert url.startswith("sqlite:///") and url.endswith("cee-workflow/cee.db")
     assert str(tmp_path) in url
+
+
+def test_upgrade_from_0001_keeps_pending_deadlines_due(tmp_path):
+    # A database created at the first schema, holding a pending deadline, upgrades in place:
+    # the deadline keeps its due time and gets its next stage (its warning) to act on.
+    from alembic import command
+
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    with engine.begin() as connection:
+        command.upgrade(migrate._config(connection), "0001")
+    migrate.seed(engine)
+    with engine.begin() as connection:
+        for sql in (
+            "INSERT INTO importer VALUES ('12-3456789AB', 'Acme', '007', '[]')",
+            "INSERT INTO \"case\" VALUES ('LQ-1', 'liquidation', 'unliquidated', 1,"
+            " '12-3456789AB', '2704', '007', 'validation', 0, '{}', '', 1,"
+            " '2025-01-06 15:00:00', '2025-01-06 15:00:00')",
+            "INSERT INTO deadline (case_id, timer, kind, state, armed_version, last_day, due_at,"
+            " warn_at, action, citation, status) VALUES ('LQ-1', 'deemed_liquidation', 'legal',"
+            " 'unliquidated', 1, '2026-01-06', '2026-01-07 05:00:00', '2025-11-08 05:00:00',"
+            " 'deem_liquidated', '19 U.S.C. 1504(a)', 'pending')",
+        ):
+            connection.execute(sa.text(sql))
+    migrate.upgrade(engine)
+    assert schema_revision(engine) == SCHEMA_REVISION
+    engine.dispose()
+    upgraded = Engine(f"sqlite:///{tmp_path / 'old.db'}")
+    [row] = upgraded.deadlines("LQ-1")
+    assert (row.level, row.status) == (0, "pending")
+    assert (row.next_at, row.due_at) == (datetime(2025, 11, 8, 5, tzinfo=UTC),
+                                         datetime(2026, 1, 7, 5, tzinfo=UTC))
+    upgraded.close()
