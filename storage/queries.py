@@ -180,14 +180,16 @@ def settle_deadline(session: Session, deadline_id: int, status: str, now: dateti
     return result.rowcount == 1
 
 
-def stage_deadline(session: Session, deadline_id: int, level: int,
+def stage_deadline(session: Session, deadline_id: int, from_level: int, level: int,
                    next_at: datetime | None, claimed_by: str) -> bool:
     """Record an escalation stage taken: the level reached, and when the next one falls due.
 
     With every stage taken (`next_at` None) the row stays pending — the item is still overdue —
-    until its case leaves the state; the sweep no longer picks it up."""
+    until its case leaves the state; the sweep no longer picks it up. Compare-and-set on the
+    level read (`from_level`): False if another sweep took this stage first."""
     result = session.execute(
-        sa.update(Deadline).where(Deadline.id == deadline_id, Deadline.status == "pending")
+        sa.update(Deadline).where(Deadline.id == deadline_id, Deadline.status == "pending",
+                                  Deadline.level == from_level)
         .values(level=level, next_at=next_at, claimed_by=claimed_by))
     return result.rowcount == 1
 

@@ -119,7 +119,9 @@ def _fire(ctx: Context, case: Case, row: Deadline, result: SweepResult) -> None:
 def _escalate(ctx: Context, case: Case, row: Deadline, stage: Stage, remaining: list[Stage],
               result: SweepResult) -> None:
     later = remaining[remaining.index(stage) + 1:]
-    if not queries.stage_deadline(ctx.session, row.id, stage.level,
+    # The claim locked the case, not this row: on PostgreSQL the row may be a stale copy of one
+    # another sweep has just staged, so the compare-and-set includes the level it was read at.
+    if not queries.stage_deadline(ctx.session, row.id, row.level, stage.level,
                                   later[0].at if later else None, SWEEPER):
         return
     owner = lifecycle_of(case.kind).timer(row.timer).owner
