@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -73,13 +76,44 @@ def db_url(request, tmp_path, sqlite_template) -> str:
         shutil.copy(sqlite_template, path)
         return f"sqlite:///{path}"
     url = request.getfixturevalue("postgres_url")
+    reset_postgres(url)
+    return url
+
+
+def reset_postgres(url: str) -> None:
+    """Empty the per-run PostgreSQL database and seed it again (cheaper than re-creating it)."""
     engine = create_db_engine(url)
     with engine.begin() as connection:
         connection.exec_driver_sql(
             "TRUNCATE " + ", ".join(f'"{t}"' for t in TABLES) + " RESTART IDENTITY CASCADE")
     migrate.seed(engine, simulation=True)
     engine.dispose()
-    return url
+
+
+JOIN_SECONDS = 120  # a hung racer (deadlock) fails the test instead of hanging the suite
+
+
+def race(calls: list[Callable[[], Any]]) -> list[tuple[str, Any]]:
+    """Run `calls` in threads released together by a barrier; ("ok", result) or ("raised", exc)."""
+    barrier = threading.Barrier(len(calls))
+    outcomes: list[tuple[str, Any] | None] = [None] * len(calls)
+
+    def run(index: int, call: Callable[[], Any]) -> None:
+        try:
+            barrier.wait(timeout=JOIN_SECONDS)
+            outcomes[index] = ("ok", call())
+        except BaseException as error:  # reported to the test thread, never swallowed
+            outcomes[index] = ("raised", error)
+
+    threads = [threading.Thread(target=run, args=(i, call), daemon=True)
+               for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(JOIN_SECONDS)
+    hung = [i for i, thread in enumerate(threads) if thread.is_alive()]
+    assert not hung, f"racers {hung} did not finish in {JOIN_SECONDS}s: deadlock?"
+    return outcomes  # type: ignore[return-value]
 
 
 def eastern(day: str, hour: int = 10) -> datetime:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -11,11 +10,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from conftest import eastern, entry_number
+from conftest import race as race_all
 
 from storage.models import Case, CaseEntry, Deadline, Entry, Event
 from workflow.audit import GENESIS, chain_hash
 
-JOIN_SECONDS = 120  # a hung racer (deadlock) fails the test instead of hanging the suite
 POLL_SECONDS = 60  # how long a ticker may take to act on what is due
 STOP_SECONDS = 30  # how long a ticker may take to exit after SIGTERM
 
@@ -180,25 +179,8 @@ def warned_once(_cid: str, case: dict) -> str | None:
 
 
 def race(calls: list[Callable[[], Any]]) -> list[tuple[str, Any]]:
-    """Run `calls` in threads released together by a barrier; ("ok", result) or ("raised", exc)."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[tuple[str, Any] | None] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait(timeout=JOIN_SECONDS)
-            outcomes[index] = ("ok", call())
-        except BaseException as error:  # reported to the test thread, never swallowed
-            outcomes[index] = ("raised", error)
-
-    threads = [threading.Thread(target=run, args=(i, call), daemon=True)
-               for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(JOIN_SECONDS)
-    hung = [i for i, thread in enumerate(threads) if thread.is_alive()]
-    assert not hung, f"sweeps {hung} did not finish in {JOIN_SECONDS}s: deadlock?"
+    """conftest's race, for sweeps that must all succeed."""
+    outcomes = race_all(calls)
     raised = [value for kind, value in outcomes if kind == "raised"]
     assert not raised, f"sweeps raised: {raised!r}"
     return [value for _, value in outcomes]

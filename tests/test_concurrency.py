@@ -12,41 +12,14 @@ import multiprocessing
 import queue
 import threading
 from collections import Counter
-from collections.abc import Callable
 from functools import partial
-from typing import Any
 
 import pytest
+from conftest import JOIN_SECONDS, race
 
 from workflow import Conflict, RuleViolation
 
 ROUNDS = 4
-JOIN_SECONDS = 120  # a hung racer (deadlock) fails the test instead of hanging the suite
-
-
-def race(calls: list[Callable[[], Any]]) -> list[tuple[str, Any]]:
-    """Run `calls` in threads released together by a barrier; ("ok", result) or ("raised", exc)."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[tuple[str, Any] | None] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait(timeout=JOIN_SECONDS)
-            outcomes[index] = ("ok", call())
-        except BaseException as error:  # reported to the test thread, never swallowed
-            outcomes[index] = ("raised", error)
-
-    threads = [threading.Thread(target=run, args=(i, call), daemon=True)
-               for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(JOIN_SECONDS)
-    hung = [i for i, thread in enumerate(threads) if thread.is_alive()]
-    assert not hung, f"racers {hung} did not finish in {JOIN_SECONDS}s: deadlock?"
-    return outcomes  # type: ignore[return-value]
-
-
 def describe(outcomes) -> str:
     return "; ".join(f"{kind}: {type(value).__module__}.{type(value).__name__}: {value}"
                      if kind == "raised" else f"{kind}: v{value.version}"

@@ -18,12 +18,9 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import TABLES, Cast
+from conftest import Cast, reset_postgres
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
-
-from storage import migrate
-from storage.database import create_db_engine
 
 # The walks' asserts are the properties: have pytest explain them as it does a test module's.
 pytest.register_assert_rewrite("walks", "walk_oracle")
@@ -58,12 +55,7 @@ def sqlite_databases(template: str, folder: Path):
 
 def postgres_databases(url: str):
     def new_database():
-        engine = create_db_engine(url)
-        with engine.begin() as connection:
-            connection.exec_driver_sql(
-                "TRUNCATE " + ", ".join(f'"{t}"' for t in TABLES) + " RESTART IDENTITY CASCADE")
-        migrate.seed(engine, simulation=True)
-        engine.dispose()
+        reset_postgres(url)
         return url, lambda: None
     return new_database
 

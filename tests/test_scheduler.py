@@ -37,6 +37,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from conftest import JOIN_SECONDS  # noqa: E402
 
 from storage.models import Event
 from workflow.sweep import sweep as sweep_pass
@@ -45,7 +46,6 @@ pytest.register_assert_rewrite("sweep_population")
 from sweep_population import (  # noqa: E402
     BOTH_DUE,
     EVERY_CASE,
-    JOIN_SECONDS,
     POLL_SECONDS,
     SMALL_BATCH,
     STOP_SECONDS,
