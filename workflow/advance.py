@@ -23,6 +23,7 @@ from storage import queries
 from storage.models import Case
 from workflow.audit import chain_hash
 from workflow.errors import Conflict, InvalidInput, InvalidTransition, NotFound, RuleViolation
+from workflow.identifiers import format_entry_number
 from workflow.jurisdiction import Actor, CaseScope, authorize
 from workflow.timers import carry_levels, timer_rows
 from workflow.views import EventView, jsonable
@@ -111,7 +112,7 @@ def scope_of(case: Case, entries: list[str] = ()) -> CaseScope:
     """Jurisdictional facts; a case not yet opened is named by what it would be."""
     label = case.id
     if case.state == lifecycle_of(case.kind).initial:
-        shown = ", ".join(f"{e[:3]}-{e[3:10]}-{e[10:]}" for e in entries)
+        shown = ", ".join(format_entry_number(e) for e in entries)
         label = f"a new {case.kind} on entry {shown}" if shown else f"a new {case.kind}"
     return CaseScope(id=label, importer=case.importer, port=case.port, center=case.center)
 
