@@ -194,6 +194,3 @@ def assert_no_repeats(lines: list[str]) -> None:
     """No line reported more than once, by one sweep or across several."""
     repeated = sorted(line for line, n in Counter(lines).items() if n > 1)
     assert not repeated, f"{len(repeated)} acted on more than once, e.g. {repeated[:3]}"
-
-
-# --- 1. exactly once at scale, threads ---------------------------------------------------------
