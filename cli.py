@@ -284,20 +284,26 @@ def case():
 
 
 @case.command("open")
-@click.argument("kind", type=click.Choice(["protest"]))
-@click.option("--entry", "entries", metavar="NUMBER", multiple=True, required=True)
+@click.argument("kind", type=click.Choice(["protest", "psc", "prior_disclosure"]))
+@click.option("--entry", "entries", metavar="NUMBER", multiple=True,
+              help="An entry the case concerns (repeat for several).")
+@click.option("--importer", "importer_number", metavar="NUMBER",
+              help="The importer, for a case that names no entry.")
 @click.option("--reason", help="What is protested and why.")
 @click.option("--port", metavar="CODE", help="Port of filing (default: the first entry's).")
 @click.option("--exclusion", is_flag=True, help="A protest of an exclusion (19 CFR 174.21(b)).")
 @click.option("--further-review", is_flag=True, help="Apply for further review.")
+@click.option("--set", "values", metavar="KEY=VALUE", multiple=True,
+              help="A value the opening transition takes (see `cee lifecycle show KIND`).")
 @click.option("--note", default="")
 @click.pass_obj
-def case_open(settings: Settings, kind, entries, reason, port, exclusion, further_review, note):
-    """Open a case; a protest is filed by the filer (--as filer:IMPORTER)."""
+def case_open(settings: Settings, kind, entries, importer_number, reason, port, exclusion,
+              further_review, values, note):
+    """Open a case; the filer files it (--as filer:IMPORTER)."""
     inputs = {"reason": reason, "exclusion": exclusion, "further_review": further_review}
+    inputs = {**{k: v for k, v in inputs.items() if v}, **parse_assignments(values)}
     opened = settings.engine().open(kind, actor=settings.actor(), entries=list(entries),
-                                    port=port, note=note,
-                                    **{k: v for k, v in inputs.items() if v})
+                                    importer=importer_number, port=port, note=note, **inputs)
     emit(settings, opened.to_dict(), lambda: render_case_line(opened, "filed"))
 
 

@@ -274,6 +274,10 @@ class Lifecycle:
     initial: str  # the pseudo-state a case is in before its opening transition
     opening: str  # the trigger that opens a case
     transitions: tuple[TransitionSpec, ...]
+    # How many entries a case names: a protest one or more, a PSC exactly one, a prior
+    # disclosure none or more (it may name the importer alone). None: no upper bound.
+    min_entries: int = 1
+    max_entries: int | None = None
 
     def __post_init__(self):
         names = {s.name for s in self.states}

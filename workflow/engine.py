@@ -123,22 +123,37 @@ class Engine:
 
     # --- cases ----------------------------------------------------------------------------
 
-    def open(self, kind: str, *, actor: Actor, entries: list[str], port: str | None = None,
-             note: str = "", **inputs: Any) -> CaseView:
-        """Open a case of `kind` on entries by its opening transition (protest: `file`)."""
+    def open(self, kind: str, *, actor: Actor, entries: Iterable[str] = (),
+             importer: str | None = None, port: str | None = None, note: str = "",
+             **inputs: Any) -> CaseView:
+        """Open a case of `kind` by its opening transition (protest: `file`).
+
+        The case names `entries` (as many as the lifecycle allows) of one importer; a case that
+        names none (a prior disclosure may) names its `importer` and `port`. The case number is
+        the port, the 2-digit year and a serial per kind, port and year: PR-270426000123.
+        """
         lifecycle = lifecycle_of(kind)
         if kind == "liquidation":
             raise InvalidInput("a liquidation case opens when its entry is added: "
                                "`cee entry add`")
         numbers = list(dict.fromkeys(parse_entry_number(e) for e in entries))
-        if not numbers:
-            raise InvalidInput(f"a {kind} names at least one entry (--entry NUMBER)")
+        if len(numbers) < lifecycle.min_entries:
+            raise InvalidInput(f"a {kind} names at least {lifecycle.min_entries} "
+                               "entry (--entry NUMBER)")
+        if lifecycle.max_entries is not None and len(numbers) > lifecycle.max_entries:
+            raise InvalidInput(f"a {kind} names at most {lifecycle.max_entries} "
+                               f"entr{'y' if lifecycle.max_entries == 1 else 'ies'}, not "
+                               f"{len(numbers)}; open one {kind} per entry")
         with self._write() as ctx:
-            facts = entry_facts(ctx.session, numbers)
-            owner = registry.importer(ctx.session, facts[0].importer)
-            port = port or facts[0].port
+            facts = entry_facts(ctx.session, numbers) if numbers else ()
+            if importer is None and not facts:
+                raise InvalidInput(f"a {kind} without entries names its importer (--importer)")
+            owner = registry.importer(ctx.session, importer or facts[0].importer)
+            port = port or (facts[0].port if facts else None)
+            if port is None:
+                raise InvalidInput(f"a {kind} without entries names its port (--port CODE)")
             registry.office(ctx.session, port, "port")
-            serial = queries.next_serial(ctx.session, f"protest:{port}:{ctx.today.year % 100}")
+            serial = queries.next_serial(ctx.session, f"{kind}:{port}:{ctx.today.year % 100}")
             case_id = f"{lifecycle.prefix}-{protest_number(port, ctx.today.year, serial)}"
             case = self._new_case(ctx, lifecycle, case_id, owner, port, numbers)
             case = apply(ctx, case, lifecycle.opening, actor, note=note, inputs=inputs)
