@@ -522,6 +522,50 @@ def demo(ctx, demo_db):
         click.echo(f"\nThe demo database: {url}\nLook around:  cee --db {url} case list")))
 
 
+# --- rulebooks: the authority matrix and lifecycle diagrams (no database) ------------------
+
+
+@cee.command("authority")
+@click.pass_obj
+def authority(settings: Settings):
+    """The authority matrix: every function, its holder, regimes, and the transitions using it."""
+    from workflow.authority_matrix import authority_matrix, table_rows
+
+    headers, rows = table_rows()
+    emit(settings, authority_matrix(), lambda: table(headers, rows))
+
+
+@cee.group()
+def lifecycle():
+    """The rulebooks: list them, draw them (reads no database)."""
+
+
+@lifecycle.command("list")
+@click.pass_obj
+def lifecycle_list(settings: Settings):
+    """Every lifecycle: kind, summary, and its states, triggers and transitions counted."""
+    from workflow.diagrams import summaries
+
+    rows = summaries()
+    emit(settings, rows, lambda: table(
+        ["kind", "states", "triggers", "transitions", "summary"],
+        [[r["kind"], r["states"], r["triggers"], r["transitions"], r["summary"]] for r in rows]))
+
+
+@lifecycle.command("show")
+@click.argument("kind")
+@click.option("--format", "fmt", type=click.Choice(["text", "mermaid", "dot"]), default="text",
+              show_default=True, help="A listing for officers, or a mermaid or graphviz diagram.")
+@click.pass_obj
+def lifecycle_show(settings: Settings, kind, fmt):
+    """Draw lifecycle KIND from its rulebook: states, timers, triggers and who takes each."""
+    from workflow.diagrams import extract, render
+
+    drawing = render(kind, fmt)
+    emit(settings, {**extract(kind).to_dict(), "format": fmt, "diagram": drawing},
+         lambda: click.echo(drawing, nl=False))
+
+
 # --- output --------------------------------------------------------------------------------
 
 
