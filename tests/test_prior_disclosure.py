@@ -9,13 +9,17 @@ REFERENCE.md §4, §6; 19 CFR 162.74.
 from __future__ import annotations
 
 import pytest
+from disclosures import (
+    DISCLOSED,
+    LOSS,
+    NOTICE,
+    assert_refused,
+    disclose,
+    disclosure_in,
+    who,
+)
 
 from workflow import InvalidInput, InvalidTransition, NotPermitted, RuleViolation
-
-DISCLOSED = "2025-03-03"  # a Monday: day 10 is Thu 03-13, day 30 is Wed 04-02
-PERFECTED = "2025-03-24"
-NOTICE = "2025-04-07"  # a Monday: day 30 is Wed 05-07
-LOSS = "12500.00"
 
 FILERS_ACTION = "is the filer's action"
 NO_STANDING = "has no standing"
@@ -32,62 +36,6 @@ ONLY_CENTER_007 = {"filer": NOT_A_FILERS, "p2704": CENTER_DECIDES, "p2704-fpf": 
                    "c005": NOT_CENTER_005}
 ONLY_FPF_2704 = {"filer": NOT_A_FILERS, "p2704": NOT_FPF, "p2704-dir": NOT_FPF, "c007": PORT_ACTS,
                  "c007-sup": PORT_ACTS, "p3901-fpf": NOT_PORT_3901}
-
-
-@pytest.fixture
-def pd_cast(cast):
-    """The standard cast plus an FP&F officer of another port."""
-    cast.engine.add_officer("p3901-fpf", name="Port 3901 FP&F", office="3901", unit="fpf")
-    return cast
-
-
-def who(cast, name: str):
-    """'filer' is Acme's filer, 'other filer' Zeta's (both center 007); else an officer id."""
-    return cast.actor({"filer": f"filer:{cast.ACME}",
-                       "other filer": f"filer:{cast.ZETA}"}.get(name, name))
-
-
-def disclose(cast, *, on: str = DISCLOSED, form: str = "written", importer: str | None = None,
-             by: str | None = None, entries=(), **inputs):
-    cast.at(on)
-    importer = importer or cast.ACME
-    return cast.engine.open("prior_disclosure", actor=cast.actor(by or f"filer:{importer}"),
-                            importer=importer, port="2704", entries=list(entries), form=form,
-                            **inputs)
-
-
-ROUTES = {  # how a disclosure reaches each state: (day, trigger, actor, inputs)
-    "disclosed": (),
-    "perfected": ((PERFECTED, "perfect", "filer", {}),),
-    "loss_calculated": ((PERFECTED, "perfect", "filer", {}),
-                        (NOTICE, "calculate_loss", "c007", {"amount": LOSS})),
-    "tendered": ((PERFECTED, "perfect", "filer", {}),
-                 (NOTICE, "calculate_loss", "c007", {"amount": LOSS}),
-                 ("2025-04-21", "tender", "filer", {"amount": LOSS})),
-}
-ROUTES["referred"] = (*ROUTES["tendered"], ("2025-04-28", "refer_to_fpf", "c007", {}))
-ROUTES["valid"] = (*ROUTES["referred"], ("2025-05-12", "find_valid", "p2704-fpf", {}))
-ROUTES["invalid"] = (*ROUTES["referred"],
-                     ("2025-05-12", "find_invalid", "p2704-fpf", {"reason": "under investigation"}))
-
-
-def disclosure_in(cast, state: str, **disclose_inputs):
-    """A written disclosure of Acme's on DISCLOSED brought to `state` (clock left on its day)."""
-    case = disclose(cast, **disclose_inputs)
-    for day, trigger, actor, inputs in ROUTES[state]:
-        cast.at(day)
-        cast.engine.advance(case.id, trigger, actor=who(cast, actor), inputs=inputs)
-    return cast.engine.get(case.id)
-
-
-def assert_refused(engine, case_id, trigger, actor, match, error=NotPermitted, **inputs):
-    """The action is refused with `match` and writes nothing: no state, data or event change."""
-    before, events = engine.get(case_id), len(engine.history(case_id))
-    with pytest.raises(error, match=match):
-        engine.advance(case_id, trigger, actor=actor, inputs=inputs)
-    after = engine.get(case_id)
-    assert (after.state, after.version, after.data) == (before.state, before.version, before.data)
-    assert len(engine.history(case_id)) == events
 
 
 # --- authority and jurisdiction -----------------------------------------------------------------
@@ -122,25 +70,26 @@ TRANSITIONS = [  # trigger, from, disclosed as, inputs, who may, authority recor
 @pytest.mark.parametrize(
     ("trigger", "state", "form", "inputs", "allowed", "authority", "dest", "refused"),
     TRANSITIONS, ids=[f"{t[0]}-from-{t[1]}-by-{t[4]}" for t in TRANSITIONS])
-def test_who_may_take_each_transition(pd_cast, engine, trigger, state, form, inputs, allowed,
+def test_who_may_take_each_transition(cast, engine, trigger, state, form, inputs, allowed,
                                       authority, dest, refused):
-    case = disclosure_in(pd_cast, state, form=form)
+    engine.add_officer("p3901-fpf", name="Port 3901 FP&F", office="3901", unit="fpf")
+    case = disclosure_in(cast, state, form=form)
     for actor, match in refused.items():
-        assert_refused(engine, case.id, trigger, who(pd_cast, actor), match, **inputs)
-    after = engine.advance(case.id, trigger, actor=who(pd_cast, allowed), inputs=inputs)
+        assert_refused(engine, case.id, trigger, who(cast, actor), match, **inputs)
+    after = engine.advance(case.id, trigger, actor=who(cast, allowed), inputs=inputs)
     assert after.state == dest
     event = engine.history(case.id)[-1 if trigger != "refer_for_penalty" else -2]
     assert (event.trigger, event.actor, event.authority, event.regime) == (
-        trigger, who(pd_cast, allowed).label, authority, "center")
+        trigger, who(cast, allowed).label, authority, "center")
 
 
-def test_only_the_importers_filer_may_disclose_and_a_refusal_opens_nothing(pd_cast, engine):
+def test_only_the_importers_filer_may_disclose_and_a_refusal_opens_nothing(cast, engine):
     for actor, match in {"p2704": FILERS_ACTION, "c007": FILERS_ACTION,
-                         "p2704-fpf": FILERS_ACTION, f"filer:{pd_cast.ZETA}": NO_STANDING}.items():
+                         "p2704-fpf": FILERS_ACTION, f"filer:{cast.ZETA}": NO_STANDING}.items():
         with pytest.raises(NotPermitted, match=match):
-            disclose(pd_cast, by=actor)
+            disclose(cast, by=actor)
     assert engine.list(kind="prior_disclosure") == []
-    case = disclose(pd_cast, form="oral", description="undervalued royalties")
+    case = disclose(cast, form="oral", description="undervalued royalties")
     assert (case.id, case.kind, case.state, case.port, case.center) == (
         "PD-270425000001", "prior_disclosure", "disclosed", "2704", "007")
     assert (case.data["form"], case.data["disclosed_on"], case.data["description"]) == (
@@ -148,31 +97,31 @@ def test_only_the_importers_filer_may_disclose_and_a_refusal_opens_nothing(pd_ca
     assert engine.history(case.id)[-1].authority == "FILER"
 
 
-def test_a_found_disclosure_cannot_be_withdrawn_and_finished_ones_are_final(pd_cast, engine):
-    valid = disclosure_in(pd_cast, "valid")
-    assert_refused(engine, valid.id, "withdraw", who(pd_cast, "filer"), "possible only from",
+def test_a_found_disclosure_cannot_be_withdrawn_and_finished_ones_are_final(cast, engine):
+    valid = disclosure_in(cast, "valid")
+    assert_refused(engine, valid.id, "withdraw", who(cast, "filer"), "possible only from",
                    InvalidTransition)
-    engine.advance(valid.id, "close", actor=who(pd_cast, "p2704-fpf"))
-    assert_refused(engine, valid.id, "refer_for_penalty", who(pd_cast, "p2704-fpf"),
+    engine.advance(valid.id, "close", actor=who(cast, "p2704-fpf"))
+    assert_refused(engine, valid.id, "refer_for_penalty", who(cast, "p2704-fpf"),
                    r"closed: refer_for_penalty is possible only from invalid, valid; "
                    r"possible now: none", InvalidTransition)
 
 
 # --- opening: entries by number, or by port and approximate dates (162.74(b)(2)) ----------------
 
-def test_entries_by_number_must_be_the_importers(pd_cast, engine):
-    acme_entry, zeta_entry = pd_cast.entry(), pd_cast.entry(importer=pd_cast.ZETA)
-    case = disclose(pd_cast, entries=[acme_entry.entries[0]])
+def test_entries_by_number_must_be_the_importers(cast, engine):
+    acme_entry, zeta_entry = cast.entry(), cast.entry(importer=cast.ZETA)
+    case = disclose(cast, entries=[acme_entry.entries[0]])
     assert case.entries == acme_entry.entries
     with pytest.raises(RuleViolation, match=rf"entry {zeta_entry.entries[0]} belong.*another "
                                             r"importer.*162\.74\(b\)\(2\)"):
-        disclose(pd_cast, entries=[acme_entry.entries[0], zeta_entry.entries[0]])
+        disclose(cast, entries=[acme_entry.entries[0], zeta_entry.entries[0]])
     assert [c.id for c in engine.list(kind="prior_disclosure")] == [case.id]
 
 
-def test_entries_by_port_and_date_range_are_validated_and_recorded(pd_cast, engine):
+def test_entries_by_port_and_date_range_are_validated_and_recorded(cast, engine):
     by_range = {"entries_port": "3901", "entries_from": "2025-01-01", "entries_to": "2025-02-28"}
-    case = disclose(pd_cast, **by_range)
+    case = disclose(cast, **by_range)
     assert {k: case.data[k] for k in by_range} == by_range
     assert case.entries == ()
 
@@ -190,17 +139,17 @@ def test_entries_by_port_and_date_range_are_validated_and_recorded(pd_cast, engi
     ]
     for error, match, inputs in refusals:
         with pytest.raises(error, match=match):
-            disclose(pd_cast, **inputs)
+            disclose(cast, **inputs)
     assert len(engine.list(kind="prior_disclosure")) == 1
 
 
-def test_the_form_is_required_and_oral_or_written(pd_cast, engine):
-    pd_cast.at(DISCLOSED)
-    filer = who(pd_cast, "filer")
+def test_the_form_is_required_and_oral_or_written(cast, engine):
+    cast.at(DISCLOSED)
+    filer = who(cast, "filer")
     with pytest.raises(InvalidInput, match="disclose needs form"):
-        engine.open("prior_disclosure", actor=filer, importer=pd_cast.ACME, port="2704")
+        engine.open("prior_disclosure", actor=filer, importer=cast.ACME, port="2704")
     with pytest.raises(InvalidInput, match="form must be one of oral, written"):
-        disclose(pd_cast, form="email")
+        disclose(cast, form="email")
     with pytest.raises(InvalidInput, match="names its importer"):
         engine.open("prior_disclosure", actor=filer, port="2704", form="oral")
     assert engine.list(kind="prior_disclosure") == []
@@ -212,61 +161,61 @@ def test_the_form_is_required_and_oral_or_written(pd_cast, engine):
     (DISCLOSED, "2025-03-13"),  # day 10 is a Thursday
     ("2025-03-05", "2025-03-17"),  # day 10 is Saturday 03-15: rolls to Monday
 ], ids=["weekday", "saturday-rolls-to-monday"])
-def test_oral_disclosure_confirmed_in_writing_by_day_10(pd_cast, engine, disclosed, last_day):
-    in_time, late = disclose(pd_cast, on=disclosed, form="oral"), disclose(pd_cast, on=disclosed,
+def test_oral_disclosure_confirmed_in_writing_by_day_10(cast, engine, disclosed, last_day):
+    in_time, late = disclose(cast, on=disclosed, form="oral"), disclose(cast, on=disclosed,
                                                                          form="oral")
-    pd_cast.at(last_day)
-    confirmed = engine.advance(in_time.id, "confirm_in_writing", actor=who(pd_cast, "filer"))
+    cast.at(last_day)
+    confirmed = engine.advance(in_time.id, "confirm_in_writing", actor=who(cast, "filer"))
     assert (confirmed.state, confirmed.data["confirmed_on"]) == ("disclosed", last_day)
-    pd_cast.at(_next_day(last_day))
-    assert_refused(engine, late.id, "confirm_in_writing", who(pd_cast, "filer"),
+    cast.at(_next_day(last_day))
+    assert_refused(engine, late.id, "confirm_in_writing", who(cast, "filer"),
                    rf"period to confirm the oral disclosure in writing ended on {last_day}",
                    RuleViolation)
     with pytest.raises(RuleViolation, match=r"\(19 CFR 162\.74\(a\)\(2\)\)"):
-        engine.advance(late.id, "confirm_in_writing", actor=who(pd_cast, "filer"))
+        engine.advance(late.id, "confirm_in_writing", actor=who(cast, "filer"))
 
 
-def test_only_an_unconfirmed_oral_disclosure_is_confirmed_and_perfection_waits_for_it(pd_cast,
+def test_only_an_unconfirmed_oral_disclosure_is_confirmed_and_perfection_waits_for_it(cast,
                                                                                      engine):
-    written, oral = disclose(pd_cast), disclose(pd_cast, form="oral")
-    assert_refused(engine, written.id, "confirm_in_writing", who(pd_cast, "filer"),
+    written, oral = disclose(cast), disclose(cast, form="oral")
+    assert_refused(engine, written.id, "confirm_in_writing", who(cast, "filer"),
                    "was made in writing", RuleViolation)
-    assert_refused(engine, oral.id, "perfect", who(pd_cast, "filer"),
+    assert_refused(engine, oral.id, "perfect", who(cast, "filer"),
                    r"confirm the oral disclosure in writing first", RuleViolation)
-    engine.advance(oral.id, "confirm_in_writing", actor=who(pd_cast, "filer"))
-    assert_refused(engine, oral.id, "confirm_in_writing", who(pd_cast, "filer"),
+    engine.advance(oral.id, "confirm_in_writing", actor=who(cast, "filer"))
+    assert_refused(engine, oral.id, "confirm_in_writing", who(cast, "filer"),
                    f"already confirmed in writing on {DISCLOSED}", RuleViolation)
-    assert engine.advance(oral.id, "perfect", actor=who(pd_cast, "filer")).state == "perfected"
+    assert engine.advance(oral.id, "perfect", actor=who(cast, "filer")).state == "perfected"
 
 
 # --- the 30 days to perfect (162.74(b)(4)) and to tender (162.74(c)), and extensions ------------
 
-def test_perfection_by_day_30_then_refused_unless_fpf_extends(pd_cast, engine):
-    in_time, late, extended = (disclose(pd_cast) for _ in range(3))
-    pd_cast.at("2025-04-02")  # day 30
-    assert engine.advance(in_time.id, "perfect", actor=who(pd_cast, "filer")).state == "perfected"
-    pd_cast.at("2025-04-03")  # day 31
+def test_perfection_by_day_30_then_refused_unless_fpf_extends(cast, engine):
+    in_time, late, extended = (disclose(cast) for _ in range(3))
+    cast.at("2025-04-02")  # day 30
+    assert engine.advance(in_time.id, "perfect", actor=who(cast, "filer")).state == "perfected"
+    cast.at("2025-04-03")  # day 31
     for case in (late, extended):
-        assert_refused(engine, case.id, "perfect", who(pd_cast, "filer"),
+        assert_refused(engine, case.id, "perfect", who(cast, "filer"),
                        r"perfect the disclosure ended on 2025-04-02; ask the port's FP&F",
                        RuleViolation)
     # Good cause shown after the lapse: FP&F extends by pd_extension_days from the last day.
-    granted = engine.advance(extended.id, "extend_period", actor=who(pd_cast, "p2704-fpf"),
+    granted = engine.advance(extended.id, "extend_period", actor=who(cast, "p2704-fpf"),
                              inputs={"reason": "records held by a foreign supplier"})
     assert granted.data["perfection_extended_to"] == "2025-05-02"
     assert granted.data["extensions"] == [{
         "period": "perfection", "from": "2025-04-02", "until": "2025-05-02",
         "reason": "records held by a foreign supplier", "on": "2025-04-03"}]
-    assert engine.advance(extended.id, "perfect", actor=who(pd_cast, "filer")).state == \
+    assert engine.advance(extended.id, "perfect", actor=who(cast, "filer")).state == \
         "perfected"
-    pd_cast.at("2025-05-05")
-    assert_refused(engine, late.id, "perfect", who(pd_cast, "filer"), "ended on 2025-04-02",
+    cast.at("2025-05-05")
+    assert_refused(engine, late.id, "perfect", who(cast, "filer"), "ended on 2025-04-02",
                    RuleViolation)
 
 
-def test_an_extension_to_a_named_date_must_extend(pd_cast, engine):
-    case = disclose(pd_cast)
-    fpf = who(pd_cast, "p2704-fpf")
+def test_an_extension_to_a_named_date_must_extend(cast, engine):
+    case = disclose(cast)
+    fpf = who(cast, "p2704-fpf")
     assert_refused(engine, case.id, "extend_period", fpf, "needs reason", InvalidInput)
     assert_refused(engine, case.id, "extend_period", fpf,
                    r"until 2025-04-02 does not extend the perfection period ending on "
@@ -274,36 +223,36 @@ def test_an_extension_to_a_named_date_must_extend(pd_cast, engine):
                    reason="more time", until="2025-04-02")
     engine.advance(case.id, "extend_period", actor=fpf,
                    inputs={"reason": "more time", "until": "2025-04-15"})
-    pd_cast.at("2025-04-15")
+    cast.at("2025-04-15")
     engine.advance(case.id, "extend_period", actor=fpf,
                    inputs={"reason": "still more", "until": "2025-04-30"})
-    pd_cast.at("2025-05-01")
-    assert_refused(engine, case.id, "perfect", who(pd_cast, "filer"),
+    cast.at("2025-05-01")
+    assert_refused(engine, case.id, "perfect", who(cast, "filer"),
                    r"ended on 2025-04-30 \(extended\)", RuleViolation)
     assert [x["until"] for x in engine.get(case.id).data["extensions"]] == [
         "2025-04-15", "2025-04-30"]
 
 
-def test_tender_by_day_30_after_the_notice_of_the_calculation(pd_cast, engine):
-    in_time, late, extended = (disclosure_in(pd_cast, "loss_calculated") for _ in range(3))
+def test_tender_by_day_30_after_the_notice_of_the_calculation(cast, engine):
+    in_time, late, extended = (disclosure_in(cast, "loss_calculated") for _ in range(3))
     assert in_time.data["loss_notice_on"] == NOTICE
-    pd_cast.at("2025-05-07")  # day 30 after the notice
-    assert engine.advance(in_time.id, "tender", actor=who(pd_cast, "filer"),
+    cast.at("2025-05-07")  # day 30 after the notice
+    assert engine.advance(in_time.id, "tender", actor=who(cast, "filer"),
                           inputs={"amount": LOSS}).state == "tendered"
-    engine.advance(extended.id, "extend_period", actor=who(pd_cast, "p2704-fpf"),
+    engine.advance(extended.id, "extend_period", actor=who(cast, "p2704-fpf"),
                    inputs={"reason": "funds transfer delayed", "until": "2025-05-14"})
-    pd_cast.at("2025-05-08")  # day 31
-    assert_refused(engine, late.id, "tender", who(pd_cast, "filer"),
+    cast.at("2025-05-08")  # day 31
+    assert_refused(engine, late.id, "tender", who(cast, "filer"),
                    r"tender the loss ended on 2025-05-07.*162\.74\(c\)", RuleViolation,
                    amount=LOSS)
-    assert engine.advance(extended.id, "tender", actor=who(pd_cast, "filer"),
+    assert engine.advance(extended.id, "tender", actor=who(cast, "filer"),
                           inputs={"amount": LOSS}).data["tender_amount"] == LOSS
 
 
-def test_the_tender_period_runs_from_the_notice_date_given(pd_cast, engine):
-    case = disclosure_in(pd_cast, "perfected")
-    center = who(pd_cast, "c007")
-    pd_cast.at(NOTICE)
+def test_the_tender_period_runs_from_the_notice_date_given(cast, engine):
+    case = disclosure_in(cast, "perfected")
+    center = who(cast, "c007")
+    cast.at(NOTICE)
     assert_refused(engine, case.id, "calculate_loss", center, "notice date 2025-04-08 is in the "
                    "future", RuleViolation, amount=LOSS, notice_date="2025-04-08")
     assert_refused(engine, case.id, "calculate_loss", center, "before the disclosure was "
@@ -314,22 +263,22 @@ def test_the_tender_period_runs_from_the_notice_date_given(pd_cast, engine):
                                 inputs={"amount": "$12,500", "notice_date": "2025-04-01"})
     assert (calculated.data["loss_amount"], calculated.data["loss_notice_on"]) == (
         LOSS, "2025-04-01")
-    pd_cast.at("2025-05-02")  # day 31 after the notice of 04-01
-    assert_refused(engine, case.id, "tender", who(pd_cast, "filer"), "ended on 2025-05-01",
+    cast.at("2025-05-02")  # day 31 after the notice of 04-01
+    assert_refused(engine, case.id, "tender", who(cast, "filer"), "ended on 2025-05-01",
                    RuleViolation, amount=LOSS)
 
 
-def test_the_tender_is_the_whole_loss_and_validity_needs_it(pd_cast, engine):
-    case = disclosure_in(pd_cast, "loss_calculated")
-    assert_refused(engine, case.id, "tender", who(pd_cast, "filer"),
+def test_the_tender_is_the_whole_loss_and_validity_needs_it(cast, engine):
+    case = disclosure_in(cast, "loss_calculated")
+    assert_refused(engine, case.id, "tender", who(cast, "filer"),
                    r"12499\.99 is less than CBP's calculated loss of 12500\.00", RuleViolation,
                    amount="12499.99")
-    engine.advance(case.id, "refer_to_fpf", actor=who(pd_cast, "c007"))  # never tendered
-    assert_refused(engine, case.id, "find_valid", who(pd_cast, "p2704-fpf"),
+    engine.advance(case.id, "refer_to_fpf", actor=who(cast, "c007"))  # never tendered
+    assert_refused(engine, case.id, "find_valid", who(cast, "p2704-fpf"),
                    r"not tendered.*162\.74\(a\)\(1\), \(c\)", RuleViolation)
-    assert_refused(engine, case.id, "find_invalid", who(pd_cast, "p2704-fpf"), "needs reason",
+    assert_refused(engine, case.id, "find_invalid", who(cast, "p2704-fpf"), "needs reason",
                    InvalidInput)
-    invalid = engine.advance(case.id, "find_invalid", actor=who(pd_cast, "p2704-fpf"),
+    invalid = engine.advance(case.id, "find_invalid", actor=who(cast, "p2704-fpf"),
                              inputs={"reason": "loss not tendered"})
     assert (invalid.state, invalid.data["finding"], invalid.data["finding_reason"]) == (
         "invalid", "invalid", "loss not tendered")
