@@ -16,6 +16,7 @@ from cli_harness import (  # noqa: E402
     ACME,
     E1,
     Call,
+    cee,
     cee_json,
     cee_many,
     isolated_environment,
@@ -142,3 +143,18 @@ def test_refused_openings_exit_with_their_codes_and_write_nothing(db_url):
     for (_, _, _, message), (_, err) in zip(refusals, results, strict=True):
         assert message in err, err
     assert snapshot(db) == before
+
+
+def test_demo_carries_a_prior_disclosure_to_a_port_fpf_finding(tmp_path):
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    stdout, _ = cee("demo", "--db", url, db=None)
+    assert "Port 2704 FP&F finds the prior disclosure valid" in stdout
+    assert "is not in unit fpf" in stdout  # the refused extension by a port officer
+    engine = Engine(url)
+    try:
+        [pd] = engine.list(kind="prior_disclosure")
+        assert (pd.state, pd.data["finding"], pd.division) == ("closed", "valid", "partnership")
+        assert [e.actor for e in engine.history(pd.id) if e.trigger in (
+            "extend_period", "find_valid", "close")] == ["fay.nguyen"] * 3
+    finally:
+        engine.close()
