@@ -363,7 +363,8 @@ def case_history(settings: Settings, case_id):
 
 
 @case.command("list")
-@click.option("--kind", type=click.Choice(["liquidation", "protest"]))
+@click.option("--kind", type=click.Choice(["liquidation", "protest", "psc",
+                                           "prior_disclosure"]))
 @click.option("--state")
 @click.option("--center", metavar="CODE")
 @click.option("--port", metavar="CODE")

@@ -2,8 +2,10 @@
 
 from states.base import Lifecycle
 from states.liquidation import LIQUIDATION
+from states.prior_disclosure import PRIOR_DISCLOSURE
 from states.protest import PROTEST
 
-LIFECYCLES: dict[str, Lifecycle] = {lc.kind: lc for lc in (LIQUIDATION, PROTEST)}
+LIFECYCLES: dict[str, Lifecycle] = {lc.kind: lc for lc in (LIQUIDATION, PROTEST,
+                                                            PRIOR_DISCLOSURE)}
 
 __all__ = ["LIFECYCLES", "Lifecycle"]

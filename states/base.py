@@ -8,9 +8,11 @@ Nothing here does I/O: guards read `Facts` the engine gathered inside its transa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from functools import cache
 from typing import Any
@@ -53,6 +55,10 @@ class Facts:
     entries: tuple[EntryFacts, ...] = ()
     params: RuleParams = field(default_factory=RuleParams)
     via: str | None = None  # the case whose transition cascaded into this one
+    # The case's own importer and routing division (partnership | validation): an opening
+    # transition has no case data yet to read them from.
+    importer: str | None = None
+    division: str | None = None
 
 
 def iso(value: Any) -> date | None:
@@ -83,7 +89,7 @@ class Input:
 
     name: str
     help: str
-    kind: str = "text"  # text | date | choice | bool
+    kind: str = "text"  # text | date | choice | bool | amount | port
     choices: tuple[str, ...] = ()
     required: bool = False
     default: Any = None
@@ -104,12 +110,47 @@ class Input:
             if text in ("0", "false", "no", "n"):
                 return False
             raise ValueError(f"{self.name} must be yes or no, not {raw!r}")
+        if self.kind == "amount":
+            return _parse_amount(self.name, raw)
         text = str(raw).strip()
+        if self.kind == "port" and not _PORT_CODE.match(text):
+            # Whether the port exists is the engine's to check: the rulebook does no I/O.
+            raise ValueError(f"{self.name} must be a port code (4 digits), not {raw!r}")
         if self.kind == "choice" and text not in self.choices:
             raise ValueError(f"{self.name} must be one of {', '.join(self.choices)}, not {raw!r}")
         if not text:
             raise ValueError(f"{self.name} must not be empty")
         return text
+
+
+_PORT_CODE = re.compile(r"^\d{4}$")
+
+
+def _parse_amount(name: str, raw: Any) -> str:
+    """A sum of money in dollars and cents, kept as text ("12500.00") so JSON keeps it exact."""
+    text = str(raw).strip().replace(",", "").removeprefix("$")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite() or value < 0 or value != round(value, 2):
+        raise ValueError(f"{name} must be an amount in dollars and cents, e.g. 12500.00, "
+                         f"not {raw!r}")
+    return f"{value:.2f}"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Another office told of a transition, as an event on the case in the same transaction
+    (trigger `notify_<division>`, actor system; the case stays in its state)."""
+
+    division: str  # a center division, e.g. "enforcement"
+    citation: str
+    summary: str
+
+    @property
+    def trigger(self) -> str:
+        return f"notify_{self.division}"
 
 
 @dataclass(frozen=True)
@@ -137,6 +178,10 @@ class TransitionSpec:
     # Lifecycles whose cases of this case's entries re-arm their timers after this transition
     # (a resolved protest unblocks the finality its entries' timers were waiting for).
     rearms: tuple[str, ...] = ()
+    # A transition that stays in its state but moves the state's deadlines (an extension, a
+    # confirmation that ends a timer) cancels the state's timers and arms them afresh.
+    restarts_timers: bool = False
+    notices: tuple[Notice, ...] = ()
 
     @property
     def who(self) -> str:
@@ -195,13 +240,20 @@ class TimerSpec:
     # Days of warning before the due time; None for ACE processing steps nobody need watch.
     warn_days: Callable[[RuleParams], int | None] = lambda p: p.short_deadline_warning_days
     applies: Callable[[Mapping[str, Any]], bool] | None = None
-    owner: str = "center"  # the office whose queue, supervisor and director are escalated to
+    # The office whose queue, supervisor and director are escalated to: "center", "port", or
+    # "fpf" (the Fines, Penalties & Forfeitures unit of the case's port).
+    owner: str = "center"
+    # A data key holding an extended last day (granted for good cause), which replaces
+    # anchor + period while it is set.
+    extended: str | None = None
 
     def last_day(self, data: Mapping[str, Any], params: RuleParams) -> date | None:
         anchor = iso(data.get(self.anchor))
         if anchor is None:
             return None
         day = self.period(params).after(anchor)
+        if self.extended and data.get(self.extended):
+            day = iso(data[self.extended])
         return roll_forward(day) if self.roll_forward else day
 
     def due_date(self, data: Mapping[str, Any], params: RuleParams) -> date | None:

@@ -44,5 +44,25 @@ class RuleParams:
     # director this many days later if still overdue (internal practice).
     director_escalation_days: int = 30
 
+    # --- prior disclosure (19 U.S.C. 1592(c)(4); 19 CFR 162.74; REFERENCE.md §4) ---
+    # 19 CFR 162.74(a)(2): an oral disclosure is confirmed in writing to FP&F within 10 days.
+    pd_oral_confirmation_days: int = 10
+    # 19 CFR 162.74(b)(4): information unknown at disclosure is supplied within 30 days of it.
+    pd_perfection_days: int = 30
+    # 19 CFR 162.74(c): tender within 30 days after CBP notifies its calculation of the loss.
+    pd_tender_days: int = 30
+    # UNCONFIRMED: how long a good-cause extension of a 30-day period runs when the FP&F officer
+    # names no date (no rule sets it; 162.74(b)(4) and (c) allow extensions).
+    pd_extension_days: int = 30
+    # Service levels for CBP's own steps (internal targets, UNCONFIRMED: no rule sets them).
+    # Trusted traders' (C-TPAT, ISA) disclosures route to the Partnership division and get
+    # tighter targets than Validation & Compliance's.
+    pd_loss_calculation_days_partnership: int = 30  # perfected → loss calculated (center)
+    pd_loss_calculation_days_validation: int = 60
+    pd_referral_days_partnership: int = 10  # tendered → referred to the port's FP&F (center)
+    pd_referral_days_validation: int = 30
+    pd_fpf_finding_days_partnership: int = 30  # referred → found valid or invalid (port FP&F)
+    pd_fpf_finding_days_validation: int = 60
+
 
 DEFAULT_PARAMS = RuleParams()

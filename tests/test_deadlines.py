@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from disclosures import disclose, disclosure_in
 
 from states import LIFECYCLES
 from states.calendar import start_of_legal_day
@@ -72,6 +73,14 @@ def _decided(trigger):
     return setup
 
 
+def _disclosure(state: str, importer: str | None = None):
+    def setup(cast, engine):
+        return disclosure_in(cast, state, importer=importer).id
+    return setup
+
+
+ZETA = "98-7654321CD"  # not a trusted trader: Validation & Compliance
+
 TIMERS = [
     # set-up, timer, last day, outcome at the due instant
     (_unliquidated, "deemed_liquidation", "2026-01-06", ("state", "liquidated")),
@@ -85,6 +94,19 @@ TIMERS = [
     (_accelerated, "accelerated_deemed_denial", "2025-07-02", ("state", "denied")),
     (_decided("deny"), "summons_window", "2025-09-29", ("state", "closed")),
     (_decided("allow"), "closing", "2025-04-01", ("state", "closed")),
+    # Prior disclosure (tests/disclosures.py: disclosed Mon 2025-03-03, perfected 03-24, notice
+    # 04-07, tendered 04-21, referred 04-28): every timer only escalates.
+    (lambda c, e: disclose(c, form="oral").id, "oral_confirmation", "2025-03-13",
+     ("escalation", 2)),
+    (lambda c, e: disclose(c).id, "perfection", "2025-04-02", ("escalation", 2)),
+    (_disclosure("loss_calculated"), "tender", "2025-05-07", ("escalation", 2)),
+    (_disclosure("perfected"), "loss_calculation_partnership", "2025-04-23", ("escalation", 2)),
+    (_disclosure("perfected", ZETA), "loss_calculation_validation", "2025-05-23",
+     ("escalation", 2)),
+    (_disclosure("tendered"), "referral_partnership", "2025-05-01", ("escalation", 2)),
+    (_disclosure("tendered", ZETA), "referral_validation", "2025-05-21", ("escalation", 2)),
+    (_disclosure("referred"), "fpf_finding_partnership", "2025-05-28", ("escalation", 2)),
+    (_disclosure("referred", ZETA), "fpf_finding_validation", "2025-06-27", ("escalation", 2)),
 ]
 
 

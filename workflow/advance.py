@@ -16,15 +16,24 @@ from typing import Any
 from sqlmodel import Session
 
 from states import LIFECYCLES
-from states.base import STAY, EntryFacts, Facts, Lifecycle, Refusal, TransitionSpec, iso
+from states.base import (
+    STAY,
+    EntryFacts,
+    Facts,
+    Lifecycle,
+    Notice,
+    Refusal,
+    TransitionSpec,
+    iso,
+)
 from states.params import RuleParams
 from states.protest import RESOLVED
 from storage import queries
-from storage.models import Case
+from storage.models import Case, Office
 from workflow.audit import chain_hash
 from workflow.errors import Conflict, InvalidInput, InvalidTransition, NotFound, RuleViolation
 from workflow.identifiers import format_entry_number
-from workflow.jurisdiction import Actor, CaseScope, authorize
+from workflow.jurisdiction import SYSTEM, Actor, CaseScope, authorize
 from workflow.timers import carry_levels, timer_rows
 from workflow.views import EventView, jsonable
 
@@ -130,8 +139,10 @@ def apply(ctx: Context, case: Case, trigger: str, actor: Actor, *, note: str = "
     scope = scope_of(case, entries)
     grant = authorize(specs[0], actor, scope, ctx.today)
     inputs_used = parse_inputs(specs[0], inputs or {})
+    check_offices(ctx.session, specs[0], inputs_used)
     facts = Facts(today=ctx.today, data=case.data, inputs=inputs_used,
-                  entries=entry_facts(ctx.session, entries), params=ctx.params, via=via)
+                  entries=entry_facts(ctx.session, entries), params=ctx.params, via=via,
+                  importer=case.importer, division=case.division)
     outcome = lifecycle.fire(case.state, trigger, facts)
     if isinstance(outcome, Refusal):
         raise RuleViolation(f"{trigger} on {scope.id} refused: {outcome.reason}",
@@ -141,7 +152,9 @@ def apply(ctx: Context, case: Case, trigger: str, actor: Actor, *, note: str = "
         dest = case.state
     changes = spec.effect(facts) if spec.effect else {}
     values: dict[str, Any] = {"state": dest, "data": {**case.data, **changes}}
-    if spec.dest != STAY:  # leaving the state: its timers end, the new state's are armed
+    # Leaving the state ends its timers and arms the new state's; an extension re-arms them.
+    moves_timers = spec.dest != STAY or spec.restarts_timers
+    if moves_timers:
         armed = timer_rows(lifecycle, dest, case.id, case.version + 1, values["data"],
                            ctx.params)
         carry_levels(armed, queries.pending_levels(ctx.session, case.id), ctx.params)
@@ -150,9 +163,11 @@ def apply(ctx: Context, case: Case, trigger: str, actor: Actor, *, note: str = "
         ctx, case, actor=actor.label, authority=grant.authority, regime=grant.regime,
         trigger=trigger, note=note, values=values,
         data={"inputs": inputs_used, "changes": changes, "via": via, "citation": spec.citation})
-    if spec.dest != STAY:
+    if moves_timers:
         queries.cancel_pending_deadlines(ctx.session, case.id, ctx.now)
         queries.insert_deadlines(ctx.session, armed)
+    for notice in spec.notices:
+        updated = write_notice(ctx, updated, notice, grant.regime, trigger)
     for cascade in spec.cascades:
         for entry in entries:
             target = queries.get_case(ctx.session, f"{LIFECYCLES[cascade.lifecycle].prefix}-"
@@ -194,6 +209,27 @@ def write_event(ctx: Context, case: Case, *, actor: str, authority: str, regime:
     ctx.events.append(EventView(seq=seq, hash=event["hash"], **{
         k: v for k, v in event.items() if k not in ("prev_hash", "hash")}))
     return Case.model_validate({**case.model_dump(), **row, "version": case.version + 1})
+
+
+def write_notice(ctx: Context, case: Case, notice: Notice, regime: str, trigger: str) -> Case:
+    """Record that another office is told of `trigger`: a chained event, the state unchanged."""
+    to = f"the {notice.division} division of center {case.center}"
+    return write_event(
+        ctx, case, actor=SYSTEM.label, authority="SYSTEM", regime=regime,
+        trigger=notice.trigger, note=f"{notice.summary}: {to} notified", values={},
+        data={"division": notice.division, "center": case.center, "after": trigger,
+              "citation": notice.citation})
+
+
+def check_offices(session: Session, spec: TransitionSpec, inputs: Mapping[str, Any]) -> None:
+    """An input naming a port must name a known one (the rulebook checks only its form)."""
+    for item in spec.inputs:
+        code = inputs.get(item.name)
+        if item.kind == "port" and code is not None:
+            office = session.get(Office, code)
+            if office is None or office.kind != "port":
+                raise InvalidInput(f"{spec.trigger}: {item.name} {code} is not a known port; "
+                                   "see `cee office list`")
 
 
 def rearm(ctx: Context, case: Case) -> None:

@@ -128,10 +128,53 @@ def _story(engine: Engine, clock: SettableClock, say: Say) -> None:
     second = engine.advance(second.id, "request_accelerated_disposition", actor=acme)
     say(second.id, f"{second.state}: deemed denied if undecided in 30 days (19 U.S.C. 1515(b))")
 
+    _prior_disclosure_scene(engine, clock, say)
+
     _sweep_forward(engine, clock, say, until="2027-04-30")
     report = engine.verify_audit()
     say("Audit", f"{report.cases} cases, {report.events} events, every hash chain verifies"
         if report.ok else f"BROKEN: {report.broken}")
+
+
+def _prior_disclosure_scene(engine: Engine, clock: SettableClock, say: Say) -> None:
+    """Acme discloses an undervaluation orally; the center calculates the loss; the port's FP&F
+    officer extends the tender period, and finds the disclosure valid (19 CFR 162.74)."""
+    engine.add_officer("fay.nguyen", name="Fay Nguyen", office="2704", unit="fpf")
+    fay, ana, pete = engine.actor("fay.nguyen"), engine.actor("ana.lee"), engine.actor("pete.ortiz")
+    acme = engine.actor(f"filer:{ACME}")
+
+    say("2025-11-03  Acme discloses, by telephone, undervalued royalties on its 2025 entries "
+        "at port 2704 (prior disclosure)")
+    clock.set(at("2025-11-03"))
+    pd = engine.open("prior_disclosure", actor=acme, entries=[ENTRY_B], importer=ACME,
+                     port="2704", form="oral", description="royalties left out of value",
+                     entries_port="2704", entries_from="2025-01-01", entries_to="2025-06-30")
+    say(pd.id, f"{pd.state} ({pd.data['form']}), routed to center {pd.center}/{pd.division}: "
+               "confirm in writing within 10 days, perfect within 30 (19 CFR 162.74)")
+    clock.set(at("2025-11-12"))
+    engine.advance(pd.id, "confirm_in_writing", actor=acme)
+    clock.set(at("2025-11-24"))
+    engine.advance(pd.id, "perfect", actor=acme, note="royalty agreements attached")
+    clock.set(at("2025-12-01"))
+    pd = engine.advance(pd.id, "calculate_loss", actor=ana, inputs={"amount": "18,240.00"})
+    say("2025-12-01  Center 007 validates it and notifies the loss",
+        f"{pd.data['loss_amount']}; tender within 30 days (19 CFR 162.74(c))")
+    _refused(say, "a port officer outside FP&F extends the tender period", lambda: engine.advance(
+        pd.id, "extend_period", actor=pete, inputs={"reason": "year-end close"}))
+    clock.set(at("2025-12-29"))
+    pd = engine.advance(pd.id, "extend_period", actor=fay,
+                        inputs={"reason": "year-end close", "until": "2026-01-15"})
+    say("2025-12-29  The port's FP&F officer extends the tender period for good cause",
+        f"to {pd.data['tender_extended_to']}")
+    clock.set(at("2026-01-14"))
+    engine.advance(pd.id, "tender", actor=acme, inputs={"amount": "18240.00"})
+    engine.advance(pd.id, "refer_to_fpf", actor=ana, note="validation review attached")
+    clock.set(at("2026-01-28"))
+    pd = engine.advance(pd.id, "find_valid", actor=fay)
+    say("2026-01-28  Port 2704 FP&F finds the prior disclosure valid",
+        f"{pd.id} {pd.state} (19 CFR 162.74(a)(2)); penalty limited by 19 U.S.C. 1592(c)(4)")
+    pd = engine.advance(pd.id, "close", actor=fay)
+    say(pd.id, pd.state)
 
 
 def _sweep_forward(engine: Engine, clock: SettableClock, say: Say, until: str) -> None:

@@ -116,6 +116,13 @@ def _fire(ctx: Context, case: Case, row: Deadline, result: SweepResult) -> None:
         result.blocked.append(f"{case.id} {row.action}: {refusal.message}")
 
 
+def owning_office(owner: str, case: Case) -> str:
+    """The office a timer escalates to, as people name it: center 007, port 2704, FP&F of …"""
+    if owner == "fpf":
+        return f"FP&F of port {case.port}"
+    return f"{owner} {case.center if owner == 'center' else case.port}"
+
+
 def _escalate(ctx: Context, case: Case, row: Deadline, stage: Stage, remaining: list[Stage],
               result: SweepResult) -> None:
     later = remaining[remaining.index(stage) + 1:]
@@ -124,8 +131,7 @@ def _escalate(ctx: Context, case: Case, row: Deadline, stage: Stage, remaining: 
     if not queries.stage_deadline(ctx.session, row.id, row.level, stage.level,
                                   later[0].at if later else None, SWEEPER):
         return
-    owner = lifecycle_of(case.kind).timer(row.timer).owner
-    office = f"{owner} {case.center if owner == 'center' else case.port}"
+    office = owning_office(lifecycle_of(case.kind).timer(row.timer).owner, case)
     to = {"warning": f"the queue of {office}", "overdue": f"a supervisor of {office}",
           "director": f"the director of {office}"}[stage.kind]
     regime = regime_at(ctx.today)

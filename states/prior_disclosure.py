@@ -1,0 +1,415 @@
+"""Prior disclosure: 19 U.S.C. 1592(c)(4); 19 CFR 162.74 (REFERENCE.md §4).
+
+An importer discloses the circumstances of a violation, orally or in writing, optionally naming
+entries by number or by port and approximate dates (162.74(b)(2)). An oral disclosure is
+confirmed in writing within 10 days (162.74(a)(2)); information unknown at disclosure is
+supplied — the disclosure perfected — within 30 days (162.74(b)(4)); the actual loss is tendered
+within 30 days after CBP notifies its calculation (162.74(c)). The port's FP&F officer may extend
+the 30-day periods for good cause. The center's validation review (seed 001) calculates the loss
+and refers the disclosure to the port's FP&F officer, who decides validity (162.74(a)(2); FP&F
+stayed with the ports under CBP Dec. 16-26) and closes it or refers it for penalty; a referral
+for penalty notifies the center's Enforcement division.
+
+The trade's periods only escalate when missed: what a lapse costs (denial of prior-disclosure
+treatment) is the FP&F officer's finding (UNCONFIRMED text of 162.74(c)), never the scheduler's.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from states.authority import Authority
+from states.base import (
+    STAY,
+    Facts,
+    Guard,
+    Input,
+    Lifecycle,
+    Notice,
+    Period,
+    StateSpec,
+    TimerKind,
+    TimerSpec,
+    TransitionSpec,
+    iso,
+)
+
+# Before the FP&F finding: the disclosing party may still withdraw.
+UNDECIDED = ("disclosed", "perfected", "loss_calculated", "tendered", "referred")
+FOUND = ("valid", "invalid")
+_DISCLOSE = "19 U.S.C. 1592(c)(4); 19 CFR 162.74(a)"
+_FINDING = "19 CFR 162.74(a)(2); CBP Dec. 16-26 (FP&F stays with the ports)"
+
+
+# --- timers ------------------------------------------------------------------------------------
+# The trade's periods are filing limits: a last day on a weekend or holiday rolls forward
+# (REFERENCE.md §6). They are owned by the port's FP&F officer, who may extend them and who
+# weighs a lapse when finding the disclosure valid or invalid.
+
+ORAL_CONFIRMATION = TimerSpec(
+    name="oral_confirmation",
+    kind=TimerKind.LEGAL,
+    anchor="disclosed_on",
+    period=lambda p: Period(days=p.pd_oral_confirmation_days),
+    roll_forward=True,
+    citation="19 CFR 162.74(a)(2)",
+    summary="an oral disclosure not confirmed in writing within 10 days: escalate to FP&F "
+            "(it may deny the oral disclosure or waive the confirmation)",
+    applies=lambda data: data.get("form") == "oral" and not data.get("confirmed_on"),
+    owner="fpf",
+)
+PERFECTION = TimerSpec(
+    name="perfection",
+    kind=TimerKind.LEGAL,
+    anchor="disclosed_on",
+    period=lambda p: Period(days=p.pd_perfection_days),
+    roll_forward=True,
+    extended="perfection_extended_to",
+    citation="19 CFR 162.74(b)(4)",
+    summary="not perfected within 30 days of disclosure (or the extended date): escalate to FP&F",
+    owner="fpf",
+)
+TENDER = TimerSpec(
+    name="tender",
+    kind=TimerKind.LEGAL,
+    anchor="loss_notice_on",
+    period=lambda p: Period(days=p.pd_tender_days),
+    roll_forward=True,
+    extended="tender_extended_to",
+    citation="19 CFR 162.74(c) (consequence UNCONFIRMED: escalate, never deny by itself)",
+    summary="loss not tendered within 30 days of CBP's calculation notice (or the extended "
+            "date): escalate to FP&F",
+    owner="fpf",
+)
+
+
+def _service_level(step: str, anchor: str, days, division: str, owner: str) -> TimerSpec:
+    """A service-level target for one of CBP's own steps, for one routing division."""
+    return TimerSpec(
+        name=f"{step}_{division}",
+        kind=TimerKind.SERVICE,
+        anchor=anchor,
+        period=lambda p: Period(days=days(p)),
+        citation=f"service level ({division}): RuleParams.pd_{step}_days_{division}",
+        summary=f"{step.replace('_', ' ')} target for {division} cases: escalate when missed",
+        applies=lambda data: data.get("division") == division,
+        owner=owner,
+    )
+
+
+LOSS_CALCULATION_SLA = (
+    _service_level("loss_calculation", "perfected_on",
+                   lambda p: p.pd_loss_calculation_days_partnership, "partnership", "center"),
+    _service_level("loss_calculation", "perfected_on",
+                   lambda p: p.pd_loss_calculation_days_validation, "validation", "center"),
+)
+REFERRAL_SLA = (
+    _service_level("referral", "tendered_on",
+                   lambda p: p.pd_referral_days_partnership, "partnership", "center"),
+    _service_level("referral", "tendered_on",
+                   lambda p: p.pd_referral_days_validation, "validation", "center"),
+)
+FPF_FINDING_SLA = (
+    _service_level("fpf_finding", "referred_on",
+                   lambda p: p.pd_fpf_finding_days_partnership, "partnership", "fpf"),
+    _service_level("fpf_finding", "referred_on",
+                   lambda p: p.pd_fpf_finding_days_validation, "validation", "fpf"),
+)
+
+
+# --- guards ------------------------------------------------------------------------------------
+
+
+def _entries_of_the_importer(f: Facts) -> str | None:
+    others = sorted({str(e) for e in f.entries if e.importer != f.importer})
+    if others:
+        return (f"entr{'y' if len(others) == 1 else 'ies'} {', '.join(others)} belong to "
+                f"another importer; disclose only importer {f.importer}'s entries")
+    return None
+
+
+def _entries_by_port_and_dates(f: Facts) -> str | None:
+    given = [k for k in ("entries_port", "entries_from", "entries_to") if k in f.inputs]
+    if given and len(given) < 3:
+        return ("entries named by port and dates need all of entries_port, entries_from and "
+                "entries_to")
+    if given:
+        start, end = iso(f.inputs["entries_from"]), iso(f.inputs["entries_to"])
+        if start > end:
+            return f"entries_from {start} is after entries_to {end}"
+        if end > f.today:
+            return f"entries_to {end} is in the future; a disclosure concerns past entries"
+    return None
+
+
+def _oral(f: Facts) -> str | None:
+    if f.data.get("form") != "oral":
+        return "only an oral disclosure is confirmed in writing; this one was made in writing"
+    if f.data.get("confirmed_on"):
+        return f"the oral disclosure was already confirmed in writing on {f.data['confirmed_on']}"
+    return None
+
+
+def _within(timer: TimerSpec, what: str):
+    """A guard: today is on or before the timer's last day (extension included)."""
+    def check(f: Facts) -> str | None:
+        last = timer.last_day(f.data, f.params)
+        if f.today > last:
+            extended = " (extended)" if timer.extended and f.data.get(timer.extended) else ""
+            return (f"the period to {what} ended on {last}{extended}; ask the port's FP&F "
+                    "officer for an extension for good cause")
+        return None
+    return check
+
+
+def _oral_confirmed(f: Facts) -> str | None:
+    if f.data.get("form") == "oral" and not f.data.get("confirmed_on"):
+        return "confirm the oral disclosure in writing first (confirm_in_writing)"
+    return None
+
+
+def _notice_date(f: Facts) -> str | None:
+    notice = iso(f.inputs.get("notice_date")) or f.today
+    if notice > f.today:
+        return f"the notice date {notice} is in the future"
+    if notice < iso(f.data["perfected_on"]):
+        return (f"the notice date {notice} is before the disclosure was perfected on "
+                f"{f.data['perfected_on']}")
+    return None
+
+
+def _tenders_the_loss(f: Facts) -> str | None:
+    if Decimal(f.inputs["amount"]) < Decimal(f.data["loss_amount"]):
+        return (f"a tender of {f.inputs['amount']} is less than CBP's calculated loss of "
+                f"{f.data['loss_amount']}; tender the actual loss")
+    return None
+
+
+def _tendered(f: Facts) -> str | None:
+    if not f.data.get("tendered_on"):
+        return ("the actual loss was not tendered; prior-disclosure treatment needs the tender "
+                "(find it invalid, or extend the tender period first)")
+    return None
+
+
+def _extends(timer: TimerSpec):
+    """A guard: the extended date, if named, is later than the current last day and not past."""
+    def check(f: Facts) -> str | None:
+        until = iso(f.inputs.get("until"))
+        if until is None:
+            return None
+        last = timer.last_day(f.data, f.params)
+        if until <= last:
+            return f"until {until} does not extend the {timer.name} period ending on {last}"
+        if until < f.today:
+            return f"until {until} is in the past"
+        return None
+    return check
+
+
+# --- effects -----------------------------------------------------------------------------------
+
+
+def _disclosed(f: Facts) -> dict:
+    changes = {"disclosed_on": f.today.isoformat(), "form": f.inputs["form"],
+               "importer": f.importer, "division": f.division}
+    for key in ("description", "entries_port", "entries_from", "entries_to"):
+        if key in f.inputs:
+            changes[key] = f.inputs[key]
+    return changes
+
+
+def _loss_calculated(f: Facts) -> dict:
+    notice = f.inputs.get("notice_date") or f.today.isoformat()
+    return {"loss_amount": f.inputs["amount"], "loss_notice_on": notice,
+            "loss_calculated_on": f.today.isoformat()}
+
+
+def _extended(timer: TimerSpec):
+    def effect(f: Facts) -> dict:
+        current = timer.last_day(f.data, f.params)
+        until = iso(f.inputs.get("until")) or Period(days=f.params.pd_extension_days).after(
+            current)
+        record = {"period": timer.name, "from": current.isoformat(),
+                  "until": until.isoformat(), "reason": f.inputs["reason"],
+                  "on": f.today.isoformat()}
+        return {timer.extended: until.isoformat(),
+                "extensions": [*f.data.get("extensions", []), record]}
+    return effect
+
+
+def _found(finding: str):
+    def effect(f: Facts) -> dict:
+        changes = {"finding": finding, "found_on": f.today.isoformat()}
+        if "reason" in f.inputs:
+            changes["finding_reason"] = f.inputs["reason"]
+        return changes
+    return effect
+
+
+# --- the rulebook ------------------------------------------------------------------------------
+
+_EXTEND_INPUTS = (
+    Input("reason", "the good cause shown", required=True),
+    Input("until", "the extended last day (default: the period's last day + "
+                   "RuleParams.pd_extension_days)", "date"),
+)
+
+
+def _extend(source: str, timer: TimerSpec, what: str, citation: str) -> TransitionSpec:
+    return TransitionSpec(
+        "extend_period", (source,), STAY, Authority.PORT, unit="fpf",
+        citation=citation,
+        summary=f"extend the period to {what} for good cause (re-arms its timer)",
+        guards=(Guard("a later date", citation, _extends(timer)),),
+        inputs=_EXTEND_INPUTS,
+        effect=_extended(timer),
+        restarts_timers=True,
+    )
+
+
+PRIOR_DISCLOSURE = Lifecycle(
+    kind="prior_disclosure",
+    prefix="PD",
+    summary="Prior disclosure of a violation (19 U.S.C. 1592(c)(4); 19 CFR 162.74)",
+    initial="new",
+    opening="disclose",
+    min_entries=0,
+    states=(
+        StateSpec("new", "not yet disclosed"),
+        StateSpec("disclosed", "disclosed orally or in writing", (ORAL_CONFIRMATION, PERFECTION)),
+        StateSpec("perfected", "the information is complete; the center calculates the loss",
+                  LOSS_CALCULATION_SLA),
+        StateSpec("loss_calculated", "CBP has notified its calculation of the loss", (TENDER,)),
+        StateSpec("tendered", "the actual loss is tendered; the center refers it to FP&F",
+                  REFERRAL_SLA),
+        StateSpec("referred", "with the port's FP&F officer for a finding", FPF_FINDING_SLA),
+        StateSpec("valid", "found valid by the port's FP&F officer"),
+        StateSpec("invalid", "found invalid by the port's FP&F officer"),
+        StateSpec("closed", "closed by the port's FP&F officer", terminal=True),
+        StateSpec("referred_for_penalty", "referred for penalty proceedings; the center's "
+                  "Enforcement division notified", terminal=True),
+        StateSpec("withdrawn", "withdrawn by the disclosing party", terminal=True),
+    ),
+    transitions=(
+        TransitionSpec(
+            "disclose", ("new",), "disclosed", Authority.FILER,
+            citation=_DISCLOSE + ", (b)(2)",
+            summary="disclose the circumstances of a violation, orally or in writing, naming "
+                    "entries by number or by port and approximate dates",
+            guards=(
+                Guard("the importer's own entries", "19 CFR 162.74(b)(2)",
+                      _entries_of_the_importer),
+                Guard("entries by port and dates", "19 CFR 162.74(b)(2)",
+                      _entries_by_port_and_dates),
+            ),
+            inputs=(
+                Input("form", "how the disclosure was made", "choice", ("oral", "written"),
+                      required=True),
+                Input("description", "the circumstances of the violation (162.74(b)(3))"),
+                Input("entries_port", "the port of the entries, when not named by number",
+                      "port"),
+                Input("entries_from", "the first approximate entry date", "date"),
+                Input("entries_to", "the last approximate entry date", "date"),
+            ),
+            effect=_disclosed,
+        ),
+        TransitionSpec(
+            "confirm_in_writing", ("disclosed",), STAY, Authority.FILER,
+            citation="19 CFR 162.74(a)(2)",
+            summary="confirm an oral disclosure in writing to FP&F within 10 days",
+            guards=(
+                Guard("an unconfirmed oral disclosure", "19 CFR 162.74(a)(2)", _oral),
+                Guard("within 10 days of the oral disclosure", "19 CFR 162.74(a)(2)",
+                      _within(ORAL_CONFIRMATION, "confirm the oral disclosure in writing")),
+            ),
+            effect=lambda f: {"confirmed_on": f.today.isoformat()},
+            restarts_timers=True,
+        ),
+        TransitionSpec(
+            "perfect", ("disclosed",), "perfected", Authority.FILER,
+            citation="19 CFR 162.74(b)(4)",
+            summary="supply the information unknown at disclosure within 30 days (or the "
+                    "extended date)",
+            guards=(
+                Guard("oral disclosure confirmed", "19 CFR 162.74(a)(2)", _oral_confirmed),
+                Guard("within 30 days of disclosure", "19 CFR 162.74(b)(4)",
+                      _within(PERFECTION, "perfect the disclosure")),
+            ),
+            effect=lambda f: {"perfected_on": f.today.isoformat()},
+        ),
+        TransitionSpec(
+            "calculate_loss", ("perfected",), "loss_calculated", Authority.CENTER,
+            citation="19 CFR 162.74(c); seed 001 (center prior-disclosure validation)",
+            summary="validate the disclosure and notify the calculated loss; the notice date "
+                    "starts the 30 days to tender",
+            guards=(Guard("a notice date since perfection", "19 CFR 162.74(c)", _notice_date),),
+            inputs=(Input("amount", "the actual loss of duties, taxes and fees", "amount",
+                          required=True),
+                    Input("notice_date", "the date CBP notified its calculation (default: "
+                                         "today)", "date")),
+            effect=_loss_calculated,
+        ),
+        TransitionSpec(
+            "tender", ("loss_calculated",), "tendered", Authority.FILER,
+            citation="19 CFR 162.74(c)",
+            summary="tender the actual loss within 30 days of CBP's notice (or the extended "
+                    "date)",
+            guards=(
+                Guard("within 30 days of the notice", "19 CFR 162.74(c)",
+                      _within(TENDER, "tender the loss")),
+                Guard("the whole loss", "19 CFR 162.74(a)(1), (c)", _tenders_the_loss),
+            ),
+            inputs=(Input("amount", "the amount tendered", "amount", required=True),),
+            effect=lambda f: {"tendered_on": f.today.isoformat(),
+                              "tender_amount": f.inputs["amount"]},
+        ),
+        _extend("disclosed", PERFECTION, "perfect the disclosure", "19 CFR 162.74(b)(4)"),
+        _extend("loss_calculated", TENDER, "tender the loss", "19 CFR 162.74(c)"),
+        TransitionSpec(
+            "refer_to_fpf", ("disclosed", "perfected", "loss_calculated", "tendered"),
+            "referred", Authority.CENTER,
+            citation=_FINDING + "; seed 001 (the center's validation feeds the port's decision)",
+            summary="refer the disclosure with the center's validation review to the port's "
+                    "FP&F officer (a lapsed period is for FP&F to weigh)",
+            effect=lambda f: {"referred_on": f.today.isoformat()},
+        ),
+        TransitionSpec(
+            "find_valid", ("referred",), "valid", Authority.PORT, unit="fpf",
+            citation=_FINDING,
+            summary="find the prior disclosure valid (made before a formal investigation, "
+                    "substantially complete, the loss tendered)",
+            guards=(Guard("the loss tendered", "19 CFR 162.74(a)(1), (c)", _tendered),),
+            effect=_found("valid"),
+        ),
+        TransitionSpec(
+            "find_invalid", ("referred",), "invalid", Authority.PORT, unit="fpf",
+            citation=_FINDING + ", (c)",
+            summary="find the prior disclosure invalid, with the reason",
+            inputs=(Input("reason", "why prior-disclosure treatment is denied",
+                          required=True),),
+            effect=_found("invalid"),
+        ),
+        TransitionSpec(
+            "close", FOUND, "closed", Authority.PORT, unit="fpf",
+            citation="19 CFR 162.74; 19 U.S.C. 1592(c)(4)",
+            summary="close the disclosure (no penalty proceedings)",
+            effect=lambda f: {"closed_on": f.today.isoformat()},
+        ),
+        TransitionSpec(
+            "refer_for_penalty", FOUND, "referred_for_penalty", Authority.PORT, unit="fpf",
+            citation="19 U.S.C. 1592(b), (c)(4); 19 CFR 162.77",
+            summary="refer for penalty proceedings (reduced penalty if valid, 1592(c)(4)); "
+                    "notifies the center's Enforcement division",
+            effect=lambda f: {"referred_for_penalty_on": f.today.isoformat()},
+            notices=(Notice("enforcement", "19 U.S.C. 1592; CBP Dec. 16-26",
+                            "referred for penalty"),),
+        ),
+        TransitionSpec(
+            "withdraw", UNDECIDED, "withdrawn", Authority.FILER,
+            citation="19 CFR 162.74",
+            summary="withdraw the disclosure before the FP&F finding",
+            effect=lambda f: {"withdrawn_on": f.today.isoformat()},
+        ),
+    ),
+)
