@@ -12,8 +12,9 @@ A block sits between markers, exactly as `cee lifecycle show KIND --format merma
     <!-- /lifecycle -->
 
 and the matrix between `<!-- authority-matrix -->` and `<!-- /authority-matrix -->`. A registered
-lifecycle without a block gets one after the last lifecycle block (or, when there is none, at the
-`<!-- lifecycle-diagrams -->` marker); a block of a lifecycle no longer registered is removed.
+lifecycle without a block gets one in the rulebooks' order: before the next registered kind's
+block, else after the last (or, when there is none, at the `<!-- lifecycle-diagrams -->` marker);
+a block of a lifecycle no longer registered is removed.
 """
 
 from __future__ import annotations
@@ -65,11 +66,19 @@ def regenerate(text: str) -> str:
     text = _MATRIX_BLOCK.sub(lambda _: matrix_block(), text)
     text = _LIFECYCLE_BLOCK.sub(
         lambda m: lifecycle_block(m.group(1)) if m.group(1) in LIFECYCLES else "", text)
-    for kind in LIFECYCLES:
-        if f"<!-- lifecycle:{kind} -->" not in text:
-            blocks = list(_LIFECYCLE_BLOCK.finditer(text))
-            at = blocks[-1].end() if blocks else text.index(DIAGRAMS_AT) + len(DIAGRAMS_AT) + 1
-            text = text[:at] + "\n" * bool(blocks) + lifecycle_block(kind) + text[at:]
+    kinds = list(LIFECYCLES)
+    for i, kind in enumerate(kinds):
+        if f"<!-- lifecycle:{kind} -->" in text:
+            continue
+        later = [text.index(f"<!-- lifecycle:{k} -->") for k in kinds[i + 1:]
+                 if f"<!-- lifecycle:{k} -->" in text]
+        if later:  # before the next registered kind's block: the README keeps the rulebook order
+            at = min(later)
+            text = text[:at] + lifecycle_block(kind) + "\n" + text[at:]
+            continue
+        blocks = list(_LIFECYCLE_BLOCK.finditer(text))
+        at = blocks[-1].end() if blocks else text.index(DIAGRAMS_AT) + len(DIAGRAMS_AT) + 1
+        text = text[:at] + "\n" * bool(blocks) + lifecycle_block(kind) + text[at:]
     return text
 
 
