@@ -12,7 +12,6 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlmodel import Session
 
 from storage.models import Case, Deadline, Event
@@ -24,6 +23,9 @@ EVENT = Event.__table__
 CASE_COLUMNS = ("id", "kind", "state", "version", "importer", "port", "center", "escalation",
                 "data", "head_hash", "event_count")
 SCOPE_COLUMNS = ("id", "kind", "importer", "port", "center")
+# Rows per UPDATE … FROM (VALUES …): 7 parameters each, under SQLite's 32,766 and PostgreSQL's
+# 65,535 bound parameters per statement.
+VALUES_ROWS = 4000
 
 
 def _is_postgres(session: Session) -> bool:
@@ -83,35 +85,51 @@ def escalated_levels(session: Session, ids: Sequence[str]
 
 def compare_and_set_cases(session: Session, rows: Sequence[dict[str, Any]],
                           sources: Sequence[str], now: datetime) -> set[str]:
-    """One WITH v AS (VALUES …) UPDATE … FROM v … RETURNING id for a batch of cases.
+    """One UPDATE … FROM (VALUES …) … RETURNING id for a batch of cases.
 
     Each row: id, version (as read), state, data, head_hash, escalation, scheduled_for. A case
     is updated only if it is still at that version and in one of `sources` (compare-and-set);
-    returns the ids updated — a case missing from it changed since it was read.
+    returns the ids updated — a case missing from it changed since it was read. Written as
+    driver SQL: SQLAlchemy would compile a new statement for every batch's VALUES.
     """
     if not rows:
         return set()
-    postgres = _is_postgres(session)
-    values = sa.values(
-        sa.column("id", sa.String), sa.column("version", sa.Integer),
-        sa.column("state", sa.String), sa.column("data", sa.String),
-        sa.column("head_hash", sa.String), sa.column("escalation", sa.Integer),
-        sa.column("scheduled_for", sa.Date), name="v",
-    ).data([(r["id"], r["version"], r["state"], json.dumps(r["data"]), r["head_hash"],
-             r["escalation"], r["scheduled_for"]) for r in rows]).cte("v")
-    data = sa.cast(values.c.data, postgresql.JSONB) if postgres else values.c.data
-    scheduled = (sa.cast(values.c.scheduled_for, sa.Date) if postgres
-                 else values.c.scheduled_for)
-    statement = (
-        sa.update(CASE)
-        .where(CASE.c.id == values.c.id, CASE.c.version == values.c.version,
-               CASE.c.state.in_(list(sources)))
-        .values(state=values.c.state, data=data, head_hash=values.c.head_hash,
-                escalation=values.c.escalation, scheduled_for=scheduled,
-                version=CASE.c.version + 1, event_count=CASE.c.event_count + 1,
-                updated_at=now)
-        .returning(CASE.c.id))
-    return set(session.execute(statement).scalars())
+    if len(rows) > VALUES_ROWS:  # keep within the drivers' limits on bound parameters
+        return (compare_and_set_cases(session, rows[:VALUES_ROWS], sources, now)
+                | compare_and_set_cases(session, rows[VALUES_ROWS:], sources, now))
+    connection = session.connection()
+    dialect = connection.dialect
+    as_date = CASE.c.scheduled_for.type.bind_processor(dialect) or (lambda v: v)
+    as_instant = CASE.c.updated_at.type.bind_processor(dialect) or (lambda v: v)
+    params: list[Any] = [as_instant(now)]
+    for r in rows:
+        params += [r["id"], r["version"], r["state"], json.dumps(r["data"]), r["head_hash"],
+                   r["escalation"], as_date(r["scheduled_for"])]
+    params += list(sources)
+    marks = ", ".join("?" * len(sources))
+    if dialect.name == "postgresql":
+        row = "(%s, %s::int, %s, %s::jsonb, %s, %s::int, %s::date)"
+        marks = marks.replace("?", "%s")
+        sql = (f'UPDATE "case" AS c SET state = v.state, data = v.data, '
+               "head_hash = v.head_hash, escalation = v.escalation, "
+               "scheduled_for = v.scheduled_for, version = c.version + 1, "
+               "event_count = c.event_count + 1, updated_at = %s "
+               f"FROM (VALUES {', '.join([row] * len(rows))}) "
+               "AS v (id, version, state, data, head_hash, escalation, scheduled_for) "
+               f"WHERE c.id = v.id AND c.version = v.version AND c.state IN ({marks}) "
+               "RETURNING c.id")
+    else:
+        row = "(?, ?, ?, ?, ?, ?, ?)"
+        sql = ("WITH v (id, version, state, data, head_hash, escalation, scheduled_for) AS "
+               f"(VALUES {', '.join([row] * len(rows))}) "
+               'UPDATE "case" SET state = v.state, data = v.data, head_hash = v.head_hash, '
+               "escalation = v.escalation, scheduled_for = v.scheduled_for, "
+               'version = "case".version + 1, event_count = "case".event_count + 1, '
+               'updated_at = ? FROM v WHERE "case".id = v.id AND "case".version = v.version '
+               f'AND "case".state IN ({marks}) RETURNING "case".id')
+        # Here the VALUES come first in the text, then updated_at: reorder the parameters.
+        params = params[1:len(params) - len(sources)] + [params[0]] + list(sources)
+    return {case_id for (case_id,) in connection.exec_driver_sql(sql, tuple(params))}
 
 
 def cancel_pending(session: Session, ids: Sequence[str], now: datetime) -> None:
@@ -123,12 +141,31 @@ def cancel_pending(session: Session, ids: Sequence[str], now: datetime) -> None:
                         .values(status="cancelled", settled_at=now))
 
 
-def insert_events(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """A multi-row INSERT of events; their global sequence numbers, in the order given."""
+def insert_events(session: Session, rows: Sequence[dict[str, Any]], *, seqs: bool = True
+                  ) -> list[int]:
+    """A multi-row INSERT of events; with `seqs`, their global sequence numbers in order.
+
+    PostgreSQL returns them from the batched INSERT. SQLite cannot promise RETURNING's order for
+    a multi-row INSERT (SQLAlchemy would fall back to a statement per row), so there the rows go
+    in one executemany and, if wanted, the numbers are read back by (case, case_seq).
+    """
     if not rows:
         return []
-    statement = sa.insert(EVENT).returning(EVENT.c.seq, sort_by_parameter_order=True)
-    return list(session.execute(statement, list(rows)).scalars())
+    if _is_postgres(session):
+        statement = sa.insert(EVENT)
+        if not seqs:
+            session.execute(statement, list(rows))
+            return []
+        statement = statement.returning(EVENT.c.seq, sort_by_parameter_order=True)
+        return list(session.execute(statement, list(rows)).scalars())
+    session.execute(sa.insert(EVENT), list(rows))
+    if not seqs:
+        return []
+    found = dict(((case_id, case_seq), seq) for seq, case_id, case_seq in session.execute(
+        sa.select(EVENT.c.seq, EVENT.c.case_id, EVENT.c.case_seq)
+        .where(EVENT.c.case_id.in_({r["case_id"] for r in rows}),
+               EVENT.c.case_seq >= min(r["case_seq"] for r in rows))))
+    return [found[(r["case_id"], r["case_seq"])] for r in rows]
 
 
 def insert_deadlines(session: Session, rows: Sequence[dict[str, Any]]) -> None:

@@ -41,6 +41,7 @@ from workflow.errors import InvalidInput, InvalidTransition, RuleViolation
 from workflow.jurisdiction import Actor, CaseScope, Grant, Officer, authorize
 
 DEFAULT_BATCH_SIZE = 1000
+MAX_BATCH_SIZE = 10_000  # a batch's ids go into IN lists: stay well within bound-parameter limits
 Progress = Callable[[int, int], None]  # (cases handled so far, done or skipped; total)
 
 
@@ -129,8 +130,8 @@ def advance_many(engine, trigger: str, *, actor: Actor, cases: Iterable[str] | S
     """Take `trigger` on every case of `cases` (ids, or a Selection) as `actor`, in batches."""
     started = time.perf_counter()
     size = DEFAULT_BATCH_SIZE if batch_size is None else batch_size
-    if size < 1:
-        raise InvalidInput(f"the batch size must be at least 1, not {size}")
+    if not 1 <= size <= MAX_BATCH_SIZE:
+        raise InvalidInput(f"the batch size must be from 1 to {MAX_BATCH_SIZE}, not {size}")
     selection = cases if isinstance(cases, Selection) else None
     run = _Run(engine, trigger, actor, note, inputs or {}, selection, BulkResult())
     ids = _select(run, cases)
@@ -290,9 +291,11 @@ def _set_based(run: _Run, ctx: Context, rows: list[Any]) -> None:
             result.skipped.append((item[0].id, "was changed by someone else meanwhile"))
     writes.cancel_pending(session, [row.id for row, spec, *_ in kept if spec.dest != STAY],
                           ctx.now)
-    seqs = writes.insert_events(session, [event for _, _, event, _, _ in kept])
+    listened = bool(run.engine._subscribers)  # event numbers are read back only to be told
+    seqs = writes.insert_events(session, [event for _, _, event, _, _ in kept], seqs=listened)
     writes.insert_deadlines(session, [d for *_, armed in kept for d in armed])
-    ctx.events.extend(event_view(seq, item[2]) for seq, item in zip(seqs, kept, strict=True))
+    if listened:
+        ctx.events.extend(event_view(seq, item[2]) for seq, item in zip(seqs, kept, strict=True))
     result.done += len(kept)
 
 
