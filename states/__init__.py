@@ -3,7 +3,8 @@
 from states.base import Lifecycle
 from states.liquidation import LIQUIDATION
 from states.protest import PROTEST
+from states.psc import PSC
 
-LIFECYCLES: dict[str, Lifecycle] = {lc.kind: lc for lc in (LIQUIDATION, PROTEST)}
+LIFECYCLES: dict[str, Lifecycle] = {lc.kind: lc for lc in (LIQUIDATION, PROTEST, PSC)}
 
 __all__ = ["LIFECYCLES", "Lifecycle"]

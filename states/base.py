@@ -36,6 +36,14 @@ class EntryFacts:
     liquidation_state: str | None = None
     liquidated_on: date | None = None  # the latest liquidation or reliquidation
     open_protests: tuple[str, ...] = ()
+    # What a post-summary correction needs to know (19 CFR 101.9(b), REFERENCE.md §3):
+    open_pscs: tuple[str, ...] = ()  # PSCs filed and not yet resolved
+    summary_version: int = 1  # the entry summary's version: each accepted PSC raises it
+    summary_under_review: bool = False  # CBP review opened by a center officer
+    scheduled_liquidation: date | None = None  # the date the entry is set to liquidate
+    liquidation_deadline: date | None = None  # deemed liquidation: 1 year, or as extended
+    importer_extended: bool = False  # extended at the importer's request (reason 02)
+    adcvd_suspended: bool = False  # liquidation suspended for AD/CVD (reason 04/05)
 
     def __str__(self) -> str:
         """The entry number as printed on the summary: 112-7296677-8."""
@@ -53,6 +61,7 @@ class Facts:
     entries: tuple[EntryFacts, ...] = ()
     params: RuleParams = field(default_factory=RuleParams)
     via: str | None = None  # the case whose transition cascaded into this one
+    division: str | None = None  # the center division the case routes to (service levels)
 
 
 def iso(value: Any) -> date | None:
@@ -137,6 +146,9 @@ class TransitionSpec:
     # Lifecycles whose cases of this case's entries re-arm their timers after this transition
     # (a resolved protest unblocks the finality its entries' timers were waiting for).
     rearms: tuple[str, ...] = ()
+    # An accepted post-summary correction replaces the entry summary: its version goes up by one
+    # in the same transaction (REFERENCE.md §3).
+    raises_summary_version: bool = False
 
     @property
     def who(self) -> str:
@@ -196,6 +208,9 @@ class TimerSpec:
     warn_days: Callable[[RuleParams], int | None] = lambda p: p.short_deadline_warning_days
     applies: Callable[[Mapping[str, Any]], bool] | None = None
     owner: str = "center"  # the office whose queue, supervisor and director are escalated to
+    # A SYSTEM trigger taken instead when `action`'s guards refuse (a PSC that fails validation
+    # is rejected); without one, a refused action leaves the timer blocked.
+    otherwise: str | None = None
 
     def last_day(self, data: Mapping[str, Any], params: RuleParams) -> date | None:
         anchor = iso(data.get(self.anchor))
@@ -278,6 +293,10 @@ class Lifecycle:
     # disclosure none or more (it may name the importer alone). None: no upper bound.
     min_entries: int = 1
     max_entries: int | None = None
+    # Dates timers read that follow other cases, merged into the case data when its timers are
+    # armed or re-armed (a PSC's escalation follows its entry's scheduled liquidation).
+    timer_data: Callable[[Mapping[str, Any], tuple[EntryFacts, ...], RuleParams],
+                         dict[str, Any]] | None = None
 
     def __post_init__(self):
         names = {s.name for s in self.states}

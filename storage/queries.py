@@ -38,6 +38,9 @@ def entries_with_case(session: Session, numbers: Sequence[str], kind: str
         .join(CaseEntry, CaseEntry.entry == Entry.number, isouter=True)
         .join(Case, sa.and_(Case.id == CaseEntry.case_id, Case.kind == kind), isouter=True)
         .where(col(Entry.number).in_(numbers))
+        # Facts must be current: a case or entry changed earlier in this transaction (by a
+        # compare-and-set, not the ORM) is read afresh, not from the session's identity map.
+        .execution_options(populate_existing=True)
     ).all()
     found: dict[str, tuple[Entry, Case | None]] = {}
     for entry, case in rows:
@@ -60,6 +63,15 @@ def open_cases_naming(session: Session, numbers: Sequence[str], kind: str,
     for entry, case_id in rows:
         result.setdefault(entry, []).append(case_id)
     return result
+
+
+def raise_summary_version(session: Session, number: str, from_version: int) -> bool:
+    """Entry summary version `from_version` → +1; False if it is no longer `from_version`."""
+    result = session.execute(
+        sa.update(Entry).where(Entry.number == number, Entry.summary_version == from_version)
+        .values(summary_version=from_version + 1)
+        .execution_options(synchronize_session=False))
+    return result.rowcount == 1
 
 
 def compare_and_set_case(session: Session, case_id: str, version: int, values: dict[str, Any]

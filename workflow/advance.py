@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from states import LIFECYCLES
 from states.base import STAY, EntryFacts, Facts, Lifecycle, Refusal, TransitionSpec, iso
+from states.liquidation import ADCVD_SUSPENSIONS, scheduled_liquidation
 from states.params import RuleParams
 from states.protest import RESOLVED
 from storage import queries
@@ -95,6 +96,7 @@ def entry_facts(session: Session, numbers: list[str]) -> tuple[EntryFacts, ...]:
         raise NotFound("entry", missing[0], "register it with `cee entry add`")
     closed = (LIFECYCLES["protest"].initial, *RESOLVED)
     protests = queries.open_cases_naming(session, numbers, "protest", closed)
+    pscs = queries.open_cases_naming(session, numbers, "psc", _closed_states("psc"))
     return tuple(
         EntryFacts(
             number=entry.number, importer=entry.importer, port=entry.port,
@@ -103,9 +105,40 @@ def entry_facts(session: Session, numbers: list[str]) -> tuple[EntryFacts, ...]:
             liquidation_state=case.state if case else None,
             liquidated_on=iso(case.data.get("liquidated_on")) if case else None,
             open_protests=tuple(protests.get(entry.number, ())),
+            open_pscs=tuple(pscs.get(entry.number, ())),
+            summary_version=entry.summary_version,
+            **(_summary_facts(case) if case else {}),
         )
         for entry, case in rows
     )
+
+
+def _summary_facts(case: Case) -> dict[str, Any]:
+    """What a post-summary correction reads of the entry's liquidation case."""
+    data = case.data
+    return {
+        "summary_under_review": bool(data.get("summary_under_review")),
+        "scheduled_liquidation": scheduled_liquidation(case.state, data),
+        "liquidation_deadline": iso(data.get("liquidation_deadline")),
+        "importer_extended": bool(data.get("importer_requested_extension")),
+        "adcvd_suspended": case.state == "suspended"
+        and data.get("suspension_reason") in ADCVD_SUSPENSIONS,
+    }
+
+
+def _closed_states(kind: str) -> tuple[str, ...]:
+    """The states in which a case of `kind` is not open: not yet opened, or terminal."""
+    lifecycle = LIFECYCLES[kind]
+    return (lifecycle.initial, *(s.name for s in lifecycle.states if s.terminal))
+
+
+def arming_data(lifecycle: Lifecycle, data: Mapping[str, Any],
+                entries: tuple[EntryFacts, ...], params: RuleParams) -> dict[str, Any]:
+    """The case data its timers read, with the dates that follow other cases (Lifecycle
+    .timer_data) merged in for arming only."""
+    if lifecycle.timer_data is None:
+        return dict(data)
+    return {**data, **lifecycle.timer_data(data, entries, params)}
 
 
 def scope_of(case: Case, entries: list[str] = ()) -> CaseScope:
@@ -131,7 +164,8 @@ def apply(ctx: Context, case: Case, trigger: str, actor: Actor, *, note: str = "
     grant = authorize(specs[0], actor, scope, ctx.today)
     inputs_used = parse_inputs(specs[0], inputs or {})
     facts = Facts(today=ctx.today, data=case.data, inputs=inputs_used,
-                  entries=entry_facts(ctx.session, entries), params=ctx.params, via=via)
+                  entries=entry_facts(ctx.session, entries), params=ctx.params, via=via,
+                  division=case.division)
     outcome = lifecycle.fire(case.state, trigger, facts)
     if isinstance(outcome, Refusal):
         raise RuleViolation(f"{trigger} on {scope.id} refused: {outcome.reason}",
@@ -142,7 +176,8 @@ def apply(ctx: Context, case: Case, trigger: str, actor: Actor, *, note: str = "
     changes = spec.effect(facts) if spec.effect else {}
     values: dict[str, Any] = {"state": dest, "data": {**case.data, **changes}}
     if spec.dest != STAY:  # leaving the state: its timers end, the new state's are armed
-        armed = timer_rows(lifecycle, dest, case.id, case.version + 1, values["data"],
+        armed = timer_rows(lifecycle, dest, case.id, case.version + 1,
+                           arming_data(lifecycle, values["data"], facts.entries, ctx.params),
                            ctx.params)
         carry_levels(armed, queries.pending_levels(ctx.session, case.id), ctx.params)
         values["escalation"] = max((row["level"] for row in armed), default=0)
@@ -161,12 +196,16 @@ def apply(ctx: Context, case: Case, trigger: str, actor: Actor, *, note: str = "
                 raise NotFound(f"{cascade.lifecycle} case of entry", entry)
             apply(ctx, target, cascade.trigger, actor, note=f"from {case.id} {trigger}",
                   via=case.id)
-    for kind in spec.rearms:
-        for entry in entries:
-            target = queries.get_case(ctx.session, f"{LIFECYCLES[kind].prefix}-{entry}",
-                                      for_update=True)
-            if target is not None:
-                rearm(ctx, target)
+    if spec.raises_summary_version:
+        for entry in facts.entries:
+            if not queries.raise_summary_version(ctx.session, entry.number,
+                                                 entry.summary_version):
+                raise Conflict(f"the summary of entry {entry} changed while {trigger} was being "
+                               "applied; reload and try again")
+    for kind in spec.rearms:  # cases of these kinds on the same entries follow this change
+        naming = queries.open_cases_naming(ctx.session, entries, kind, _closed_states(kind))
+        for target_id in sorted({i for ids in naming.values() for i in ids} - {case.id}):
+            rearm(ctx, queries.get_case(ctx.session, target_id, for_update=True))
     return updated
 
 
@@ -198,8 +237,10 @@ def write_event(ctx: Context, case: Case, *, actor: str, authority: str, regime:
 
 def rearm(ctx: Context, case: Case) -> None:
     """Cancel the case's pending timers and arm its state's timers afresh (no state change)."""
-    armed = timer_rows(lifecycle_of(case.kind), case.state, case.id, case.version, case.data,
-                       ctx.params)
+    lifecycle = lifecycle_of(case.kind)
+    entries = entry_facts(ctx.session, queries.entries_of_cases(ctx.session, [case.id])[case.id])
+    armed = timer_rows(lifecycle, case.state, case.id, case.version,
+                       arming_data(lifecycle, case.data, entries, ctx.params), ctx.params)
     carry_levels(armed, queries.pending_levels(ctx.session, case.id), ctx.params)
     queries.cancel_pending_deadlines(ctx.session, case.id, ctx.now)
     queries.insert_deadlines(ctx.session, armed)
