@@ -15,6 +15,7 @@ Say = Callable[..., None]
 
 ACME, BOLT = "12-3456789AB", "98-7654321CD"
 ENTRY_A, ENTRY_B, ENTRY_C = "112-7296677-8", "112-7298503-4", "112-7324623-8"
+ENTRY_D, ENTRY_E = "112-7300015-5", "112-7300023-9"
 
 
 def at(day: str, hour: int = 10) -> datetime:
@@ -128,10 +129,41 @@ def _story(engine: Engine, clock: SettableClock, say: Say) -> None:
     second = engine.advance(second.id, "request_accelerated_disposition", actor=acme)
     say(second.id, f"{second.state}: deemed denied if undecided in 30 days (19 U.S.C. 1515(b))")
 
+    _post_summary_corrections(engine, clock, say)
     _sweep_forward(engine, clock, say, until="2027-04-30")
     report = engine.verify_audit()
     say("Audit", f"{report.cases} cases, {report.events} events, every hash chain verifies"
         if report.ok else f"BROKEN: {report.broken}")
+
+
+def _post_summary_corrections(engine: Engine, clock: SettableClock, say: Say) -> None:
+    """A PSC refused for lateness, and one validated, reviewed and accepted (19 CFR 101.9(b))."""
+    say("2025-11-03  Acme corrects entry summaries: a PSC lies within 300 days of entry and "
+        "at least 15 days before the scheduled liquidation (19 CFR 101.9(b))")
+    clock.set(at("2025-11-03"))
+    pete, ana, acme = (engine.actor("pete.ortiz"), engine.actor("ana.lee"),
+                       engine.actor(f"filer:{ACME}"))
+    engine.add_entry(ENTRY_D, importer=ACME, port="2704", entry_date=date(2025, 1, 6), actor=pete)
+    engine.add_entry(ENTRY_E, importer=ACME, port="2704", entry_date=date(2025, 9, 2), actor=pete)
+    say("entries on record", f"{ENTRY_D} entered 2025-01-06, {ENTRY_E} entered 2025-09-02")
+    _refused(say, "PSC on entry D, day 301", lambda: engine.open(
+        "psc", actor=acme, entries=[ENTRY_D], reason="country of origin"))
+    _refused(say, "PSC on liquidated entry A", lambda: engine.open(
+        "psc", actor=acme, entries=[ENTRY_A], reason="country of origin"))
+    psc = engine.open("psc", actor=acme, entries=[ENTRY_E], reason="value of assists omitted")
+    say(psc.id, f"{psc.state}, routed to {psc.division} (C-TPAT); last permitted day "
+                f"{psc.data['last_permitted_day']} ({psc.data['filing_limit']})")
+    for line in (result := engine.sweep()).fired + result.escalated + result.blocked:
+        say("2025-11-03 sweep", line)  # ACE validates the PSC at once
+    clock.set(at("2025-11-05"))
+    psc = engine.advance(psc.id, "take_into_review", actor=ana)
+    say("2025-11-05  Center 007 takes it into team review",
+        f"{psc.state}; decide by {psc.data['review_due_on']} (Partnership service level)")
+    clock.set(at("2025-11-12"))
+    psc = engine.advance(psc.id, "accept_changes", actor=ana, note="assists documented")
+    say("2025-11-12  Center 007 accepts the changes",
+        f"{psc.id} {psc.state}: entry summary {ENTRY_E} is now version "
+        f"{psc.data['summary_version']}")
 
 
 def _sweep_forward(engine: Engine, clock: SettableClock, say: Say, until: str) -> None:
