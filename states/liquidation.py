@@ -7,7 +7,9 @@ lifted (1504(d)); past it the entry is deemed liquidated by operation of law. Da
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Mapping
+from datetime import date, timedelta
+from typing import Any
 
 from states.authority import Authority, Role
 from states.base import (
@@ -41,7 +43,7 @@ def protest_last_day(liquidated_on, params) -> object:
     return roll_forward(liquidated_on + timedelta(days=params.protest_period_days))
 
 
-def scheduled_liquidation(state: str, data) -> object:
+def scheduled_liquidation(state: str, data: Mapping[str, Any]) -> date | None:
     """The date the entry is set to liquidate: the bulletin a center officer (or the ACE cycle)
     scheduled; else, once extended, the extended date; else the auto-liquidation date known
     from the day the entry was recorded. None while suspended or once liquidated."""
