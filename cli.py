@@ -275,6 +275,24 @@ def entry_add(settings: Settings, number, importer_number, port, entry_date):
     emit(settings, case.to_dict(), lambda: render_case_line(case, "opened"))
 
 
+@entry.command("review")
+@click.argument("number")
+@click.option("--start", "action", flag_value="start", help="Open CBP review of the summary.")
+@click.option("--finish", "action", flag_value="finish", help="Close CBP review of the summary.")
+@click.option("--note", default="", help="Recorded on the event.")
+@click.pass_obj
+def entry_review(settings: Settings, number, action, note):
+    """Open or close CBP review of an entry summary (center officers; no PSC meanwhile)."""
+    from workflow.errors import InvalidInput
+
+    if action is None:
+        raise InvalidInput("give --start or --finish")
+    case = settings.engine().review_entry(number, start=action == "start",
+                                          actor=settings.actor(), note=note)
+    emit(settings, case.to_dict(), lambda: render_case_line(
+        case, "summary under CBP review" if action == "start" else "summary review finished"))
+
+
 # --- cases ---------------------------------------------------------------------------------
 
 
@@ -289,7 +307,7 @@ def case():
               help="An entry the case concerns (repeat for several).")
 @click.option("--importer", "importer_number", metavar="NUMBER",
               help="The importer, for a case that names no entry.")
-@click.option("--reason", help="What is protested and why.")
+@click.option("--reason", help="What is protested and why (a PSC: what it corrects).")
 @click.option("--port", metavar="CODE", help="Port of filing (default: the first entry's).")
 @click.option("--exclusion", is_flag=True, help="A protest of an exclusion (19 CFR 174.21(b)).")
 @click.option("--further-review", is_flag=True, help="Apply for further review.")

@@ -38,6 +38,14 @@ class EntryFacts:
     liquidation_state: str | None = None
     liquidated_on: date | None = None  # the latest liquidation or reliquidation
     open_protests: tuple[str, ...] = ()
+    # What a post-summary correction needs to know (19 CFR 101.9(b), REFERENCE.md §3):
+    open_pscs: tuple[str, ...] = ()  # PSCs filed and not yet resolved
+    summary_version: int = 1  # the entry summary's version: each accepted PSC raises it
+    summary_under_review: bool = False  # CBP review opened by a center officer
+    scheduled_liquidation: date | None = None  # the date the entry is set to liquidate
+    liquidation_deadline: date | None = None  # deemed liquidation: 1 year, or as extended
+    importer_extended: bool = False  # extended at the importer's request (reason 02)
+    adcvd_suspended: bool = False  # liquidation suspended for AD/CVD (reason 04/05)
 
     def __str__(self) -> str:
         """The entry number as printed on the summary: 112-7296677-8."""
@@ -182,6 +190,9 @@ class TransitionSpec:
     # confirmation that ends a timer) cancels the state's timers and arms them afresh.
     restarts_timers: bool = False
     notices: tuple[Notice, ...] = ()
+    # An accepted post-summary correction replaces the entry summary: its version goes up by one
+    # in the same transaction (REFERENCE.md §3).
+    raises_summary_version: bool = False
 
     @property
     def who(self) -> str:
@@ -246,6 +257,9 @@ class TimerSpec:
     # A data key holding an extended last day (granted for good cause), which replaces
     # anchor + period while it is set.
     extended: str | None = None
+    # A SYSTEM trigger taken instead when `action`'s guards refuse (a PSC that fails validation
+    # is rejected); without one, a refused action leaves the timer blocked.
+    otherwise: str | None = None
 
     def last_day(self, data: Mapping[str, Any], params: RuleParams) -> date | None:
         anchor = iso(data.get(self.anchor))
@@ -330,6 +344,10 @@ class Lifecycle:
     # disclosure none or more (it may name the importer alone). None: no upper bound.
     min_entries: int = 1
     max_entries: int | None = None
+    # Dates timers read that follow other cases, merged into the case data when its timers are
+    # armed or re-armed (a PSC's escalation follows its entry's scheduled liquidation).
+    timer_data: Callable[[Mapping[str, Any], tuple[EntryFacts, ...], RuleParams],
+                         dict[str, Any]] | None = None
 
     def __post_init__(self):
         names = {s.name for s in self.states}

@@ -46,6 +46,12 @@ def first_friday_on_or_after(day: date) -> date:
     return day + relativedelta(weekday=FR(0))
 
 
+def auto_liquidation_date(entry_date: date, cycle_days: int) -> date:
+    """The date an entry is set to liquidate unless an officer schedules it: the first Friday
+    bulletin on or after `cycle_days` (314) from entry (ACE cycle, REFERENCE.md §1)."""
+    return first_friday_on_or_after(entry_date + timedelta(days=cycle_days))
+
+
 def bulletin_for(processing_day: date) -> date:
     """The Friday bulletin an item processed on `processing_day` posts on.
 

@@ -7,10 +7,13 @@ lifted (1504(d)); past it the entry is deemed liquidated by operation of law. Da
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Mapping
+from datetime import date, timedelta
+from typing import Any
 
-from states.authority import Authority
+from states.authority import Authority, Role
 from states.base import (
+    STAY,
     Facts,
     Guard,
     Input,
@@ -22,7 +25,7 @@ from states.base import (
     TransitionSpec,
     iso,
 )
-from states.calendar import add_period, bulletin_for, roll_forward
+from states.calendar import add_period, auto_liquidation_date, bulletin_for, roll_forward
 
 HOLDS = ("unliquidated", "extended", "scheduled")  # not yet liquidated, clock running
 LIQUIDATED = ("liquidated", "reliquidated")
@@ -31,11 +34,29 @@ EXTENSION_REASONS = ("01", "02", "03")  # 01 Customs, 02 Importer request, 03 Ot
 SUSPENSION_REASONS = ("04", "05", "06", "07", "08")  # 04/05 AD/CVD, 06 court, 07 use, 08 statute
 LIQUIDATION_TYPES = ("1", "2", "3")  # 1 no change, 2 bill, 3 refund (6 auto, 7 deemed: SYSTEM)
 RELIQUIDATION_TYPES = ("4", "5", "8")  # 4 bill, 5 refund, 8 no change
+ADCVD_SUSPENSIONS = ("04", "05")
+PSC_REVIEW = "19 CFR 101.9(b); REFERENCE.md §3 (a PSC under review escalates, never lost)"
 
 
 def protest_last_day(liquidated_on, params) -> object:
     """Last day to protest a liquidation: 180 days after it, rolled forward (1514(c)(3))."""
     return roll_forward(liquidated_on + timedelta(days=params.protest_period_days))
+
+
+def scheduled_liquidation(state: str, data: Mapping[str, Any]) -> date | None:
+    """The date the entry is set to liquidate: the bulletin a center officer (or the ACE cycle)
+    scheduled; else, once extended, the extended date; else the auto-liquidation date known
+    from the day the entry was recorded. None while suspended or once liquidated."""
+    if state not in HOLDS:
+        return None
+    if data.get("scheduled_for"):
+        return iso(data["scheduled_for"])
+    if state == "extended":
+        return iso(data["liquidation_deadline"])
+    auto = iso(data.get("auto_liquidation_date")) or auto_liquidation_date(
+        iso(data["auto_liquidation_from"]), 0)
+    lifted = iso(data.get("suspension_lifted_on"))  # the cycle resumes on the next bulletin
+    return max(auto, bulletin_for(lifted)) if lifted else auto
 
 
 # --- guards ----------------------------------------------------------------------------------
@@ -98,6 +119,32 @@ def _bulletin_reached(f: Facts) -> str | None:
     return None
 
 
+def _no_open_psc(f: Facts) -> str | None:
+    entry = f.entries[0]
+    if entry.open_pscs:
+        return (f"post-summary correction {', '.join(entry.open_pscs)} is under review on entry "
+                f"{entry}; accept or reject its changes first, or have a supervisor liquidate "
+                "over it (liquidate_over_psc with a reason)")
+    return None
+
+
+def _psc_open(f: Facts) -> str | None:
+    if not f.entries[0].open_pscs:
+        return "no post-summary correction is under review on this entry; use liquidate"
+    return None
+
+
+def _summary_review(opening: bool):
+    def check(f: Facts) -> str | None:
+        under = f.entries[0].summary_under_review
+        if opening and under:
+            return f"the summary of entry {f.entries[0]} is already under CBP review"
+        if not opening and not under:
+            return f"the summary of entry {f.entries[0]} is not under CBP review"
+        return None
+    return check
+
+
 def _liquidation_period_over(f: Facts) -> str | None:
     deadline = iso(f.data["liquidation_deadline"])
     if f.today <= deadline:
@@ -150,6 +197,8 @@ def _recorded(f: Facts) -> dict:
             add_period(entry_date, years=p.liquidation_period_years).isoformat(),
         "auto_liquidation_from":
             (entry_date + timedelta(days=p.auto_liquidation_days)).isoformat(),
+        "auto_liquidation_date":
+            auto_liquidation_date(entry_date, p.auto_liquidation_days).isoformat(),
         "extensions": 0,
     }
 
@@ -206,6 +255,10 @@ def _reliquidated(f: Facts) -> dict:
 # --- the rulebook ----------------------------------------------------------------------------
 
 WITHIN_PERIOD = Guard("within liquidation period", "19 U.S.C. 1504(a)", _within_liquidation_period)
+NO_OPEN_PSC = Guard("no PSC under review", PSC_REVIEW, _no_open_psc)
+BULLETIN_REACHED = Guard("bulletin date reached", "19 CFR 159.9(c)(1)", _bulletin_reached)
+# A PSC follows its entry's scheduled liquidation: these re-arm its escalation timer.
+FOLLOWED_BY = ("psc",)
 
 DEEMED_LIQUIDATION = TimerSpec(
     name="deemed_liquidation",
@@ -284,6 +337,7 @@ LIQUIDATION = Lifecycle(
             inputs=(Input("reason", "01 Customs, 02 importer request, 03 other", "choice",
                           EXTENSION_REASONS, required=True),),
             effect=_extended,
+            rearms=FOLLOWED_BY,
         ),
         TransitionSpec(
             "suspend", ("unliquidated", "extended", "scheduled"), "suspended", Authority.CENTER,
@@ -293,12 +347,14 @@ LIQUIDATION = Lifecycle(
             inputs=(Input("reason", "04/05 AD/CVD, 06 court order, 07 actual use, 08 statute",
                           "choice", SUSPENSION_REASONS, required=True),),
             effect=_suspended,
+            rearms=FOLLOWED_BY,
         ),
         TransitionSpec(
             "lift_suspension", ("suspended",), "unliquidated", Authority.CENTER,
             citation="19 U.S.C. 1504(d)",
             summary="suspension removed: liquidate within 6 months or it is deemed liquidated",
             effect=_lifted,
+            rearms=FOLLOWED_BY,
         ),
         TransitionSpec(
             "schedule", ("unliquidated", "extended"), "scheduled", Authority.CENTER,
@@ -308,6 +364,7 @@ LIQUIDATION = Lifecycle(
                     Guard("a Friday within the period", "19 CFR 159.9", _bulletin_date_valid)),
             inputs=(Input("date", "the Friday bulletin date", "date", required=True),),
             effect=lambda f: {"scheduled_for": f.inputs["date"]},
+            rearms=FOLLOWED_BY,
         ),
         TransitionSpec(
             "auto_schedule", ("unliquidated",), "scheduled", Authority.SYSTEM,
@@ -316,13 +373,13 @@ LIQUIDATION = Lifecycle(
             guards=(WITHIN_PERIOD, Guard("bulletin within the period", "19 U.S.C. 1504(a)",
                                          _auto_schedule_possible)),
             effect=lambda f: {"scheduled_for": _auto_bulletin(f).isoformat()},
+            rearms=FOLLOWED_BY,
         ),
         TransitionSpec(
             "liquidate", ("scheduled",), "liquidated", Authority.CENTER,
             citation="19 U.S.C. 1500; 19 CFR 159.1, 159.9(c)(1)",
             summary="liquidate on the bulletin (type 1 no change, 2 bill, 3 refund)",
-            guards=(WITHIN_PERIOD, Guard("bulletin date reached", "19 CFR 159.9(c)(1)",
-                                         _bulletin_reached)),
+            guards=(WITHIN_PERIOD, BULLETIN_REACHED, NO_OPEN_PSC),
             inputs=(Input("type", "1 no change, 2 bill, 3 refund", "choice", LIQUIDATION_TYPES,
                           default="1"),),
             effect=lambda f: _liquidated(f, iso(f.data["scheduled_for"]), f.inputs["type"]),
@@ -331,9 +388,42 @@ LIQUIDATION = Lifecycle(
             "auto_liquidate", ("scheduled",), "liquidated", Authority.SYSTEM,
             citation="19 CFR 159.9(c)(1)",
             summary="post the liquidation on the scheduled bulletin (type 6, automatic)",
-            guards=(WITHIN_PERIOD, Guard("bulletin date reached", "19 CFR 159.9(c)(1)",
-                                         _bulletin_reached)),
+            guards=(WITHIN_PERIOD, BULLETIN_REACHED, NO_OPEN_PSC),
             effect=lambda f: _liquidated(f, iso(f.data["scheduled_for"]), "6"),
+        ),
+        TransitionSpec(
+            "liquidate_over_psc", ("scheduled",), "liquidated", Authority.CENTER,
+            role=Role.SUPERVISOR,
+            citation="19 CFR 159.9(c)(1); " + PSC_REVIEW,
+            summary="a supervisor liquidates on the bulletin although a PSC is under review, "
+                    "with the reason recorded",
+            guards=(WITHIN_PERIOD, BULLETIN_REACHED,
+                    Guard("a PSC under review", PSC_REVIEW, _psc_open)),
+            inputs=(Input("reason", "why the entry liquidates over the open PSC",
+                          required=True),
+                    Input("type", "1 no change, 2 bill, 3 refund", "choice", LIQUIDATION_TYPES,
+                          default="1")),
+            effect=lambda f: {**_liquidated(f, iso(f.data["scheduled_for"]), f.inputs["type"]),
+                              "liquidated_over_psc": list(f.entries[0].open_pscs),
+                              "override_reason": f.inputs["reason"]},
+        ),
+        TransitionSpec(
+            "start_summary_review", HOLDS + ("suspended",), STAY, Authority.CENTER,
+            citation="19 CFR 101.9(b); ACE: \"PSC not allowed-under CBP Review\"",
+            summary="open CBP review of the entry summary (no PSC may be filed meanwhile)",
+            guards=(Guard("summary not under review", "19 CFR 101.9(b)",
+                          _summary_review(opening=True)),),
+            effect=lambda f: {"summary_under_review": True,
+                              "summary_review_started_on": f.today.isoformat()},
+        ),
+        TransitionSpec(
+            "finish_summary_review", HOLDS + ("suspended",), STAY, Authority.CENTER,
+            citation="19 CFR 101.9(b)",
+            summary="close CBP review of the entry summary (PSCs may be filed again)",
+            guards=(Guard("summary under review", "19 CFR 101.9(b)",
+                          _summary_review(opening=False)),),
+            effect=lambda f: {"summary_under_review": False,
+                              "summary_review_finished_on": f.today.isoformat()},
         ),
         TransitionSpec(
             "deem_liquidated", HOLDS, "liquidated", Authority.SYSTEM,

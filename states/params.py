@@ -43,6 +43,23 @@ class RuleParams:
     # An overdue item goes to a supervisor of the owning office at its due time, and to the
     # director this many days later if still overdue (internal practice).
     director_escalation_days: int = 30
+    # --- post-summary correction (19 CFR 101.9(b); REFERENCE.md §3) ---
+    # 82 FR 50656 (2017): within 300 days of entry and at least 15 days before the scheduled
+    # liquidation date, whichever is earlier (before 2017: 270 and 20 days).
+    psc_days_from_entry: int = 300
+    psc_days_before_liquidation: int = 15
+    # 84 FR 40430 (2019): an entry extended at the importer's request may take a PSC up to 15 days
+    # before the extended liquidation date. Interpreted as REPLACING both limits above for such
+    # entries (the point of the 2019 change was PSCs beyond 300 days on extended entries).
+    psc_days_before_extended_liquidation: int = 15
+    # Service levels (internal targets, no rule sets them: UNCONFIRMED). A PSC still open this
+    # many days before its entry's scheduled liquidation escalates; a PSC in team review should
+    # be decided within the review days. Trusted traders (C-TPAT, ISA) route to the Partnership
+    # division, whose targets are tighter: escalate earlier, decide sooner.
+    psc_liquidation_lead_days: int = 30
+    psc_liquidation_lead_days_partnership: int = 45
+    psc_team_review_days: int = 60
+    psc_team_review_days_partnership: int = 30
 
     # --- prior disclosure (19 U.S.C. 1592(c)(4); 19 CFR 162.74; REFERENCE.md §4) ---
     # 19 CFR 162.74(a)(2): an oral disclosure is confirmed in writing to FP&F within 10 days.

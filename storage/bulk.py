@@ -20,8 +20,8 @@ CASE = Case.__table__
 DEADLINE = Deadline.__table__
 EVENT = Event.__table__
 # What a bulk transition reads of a case (and what `workflow.bulk` hands back to write).
-CASE_COLUMNS = ("id", "kind", "state", "version", "importer", "port", "center", "escalation",
-                "data", "head_hash", "event_count")
+CASE_COLUMNS = ("id", "kind", "state", "version", "importer", "port", "center", "division",
+                "escalation", "data", "head_hash", "event_count")
 SCOPE_COLUMNS = ("id", "kind", "importer", "port", "center")
 # Rows per UPDATE … FROM (VALUES …): 7 parameters each, under SQLite's 32,766 and PostgreSQL's
 # 65,535 bound parameters per statement.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
@@ -35,6 +35,7 @@ class EntryRow(NamedTuple):
     importer: str
     port: str
     entry_date: date
+    summary_version: int
 
 
 class CaseOfEntry(NamedTuple):
@@ -50,34 +51,49 @@ def entries_with_case(session: Session, numbers: Sequence[str], kind: str
     Plain rows, not ORM objects: the bulk path reads a batch of entries at a time."""
     rows = session.execute(
         sa.select(Entry.number, Entry.importer, Entry.port, Entry.entry_date,
-                  Case.id, Case.state, Case.data)
+                  Entry.summary_version, Case.id, Case.state, Case.data)
         .select_from(Entry)
         .join(CaseEntry, CaseEntry.entry == Entry.number, isouter=True)
         .join(Case, sa.and_(Case.id == CaseEntry.case_id, Case.kind == kind), isouter=True)
         .where(col(Entry.number).in_(numbers))
+        # Facts must be current: a case or entry changed earlier in this transaction (by a
+        # compare-and-set, not the ORM) is read afresh, not from the session's identity map.
+        .execution_options(populate_existing=True)
     ).all()
     found: dict[str, tuple[EntryRow, CaseOfEntry | None]] = {}
-    for number, importer, port, entry_date, case_id, state, data in rows:
+    for number, importer, port, entry_date, version, case_id, state, data in rows:
         if number not in found or case_id is not None:
             case = CaseOfEntry(case_id, state, data) if case_id is not None else None
-            found[number] = (EntryRow(number, importer, port, entry_date), case)
+            found[number] = (EntryRow(number, importer, port, entry_date, version), case)
     return [found[n] for n in numbers if n in found]
 
 
-def open_cases_naming(session: Session, numbers: Sequence[str], kind: str,
-                      closed_states: Iterable[str]) -> dict[str, list[str]]:
-    """For each entry, the ids of cases of `kind` naming it that are not in `closed_states`."""
-    rows = session.exec(
-        select(CaseEntry.entry, Case.id)
+def open_cases_naming(session: Session, numbers: Sequence[str],
+                      closed_states: Mapping[str, Iterable[str]]
+                      ) -> dict[str, dict[str, list[str]]]:
+    """For each kind of `closed_states` and each entry, the ids of that kind's cases naming the
+    entry that are not in its closed states — one statement for every kind."""
+    open_of_kind = [sa.and_(Case.kind == kind, col(Case.state).not_in(list(closed)))
+                    for kind, closed in closed_states.items()]
+    rows = session.execute(
+        sa.select(Case.kind, CaseEntry.entry, Case.id)
         .join(Case, Case.id == CaseEntry.case_id)
-        .where(col(CaseEntry.entry).in_(numbers), Case.kind == kind,
-               col(Case.state).not_in(list(closed_states)))
+        .where(col(CaseEntry.entry).in_(numbers), sa.or_(*open_of_kind))
         .order_by(Case.id)
     )
-    result: dict[str, list[str]] = {}
-    for entry, case_id in rows:
-        result.setdefault(entry, []).append(case_id)
+    result: dict[str, dict[str, list[str]]] = {kind: {} for kind in closed_states}
+    for kind, entry, case_id in rows:
+        result[kind].setdefault(entry, []).append(case_id)
     return result
+
+
+def raise_summary_version(session: Session, number: str, from_version: int) -> bool:
+    """Entry summary version `from_version` → +1; False if it is no longer `from_version`."""
+    result = session.execute(
+        sa.update(Entry).where(Entry.number == number, Entry.summary_version == from_version)
+        .values(summary_version=from_version + 1)
+        .execution_options(synchronize_session=False))
+    return result.rowcount == 1
 
 
 def compare_and_set_case(session: Session, case_id: str, version: int, values: dict[str, Any]

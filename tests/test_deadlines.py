@@ -81,6 +81,19 @@ def _disclosure(state: str, importer: str | None = None):
 
 ZETA = "98-7654321CD"  # not a trusted trader: Validation & Compliance
 
+def _psc(state):
+    def setup(cast, engine):
+        entry = cast.entry()  # entered 2025-01-06: set to liquidate on Friday 2025-11-21
+        cast.at("2025-03-03")
+        case = engine.open("psc", actor=cast.actor(f"filer:{ACME}"), entries=[entry.entries[0]])
+        if state != "filed":
+            engine.sweep()  # validated at once
+        if state == "team_review":
+            engine.advance(case.id, "take_into_review", actor=cast.actor("c007"))
+        return case.id
+    return setup
+
+
 TIMERS = [
     # set-up, timer, last day, outcome at the due instant
     (_unliquidated, "deemed_liquidation", "2026-01-06", ("state", "liquidated")),
@@ -107,6 +120,10 @@ TIMERS = [
     (_disclosure("tendered", ZETA), "referral_validation", "2025-05-21", ("escalation", 2)),
     (_disclosure("referred"), "fpf_finding_partnership", "2025-05-28", ("escalation", 2)),
     (_disclosure("referred", ZETA), "fpf_finding_validation", "2025-06-27", ("escalation", 2)),
+    (_psc("filed"), "validation", "2025-03-03", ("state", "validated")),
+    # ACME is a trusted trader: Partnership's service levels (45 days' lead, 30 days' review)
+    (_psc("validated"), "liquidation_lead", "2025-10-07", ("escalation", 2)),
+    (_psc("team_review"), "team_review", "2025-04-02", ("escalation", 2)),
 ]
 
 

@@ -21,24 +21,6 @@ from workflow.jurisdiction import SYSTEM, CaseScope, Filer, Officer, authorize
 pytest.register_assert_rewrite("cli_harness")
 from cli_harness import cee, cee_json, isolated_environment  # noqa: E402
 
-# The transitions other branches are adding, with the authority their briefs give them. The
-# matrix maps them already; while a kind or trigger is not registered the test tolerates its
-# absence (and checks it like every other transition once it is).
-PLANNED = {
-    ("psc", "file"): "FILER", ("psc", "validate"): "SYSTEM", ("psc", "reject"): "SYSTEM",
-    ("psc", "take_into_review"): "CENTER", ("psc", "accept_changes"): "CENTER",
-    ("psc", "reject_changes"): "CENTER", ("psc", "withdraw"): "FILER",
-    ("liquidation", "start_summary_review"): "CENTER",
-    ("liquidation", "finish_summary_review"): "CENTER",
-    ("liquidation", "liquidate_over_psc"): "CENTER",  # by a supervisor: a role, same holder
-    **{("prior_disclosure", t): "FILER"
-       for t in ("disclose", "confirm_in_writing", "perfect", "tender", "withdraw")},
-    ("prior_disclosure", "calculate_loss"): "CENTER",
-    ("prior_disclosure", "refer_to_fpf"): "CENTER",
-    **{("prior_disclosure", t): "PORT/fpf"
-       for t in ("find_valid", "find_invalid", "close", "refer_for_penalty", "extend_period")},
-}
-
 # REFERENCE.md §0 (seed 002): each function the seeds assign, and its holder.
 SEED_HOLDERS = {
     "cargo": "PORT", "export": "PORT", "drawback": "PORT", "fpf": "PORT/fpf",
@@ -75,17 +57,9 @@ def test_every_transition_maps_to_exactly_one_function_held_by_its_authority():
 def test_every_transition_the_matrix_names_exists_in_its_lifecycle():
     for f in MATRIX:
         for exercise in f.exercised_by:
-            key = (exercise.lifecycle, exercise.trigger)
             lifecycle = LIFECYCLES.get(exercise.lifecycle)
-            if lifecycle is not None and exercise.trigger in lifecycle.triggers:
-                continue
-            assert key in PLANNED, (f"{f.key} names {exercise}, which no lifecycle has "
-                                    "(and no other branch is adding)")
-
-
-def test_the_planned_transitions_map_to_the_holders_their_briefs_give():
-    for (kind, trigger), who in PLANNED.items():
-        assert function_for(kind, trigger).who == who, f"{kind}.{trigger}"
+            assert lifecycle is not None and exercise.trigger in lifecycle.triggers, (
+                f"{f.key} names {exercise}, which no lifecycle has")
 
 
 def test_no_transition_is_named_by_two_functions_and_keys_are_unique():

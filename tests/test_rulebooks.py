@@ -21,12 +21,13 @@ def test_every_transition_and_timer_cites_its_rule(kind):
     for state in lifecycle.states:
         for timer in state.timers:
             assert timer.citation and timer.summary, timer.name
-            if timer.action:
-                actions = lifecycle.specs_for(timer.action)
+            assert timer.action or not timer.otherwise, f"{timer.name}: otherwise, no action"
+            for trigger in filter(None, (timer.action, timer.otherwise)):
+                actions = lifecycle.specs_for(trigger)
                 assert actions and all(s.authority is Authority.SYSTEM for s in actions), \
-                    f"timer {timer.name} fires {timer.action}, which must be a SYSTEM transition"
+                    f"timer {timer.name} fires {trigger}, which must be a SYSTEM transition"
                 assert any(state.name in s.sources for s in actions), \
-                    f"timer {timer.name} fires {timer.action}, impossible from {state.name}"
+                    f"timer {timer.name} fires {trigger}, impossible from {state.name}"
 
 
 @pytest.mark.parametrize("kind", LIFECYCLES)

@@ -26,6 +26,7 @@ from states.base import (
     TransitionSpec,
     iso,
 )
+from states.liquidation import ADCVD_SUSPENSIONS, scheduled_liquidation
 from states.params import RuleParams
 from states.protest import RESOLVED
 from storage import queries
@@ -104,13 +105,15 @@ def parse_inputs(spec: TransitionSpec, raw: Mapping[str, Any]) -> dict[str, Any]
 
 
 def entry_facts(session: Session, numbers: list[str]) -> tuple[EntryFacts, ...]:
-    """Each entry with its liquidation case and the open protests that name it."""
+    """Each entry with its liquidation case and the open protests and PSCs that name it
+    (two statements for any number of entries: the bulk path reads a batch at once)."""
     rows = queries.entries_with_case(session, numbers, "liquidation")
     missing = sorted(set(numbers) - {entry.number for entry, _ in rows})
     if missing:
         raise NotFound("entry", missing[0], "register it with `cee entry add`")
-    closed = (LIFECYCLES["protest"].initial, *RESOLVED)
-    protests = queries.open_cases_naming(session, numbers, "protest", closed)
+    open_cases = queries.open_cases_naming(session, numbers, {
+        "protest": (LIFECYCLES["protest"].initial, *RESOLVED), "psc": _closed_states("psc")})
+    protests, pscs = open_cases["protest"], open_cases["psc"]
     return tuple(
         EntryFacts(
             number=entry.number, importer=entry.importer, port=entry.port,
@@ -119,9 +122,40 @@ def entry_facts(session: Session, numbers: list[str]) -> tuple[EntryFacts, ...]:
             liquidation_state=case.state if case else None,
             liquidated_on=iso(case.data.get("liquidated_on")) if case else None,
             open_protests=tuple(protests.get(entry.number, ())),
+            open_pscs=tuple(pscs.get(entry.number, ())),
+            summary_version=entry.summary_version,
+            **(_summary_facts(case) if case else {}),
         )
         for entry, case in rows
     )
+
+
+def _summary_facts(case: Case) -> dict[str, Any]:
+    """What a post-summary correction reads of the entry's liquidation case."""
+    data = case.data
+    return {
+        "summary_under_review": bool(data.get("summary_under_review")),
+        "scheduled_liquidation": scheduled_liquidation(case.state, data),
+        "liquidation_deadline": iso(data.get("liquidation_deadline")),
+        "importer_extended": bool(data.get("importer_requested_extension")),
+        "adcvd_suspended": case.state == "suspended"
+        and data.get("suspension_reason") in ADCVD_SUSPENSIONS,
+    }
+
+
+def _closed_states(kind: str) -> tuple[str, ...]:
+    """The states in which a case of `kind` is not open: not yet opened, or terminal."""
+    lifecycle = LIFECYCLES[kind]
+    return (lifecycle.initial, *(s.name for s in lifecycle.states if s.terminal))
+
+
+def arming_data(lifecycle: Lifecycle, data: Mapping[str, Any],
+                entries: tuple[EntryFacts, ...], params: RuleParams) -> dict[str, Any]:
+    """The case data its timers read, with the dates that follow other cases (Lifecycle
+    .timer_data) merged in for arming only."""
+    if lifecycle.timer_data is None:
+        return dict(data)
+    return {**data, **lifecycle.timer_data(data, entries, params)}
 
 
 def scope_of(case: Case, entries: list[str] = ()) -> CaseScope:
@@ -160,7 +194,8 @@ def apply(ctx: Context, case: Case, trigger: str, actor: Actor, *, note: str = "
     # levels they reached carry on to the same deadline (one statement: the cancel returns them).
     levels = (queries.cancel_pending_returning_levels(ctx.session, [case.id], ctx.now)
               .get(case.id, {}) if moves_timers(spec) else {})
-    values, armed = transition_values(lifecycle, case, spec, dest, changes, levels, ctx.params)
+    values, armed = transition_values(lifecycle, case, spec, dest, changes, levels, ctx.params,
+                                      facts.entries)
     updated = write_event(
         ctx, case, actor=actor.label, authority=grant.authority, regime=grant.regime,
         trigger=trigger, note=note, values=values,
@@ -176,12 +211,17 @@ def apply(ctx: Context, case: Case, trigger: str, actor: Actor, *, note: str = "
                 raise NotFound(f"{cascade.lifecycle} case of entry", entry)
             apply(ctx, target, cascade.trigger, actor, note=f"from {case.id} {trigger}",
                   via=case.id)
-    for kind in spec.rearms:
-        for entry in entries:
-            target = queries.get_case(ctx.session, f"{LIFECYCLES[kind].prefix}-{entry}",
-                                      for_update=True)
-            if target is not None:
-                rearm(ctx, target)
+    if spec.raises_summary_version:
+        for entry in facts.entries:
+            if not queries.raise_summary_version(ctx.session, entry.number,
+                                                 entry.summary_version):
+                raise Conflict(f"the summary of entry {entry} changed while {trigger} was being "
+                               "applied; reload and try again")
+    for kind in spec.rearms:  # cases of these kinds on the same entries follow this change
+        naming = queries.open_cases_naming(ctx.session, entries,
+                                           {kind: _closed_states(kind)})[kind]
+        for target_id in sorted({i for ids in naming.values() for i in ids} - {case.id}):
+            rearm(ctx, queries.get_case(ctx.session, target_id, for_update=True))
     return updated
 
 
@@ -195,14 +235,17 @@ def moves_timers(spec: TransitionSpec) -> bool:
 
 def transition_values(lifecycle: Lifecycle, case: Any, spec: TransitionSpec, dest: str,
                       changes: Mapping[str, Any], levels: Mapping[tuple[str, datetime], int],
-                      params: RuleParams) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+                      params: RuleParams, entries: tuple[EntryFacts, ...] = ()
+                      ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The case's new values (state, data, escalation) and the deadline rows the new state
-    arms, carrying the escalation `levels` its pending deadlines had reached."""
+    arms, carrying the escalation `levels` its pending deadlines had reached. `entries` feed
+    the dates a lifecycle's timers follow from other cases (Lifecycle.timer_data)."""
     if not moves_timers(spec):
         return {"state": case.state, "data": {**case.data, **changes}}, []
     dest = case.state if spec.dest == STAY else dest
     values: dict[str, Any] = {"state": dest, "data": {**case.data, **changes}}
-    armed = timer_rows(lifecycle, dest, case.id, case.version + 1, values["data"], params)
+    armed = timer_rows(lifecycle, dest, case.id, case.version + 1,
+                       arming_data(lifecycle, values["data"], entries, params), params)
     carry_levels(armed, levels, params)
     values["escalation"] = max((row["level"] for row in armed), default=0)
     return values, armed
@@ -288,8 +331,10 @@ def check_offices(session: Session, spec: TransitionSpec, inputs: Mapping[str, A
 
 def rearm(ctx: Context, case: Case) -> None:
     """Cancel the case's pending timers and arm its state's timers afresh (no state change)."""
-    armed = timer_rows(lifecycle_of(case.kind), case.state, case.id, case.version, case.data,
-                       ctx.params)
+    lifecycle = lifecycle_of(case.kind)
+    entries = entry_facts(ctx.session, ctx.entries_of(case.id))
+    armed = timer_rows(lifecycle, case.state, case.id, case.version,
+                       arming_data(lifecycle, case.data, entries, ctx.params), ctx.params)
     levels = queries.cancel_pending_returning_levels(ctx.session, [case.id], ctx.now)
     carry_levels(armed, levels.get(case.id, {}), ctx.params)
     queries.insert_deadlines(ctx.session, armed)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from states.base import STAY, Facts, Refusal, TransitionSpec, iso
+from states.base import Facts, Refusal, TransitionSpec, iso
 from states.calendar import legal_date
 from states.liquidation import BULLETIN_RUN_GUARDS, BULLETIN_TRIGGER, LIQUIDATION
 from storage import bulk as writes
@@ -34,6 +34,7 @@ from workflow.advance import (
     event_data,
     event_view,
     lifecycle_of,
+    moves_timers,
     parse_inputs,
     transition_values,
 )
@@ -263,7 +264,8 @@ def _set_based(run: _Run, ctx: Context, rows: list[Any]) -> None:
         grant = grants[key]
         inputs = run.inputs[row.kind]
         facts = Facts(today=ctx.today, data=row.data, inputs=inputs,
-                      entries=tuple(facts_of[n] for n in entries[row.id]), params=ctx.params)
+                      entries=tuple(facts_of[n] for n in entries[row.id]), params=ctx.params,
+                      importer=row.importer, division=row.division)
         outcome = lifecycle.fire(row.state, run.trigger, facts)
         if isinstance(outcome, Refusal):
             result.skipped.append((row.id, f"{outcome.reason} ({outcome.guard.citation})"))
@@ -271,7 +273,7 @@ def _set_based(run: _Run, ctx: Context, rows: list[Any]) -> None:
         dest, spec = outcome
         changes = spec.effect(facts) if spec.effect else {}
         values, armed = transition_values(lifecycle, row, spec, dest, changes,
-                                          levels.get(row.id, {}), ctx.params)
+                                          levels.get(row.id, {}), ctx.params, facts.entries)
         event, new = chained_event(
             row, ctx.now, actor=run.actor.label, authority=grant.authority,
             regime=grant.regime, trigger=run.trigger, note=run.note, values=values,
@@ -289,7 +291,7 @@ def _set_based(run: _Run, ctx: Context, rows: list[Any]) -> None:
             kept.append(item)
         else:  # unreachable while the batch holds its locks; reported if it ever happens
             result.skipped.append((item[0].id, "was changed by someone else meanwhile"))
-    writes.cancel_pending(session, [row.id for row, spec, *_ in kept if spec.dest != STAY],
+    writes.cancel_pending(session, [row.id for row, spec, *_ in kept if moves_timers(spec)],
                           ctx.now)
     listened = bool(run.engine._subscribers)  # event numbers are read back only to be told
     seqs = writes.insert_events(session, [event for _, _, event, _, _ in kept], seqs=listened)

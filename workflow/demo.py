@@ -15,6 +15,7 @@ Say = Callable[..., None]
 
 ACME, BOLT = "12-3456789AB", "98-7654321CD"
 ENTRY_A, ENTRY_B, ENTRY_C = "112-7296677-8", "112-7298503-4", "112-7324623-8"
+ENTRY_D, ENTRY_E = "112-7300015-5", "112-7300023-9"
 
 
 def at(day: str, hour: int = 10) -> datetime:
@@ -128,7 +129,8 @@ def _story(engine: Engine, clock: SettableClock, say: Say) -> None:
     second = engine.advance(second.id, "request_accelerated_disposition", actor=acme)
     say(second.id, f"{second.state}: deemed denied if undecided in 30 days (19 U.S.C. 1515(b))")
 
-    _prior_disclosure_scene(engine, clock, say)
+    _post_summary_corrections(engine, clock, say)  # 2025-11-03 … 11-12
+    _prior_disclosure_scene(engine, clock, say)  # 2025-11-13 … 2026-01-28
 
     _sweep_forward(engine, clock, say, until="2027-04-30")
     report = engine.verify_audit()
@@ -143,33 +145,33 @@ def _prior_disclosure_scene(engine: Engine, clock: SettableClock, say: Say) -> N
     fay, ana, pete = engine.actor("fay.nguyen"), engine.actor("ana.lee"), engine.actor("pete.ortiz")
     acme = engine.actor(f"filer:{ACME}")
 
-    say("2025-11-03  Acme discloses, by telephone, undervalued royalties on its 2025 entries "
+    say("2025-11-13  Acme discloses, by telephone, undervalued royalties on its 2025 entries "
         "at port 2704 (prior disclosure)")
-    clock.set(at("2025-11-03"))
+    _time_passes(engine, clock, say, "2025-11-13")
     pd = engine.open("prior_disclosure", actor=acme, entries=[ENTRY_B], importer=ACME,
                      port="2704", form="oral", description="royalties left out of value",
                      entries_port="2704", entries_from="2025-01-01", entries_to="2025-06-30")
     say(pd.id, f"{pd.state} ({pd.data['form']}), routed to center {pd.center}/{pd.division}: "
                "confirm in writing within 10 days, perfect within 30 (19 CFR 162.74)")
-    clock.set(at("2025-11-12"))
+    _time_passes(engine, clock, say, "2025-11-21")
     engine.advance(pd.id, "confirm_in_writing", actor=acme)
-    clock.set(at("2025-11-24"))
+    _time_passes(engine, clock, say, "2025-12-01")
     engine.advance(pd.id, "perfect", actor=acme, note="royalty agreements attached")
-    clock.set(at("2025-12-01"))
+    _time_passes(engine, clock, say, "2025-12-08")
     pd = engine.advance(pd.id, "calculate_loss", actor=ana, inputs={"amount": "18,240.00"})
-    say("2025-12-01  Center 007 validates it and notifies the loss",
+    say("2025-12-08  Center 007 validates it and notifies the loss",
         f"{pd.data['loss_amount']}; tender within 30 days (19 CFR 162.74(c))")
     _refused(say, "a port officer outside FP&F extends the tender period", lambda: engine.advance(
         pd.id, "extend_period", actor=pete, inputs={"reason": "year-end close"}))
-    clock.set(at("2025-12-29"))
+    _time_passes(engine, clock, say, "2025-12-29")
     pd = engine.advance(pd.id, "extend_period", actor=fay,
                         inputs={"reason": "year-end close", "until": "2026-01-15"})
     say("2025-12-29  The port's FP&F officer extends the tender period for good cause",
         f"to {pd.data['tender_extended_to']}")
-    clock.set(at("2026-01-14"))
+    _time_passes(engine, clock, say, "2026-01-14")
     engine.advance(pd.id, "tender", actor=acme, inputs={"amount": "18240.00"})
     engine.advance(pd.id, "refer_to_fpf", actor=ana, note="validation review attached")
-    clock.set(at("2026-01-28"))
+    _time_passes(engine, clock, say, "2026-01-28")
     pd = engine.advance(pd.id, "find_valid", actor=fay)
     say("2026-01-28  Port 2704 FP&F finds the prior disclosure valid",
         f"{pd.id} {pd.state} (19 CFR 162.74(a)(2)); penalty limited by 19 U.S.C. 1592(c)(4)")
@@ -177,16 +179,53 @@ def _prior_disclosure_scene(engine: Engine, clock: SettableClock, say: Say) -> N
     say(pd.id, pd.state)
 
 
+def _post_summary_corrections(engine: Engine, clock: SettableClock, say: Say) -> None:
+    """A PSC refused for lateness, and one validated, reviewed and accepted (19 CFR 101.9(b))."""
+    say("2025-11-03  Acme corrects entry summaries: a PSC lies within 300 days of entry and "
+        "at least 15 days before the scheduled liquidation (19 CFR 101.9(b))")
+    _time_passes(engine, clock, say, "2025-11-03")
+    pete, ana, acme = (engine.actor("pete.ortiz"), engine.actor("ana.lee"),
+                       engine.actor(f"filer:{ACME}"))
+    engine.add_entry(ENTRY_D, importer=ACME, port="2704", entry_date=date(2025, 1, 6), actor=pete)
+    engine.add_entry(ENTRY_E, importer=ACME, port="2704", entry_date=date(2025, 9, 2), actor=pete)
+    say("entries on record", f"{ENTRY_D} entered 2025-01-06, {ENTRY_E} entered 2025-09-02")
+    _refused(say, "PSC on entry D, day 301", lambda: engine.open(
+        "psc", actor=acme, entries=[ENTRY_D], reason="country of origin"))
+    _refused(say, "PSC on liquidated entry A", lambda: engine.open(
+        "psc", actor=acme, entries=[ENTRY_A], reason="country of origin"))
+    psc = engine.open("psc", actor=acme, entries=[ENTRY_E], reason="value of assists omitted")
+    say(psc.id, f"{psc.state}, routed to {psc.division} (C-TPAT); last permitted day "
+                f"{psc.data['last_permitted_day']} ({psc.data['filing_limit']})")
+    for line in (result := engine.sweep()).fired + result.escalated + result.blocked:
+        say("2025-11-03 sweep", line)  # ACE validates the PSC at once
+    _time_passes(engine, clock, say, "2025-11-05")
+    psc = engine.advance(psc.id, "take_into_review", actor=ana)
+    say("2025-11-05  Center 007 takes it into team review",
+        f"{psc.state}; decide by {psc.data['review_due_on']} (Partnership service level)")
+    _time_passes(engine, clock, say, "2025-11-12")
+    psc = engine.advance(psc.id, "accept_changes", actor=ana, note="assists documented")
+    say("2025-11-12  Center 007 accepts the changes",
+        f"{psc.id} {psc.state}: entry summary {ENTRY_E} is now version "
+        f"{psc.data['summary_version']}")
+
+
 def _sweep_forward(engine: Engine, clock: SettableClock, say: Say, until: str) -> None:
     """The scheduler's view: sweep once a week to `until`, printing what the law did."""
     say("The scheduler sweeps forward in time (weekly) to " + until)
+    _time_passes(engine, clock, say, until, inclusive=True)
+
+
+def _time_passes(engine: Engine, clock: SettableClock, say: Say, until: str, *,
+                 inclusive: bool = False) -> None:
+    """Move the clock to `until`, the scheduler sweeping weekly on the way as it would."""
     day, last = clock.now(), at(until)
-    while day <= last:
+    while day < last or (inclusive and day == last):
         clock.set(day)
         result = engine.sweep()
         for line in result.fired + result.escalated + result.blocked:
             say(f"{day:%Y-%m-%d}", line)
         day += timedelta(days=7)
+    clock.set(last)
 
 
 def _refused(say: Say, what: str, action: Callable[[], object]) -> None:

@@ -204,6 +204,17 @@ class Engine:
         return liquidate_bulletin(self, day, actor=actor, center=center,
                                   batch_size=batch_size, progress=progress)
 
+    def review_entry(self, number: str, *, start: bool, actor: Actor,
+                     note: str = "") -> CaseView:
+        """Open (`start`) or close CBP review of an entry summary — no PSC may be filed while it
+        is open (19 CFR 101.9(b)). Recorded as an event on the entry's liquidation case."""
+        case_id = f"{LIFECYCLES['liquidation'].prefix}-{parse_entry_number(number)}"
+        with transaction(self.db, write=False) as session:
+            if queries.get_case(session, case_id) is None:
+                raise NotFound("entry", number, "register it with `cee entry add`")
+        trigger = "start_summary_review" if start else "finish_summary_review"
+        return self.advance(case_id, trigger, actor=actor, note=note)
+
     def get(self, case_id: str) -> CaseView:
         with transaction(self.db, write=False) as session:
             case = queries.get_case(session, case_id)
@@ -307,8 +318,12 @@ class Engine:
                     continue  # the case left the state: its other timers there will not act
                 would = stage.kind
                 if stage.kind == "fire":
-                    why = self._dry_run(session, case, row.action, today)
-                    would = f"blocked {row.action}" if why else row.action
+                    action = row.action
+                    why = self._dry_run(session, case, action, today)
+                    otherwise = lifecycle_of(case.kind).timer(row.timer).otherwise
+                    if why and otherwise and not self._dry_run(session, case, otherwise, today):
+                        action, why = otherwise, None  # the sweep takes the alternative
+                    would = f"blocked {action}" if why else action
                     if not why:
                         moved.add(case.id)
                 result.append({"case": case.id, "kind": case.kind, "state": case.state,

@@ -108,10 +108,13 @@ def _fire(ctx: Context, case: Case, row: Deadline, result: SweepResult) -> None:
         savepoint.commit()
         result.fired.append(f"{case.id} {row.action}")
     except RuleViolation as refusal:
-        # The law's condition is not met (a protest still open at finality): the row is
-        # blocked — recorded, not fired and not lost; a resolving protest re-arms it.
         savepoint.rollback()
         del ctx.events[mark:]
+        otherwise = lifecycle_of(case.kind).timer(row.timer).otherwise
+        if otherwise and _fire_otherwise(ctx, case, row, otherwise, refusal, result):
+            return
+        # The law's condition is not met (a protest still open at finality): the row is
+        # blocked — recorded, not fired and not lost; a resolving protest re-arms it.
         queries.settle_deadline(ctx.session, row.id, "blocked", ctx.now, SWEEPER)
         result.blocked.append(f"{case.id} {row.action}: {refusal.message}")
 
@@ -121,6 +124,23 @@ def owning_office(owner: str, case: Case) -> str:
     if owner == "fpf":
         return f"FP&F of port {case.port}"
     return f"{owner} {case.center if owner == 'center' else case.port}"
+def _fire_otherwise(ctx: Context, case: Case, row: Deadline, trigger: str,
+                    refusal: RuleViolation, result: SweepResult) -> bool:
+    """The timer's alternative when its action is refused (a PSC failing validation is
+    rejected); False, with nothing written, if that is refused too."""
+    mark = len(ctx.events)
+    savepoint = ctx.session.begin_nested()
+    try:
+        queries.settle_deadline(ctx.session, row.id, "fired", ctx.now, SWEEPER)
+        apply(ctx, case, trigger, SYSTEM,
+              note=f"{row.timer}: {row.action} refused — {refusal.message}")
+        savepoint.commit()
+    except RuleViolation:
+        savepoint.rollback()
+        del ctx.events[mark:]
+        return False
+    result.fired.append(f"{case.id} {trigger}")
+    return True
 
 
 def _escalate(ctx: Context, case: Case, row: Deadline, stage: Stage, remaining: list[Stage],
