@@ -44,9 +44,11 @@ DEADLINE_TYPES = ("text", "text", "text", "text", "int", "date", "timestamptz", 
 class Driver:
     """Hand-written SQL through the DBAPI connection (`%s` placeholders; `?` on SQLite)."""
 
-    def __init__(self, raw, dialect: str):
+    def __init__(self, raw, dialect: str, *, scheduled_column: bool = False):
         self.raw, self.pg = raw, dialect == "postgresql"
         self.cursor = raw.cursor()
+        # case.scheduled_for, the column copy of data["scheduled_for"] (migration 0003)
+        self.scheduled_column = scheduled_column
 
     def sql(self, text: str) -> str:
         return text if self.pg else text.replace("%s", "?")
@@ -125,15 +127,19 @@ def write_rows(d: Driver, results: list[dict[str, Any]], now: datetime) -> None:
     ids = [r["id"] for r in results]
     events = [[r["event"][c] for c in EVENT_COLUMNS] for r in results]
     deadlines = [[row[c] for c in DEADLINE_COLUMNS] for r in results for row in r["deadlines"]]
+    scheduled = [r["data"].get("scheduled_for") for r in results]
     if d.pg:
+        extra = ", scheduled_for = v.scheduled_for" if d.scheduled_column else ""
         d.run('UPDATE "case" AS c SET state = v.state, version = v.version, data = v.data, '
               "escalation = v.escalation, head_hash = v.head_hash, event_count = v.event_count, "
-              "updated_at = %s FROM unnest(%s::text[], %s::text[], %s::int[], %s::jsonb[], "
-              "%s::int[], %s::text[], %s::int[]) AS v(id, state, version, data, escalation, "
-              "head_hash, event_count) WHERE c.id = v.id",
+              f"updated_at = %s{extra} FROM unnest(%s::text[], %s::text[], %s::int[], "
+              "%s::jsonb[], %s::int[], %s::text[], %s::int[], %s::date[]) AS v(id, state, "
+              "version, data, escalation, head_hash, event_count, scheduled_for) "
+              "WHERE c.id = v.id",
               [now, ids, [r["state"] for r in results], [r["version"] for r in results],
                [json.dumps(r["data"]) for r in results], [r["escalation"] for r in results],
-               [r["head_hash"] for r in results], [r["event_count"] for r in results]])
+               [r["head_hash"] for r in results], [r["event_count"] for r in results],
+               [date.fromisoformat(s) if s else None for s in scheduled]])
         for row in events:
             row[10] = json.dumps(row[10])
         _insert_unnest(d, "event", EVENT_COLUMNS, EVENT_TYPES, events)
@@ -141,10 +147,12 @@ def write_rows(d: Driver, results: list[dict[str, Any]], now: datetime) -> None:
               "WHERE case_id = ANY(%s) AND status = 'pending'", [now, ids])
         _insert_unnest(d, "deadline", DEADLINE_COLUMNS, DEADLINE_TYPES, deadlines)
         return
+    extra = ", scheduled_for = %s" if d.scheduled_column else ""
     d.many('UPDATE "case" SET state = %s, version = %s, data = %s, escalation = %s, '
-           "head_hash = %s, event_count = %s, updated_at = %s WHERE id = %s",
+           f"head_hash = %s, event_count = %s, updated_at = %s{extra} WHERE id = %s",
            [(r["state"], r["version"], r["data"], r["escalation"], r["head_hash"],
-             r["event_count"], now, r["id"]) for r in results])
+             r["event_count"], now, *([s] if d.scheduled_column else []), r["id"])
+            for r, s in zip(results, scheduled, strict=True)])
     d.many(f"INSERT INTO event ({', '.join(EVENT_COLUMNS)}) VALUES "
            f"({', '.join('%s' for _ in EVENT_COLUMNS)})", events)
     d.many("UPDATE deadline SET status = 'cancelled', settled_at = %s "
@@ -177,14 +185,17 @@ def _case(d: Driver, row: tuple) -> dict[str, Any]:
 def bulletin(d: Driver, day: date, now: datetime, params: RuleParams, officers: dict[str, str],
              batch: int) -> int:
     """Liquidate every entry scheduled for the bulletin of `day`, `batch` cases a transaction."""
-    where = ("data->>'scheduled_for' = %s" if d.pg
-             else "json_extract(data, '$.scheduled_for') = %s")
+    if d.scheduled_column:  # the indexed column copy (migration 0003)
+        where = "scheduled_for = %s"
+    else:
+        where = ("data->>'scheduled_for' = %s" if d.pg
+                 else "json_extract(data, '$.scheduled_for') = %s")
     done, after = 0, ""
     while True:
         d.begin()
         rows = d.rows(f'SELECT {CASE_COLUMNS} FROM "case" WHERE kind = \'liquidation\' AND '
                       f"state = 'scheduled' AND {where} AND id > %s ORDER BY id LIMIT %s",
-                      [day.isoformat(), after, batch])
+                      [day if d.scheduled_column else day.isoformat(), after, batch])
         if not rows:
             d.commit()
             return done

@@ -137,6 +137,8 @@ def generate(db: sa.Engine, layout: Layout, params: RuleParams) -> Counts:
     counts = Counts()
     owners = importers(layout.size + layout.background + layout.sweep_due,
                        random.Random(layout.seed))
+    case_columns = {c["name"] for c in sa.inspect(db).get_columns("case")}
+    sink.scheduled_column = "scheduled_for" in case_columns  # migration 0003 on the bulk branch
     with db.begin() as connection:
         raw = connection.connection.driver_connection
         sink.write(raw, "importer", ("number", "name", "center", "trusted"),
@@ -179,9 +181,13 @@ def _write_chunk(db, sink, batch: list[Planned], serial: int, histories, params,
                                       extend_on=planned.extend_on)
         chained, head = h.events_for(case_id)
         rows["entry"].append((number, owner.number, owner.port, planned.entry_date, 1))
-        rows["case"].append((case_id, "liquidation", h.state, h.version, owner.number,
-                             owner.port, owner.center, owner.division, h.escalation,
-                             json.dumps(h.data), head, h.version, h.opened_at, h.updated_at))
+        case_row = (case_id, "liquidation", h.state, h.version, owner.number, owner.port,
+                    owner.center, owner.division, h.escalation, json.dumps(h.data), head,
+                    h.version, h.opened_at, h.updated_at)
+        if sink.scheduled_column:
+            scheduled = h.data.get("scheduled_for")
+            case_row += (date.fromisoformat(scheduled) if scheduled else None,)
+        rows["case"].append(case_row)
         rows["case_entry"].append((case_id, number))
         rows["bench_group"].append((case_id, planned.group))
         for event, prev, digest in chained:
@@ -202,6 +208,8 @@ def _write_chunk(db, sink, batch: list[Planned], serial: int, histories, params,
     with db.begin() as connection:
         raw = connection.connection.driver_connection
         for table, columns in COLUMNS.items():
+            if table == "case" and sink.scheduled_column:
+                columns = (*columns, "scheduled_for")
             sink.write(raw, table, columns, rows[table])
     return serial
 
@@ -221,6 +229,8 @@ COLUMNS = {
 
 
 class PostgresSink:
+    scheduled_column = False
+
     def write(self, raw, table: str, columns, rows) -> None:
         if not rows:
             return
@@ -238,6 +248,8 @@ class PostgresSink:
 
 
 class SqliteSink:
+    scheduled_column = False
+
     def write(self, raw, table: str, columns, rows) -> None:
         if not rows:
             return

@@ -115,8 +115,7 @@ class Snapshot:
             digest = hashlib.sha256()
             for case_id in sample:
                 for sql in (
-                    'SELECT state, version, data, escalation, head_hash, event_count, updated_at '
-                    'FROM "case" WHERE id = :id',
+                    'SELECT * FROM "case" WHERE id = :id',
                     "SELECT case_seq, at, actor, authority, regime, trigger, from_state, "
                     "to_state, note, data, prev_hash, hash FROM event WHERE case_id = :id "
                     "ORDER BY case_seq",

@@ -33,7 +33,11 @@ def main(spec: dict[str, Any]) -> dict[str, Any]:
     run = _engine_side(spec, now, day, ids) if spec["side"] == "engine" else None
     if run is None:
         raw = db.raw_connection()
-        driver = floors.Driver(raw.driver_connection, db.dialect.name)
+        import sqlalchemy as sa
+
+        columns = {c["name"] for c in sa.inspect(db).get_columns("case")}
+        driver = floors.Driver(raw.driver_connection, db.dialect.name,
+                               scheduled_column="scheduled_for" in columns)
         run = {
             "bulletin": lambda: floors.bulletin(driver, day, now, DEFAULT_PARAMS, officers,
                                                 spec["batch"]),
