@@ -126,6 +126,13 @@ def _windows_closed(f: Facts) -> str | None:
     return None
 
 
+def _bulletin_is_friday(f: Facts) -> str | None:
+    day = iso(f.data["scheduled_for"])
+    if day.weekday() != 4:
+        return f"{day} is a {day:%A}; liquidations post on the Friday bulletin — pick a Friday"
+    return None
+
+
 # --- effects ---------------------------------------------------------------------------------
 
 
@@ -356,4 +363,15 @@ LIQUIDATION = Lifecycle(
                           _windows_closed),),
         ),
     ),
+)
+
+# --- the Friday bulletin (bulk liquidation) ----------------------------------------------------
+
+# The bulletin liquidates, by the center's `liquidate`, every entry scheduled for that Friday.
+BULLETIN_TRIGGER = "liquidate"
+# Checked once for the whole bulletin, on Facts whose data is {"scheduled_for": the bulletin
+# day}, before any entry is touched; each entry's own guards then run as for a single liquidation.
+BULLETIN_RUN_GUARDS = (
+    Guard("a Friday bulletin", "19 CFR 159.9(c)(1)", _bulletin_is_friday),
+    Guard("bulletin date reached", "19 CFR 159.9(c)(1)", _bulletin_reached),
 )

@@ -14,7 +14,7 @@ from sqlmodel import Session
 URL_ENV = "CEE_DATABASE_URL"
 # The alembic head this code expects (tests/test_storage.py checks it against the migrations),
 # read with plain SQL so that every command need not import alembic.
-SCHEMA_REVISION = "0002"
+SCHEMA_REVISION = "0003"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 

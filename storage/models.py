@@ -76,7 +76,12 @@ class Entry(SQLModel, table=True):
 
 
 class Case(SQLModel, table=True):
-    __table_args__ = (sa.Index("ix_case_kind_state_center", "kind", "state", "center"),)
+    __table_args__ = (
+        sa.Index("ix_case_kind_state_center", "kind", "state", "center"),
+        # The Friday bulletin: every case of a kind and state, scheduled for a day, of a center,
+        # paged by id (the bulk liquidation's selection).
+        sa.Index("ix_case_bulletin", "kind", "state", "scheduled_for", "center", "id"),
+    )
 
     id: str = Field(primary_key=True, max_length=32)
     kind: str = Field(max_length=32)
@@ -92,6 +97,9 @@ class Case(SQLModel, table=True):
     event_count: int = 0
     opened_at: datetime = _utc()
     updated_at: datetime = _utc()
+    # data["scheduled_for"] as a real column, so that SQL can select a bulletin on both
+    # databases; every write of the case's data sets it (workflow/advance.py: case_columns).
+    scheduled_for: date | None = None
 
 
 class CaseEntry(SQLModel, table=True):
@@ -132,6 +140,10 @@ class Deadline(SQLModel, table=True):
                  postgresql_where=sa.text("status = 'pending'"),
                  sqlite_where=sa.text("status = 'pending'")),
         sa.Index("ix_deadline_case", "case_id", "status"),
+        # Listing pending deadlines by due time and finding overdue cases.
+        sa.Index("ix_deadline_pending_due", "due_at",
+                 postgresql_where=sa.text("status = 'pending'"),
+                 sqlite_where=sa.text("status = 'pending'")),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -30,19 +30,37 @@ def entries_of_cases(session: Session, case_ids: Sequence[str]) -> dict[str, lis
     return result
 
 
+class EntryRow(NamedTuple):
+    number: str
+    importer: str
+    port: str
+    entry_date: date
+
+
+class CaseOfEntry(NamedTuple):
+    id: str
+    state: str
+    data: dict[str, Any]
+
+
 def entries_with_case(session: Session, numbers: Sequence[str], kind: str
-                      ) -> list[tuple[Entry, Case | None]]:
-    """Each entry with its case of `kind` (its liquidation case), in the order given."""
-    rows = session.exec(
-        select(Entry, Case)
+                      ) -> list[tuple[EntryRow, CaseOfEntry | None]]:
+    """Each entry with its case of `kind` (its liquidation case), in the order given.
+
+    Plain rows, not ORM objects: the bulk path reads a batch of entries at a time."""
+    rows = session.execute(
+        sa.select(Entry.number, Entry.importer, Entry.port, Entry.entry_date,
+                  Case.id, Case.state, Case.data)
+        .select_from(Entry)
         .join(CaseEntry, CaseEntry.entry == Entry.number, isouter=True)
         .join(Case, sa.and_(Case.id == CaseEntry.case_id, Case.kind == kind), isouter=True)
         .where(col(Entry.number).in_(numbers))
     ).all()
-    found: dict[str, tuple[Entry, Case | None]] = {}
-    for entry, case in rows:
-        if entry.number not in found or case is not None:
-            found[entry.number] = (entry, case)
+    found: dict[str, tuple[EntryRow, CaseOfEntry | None]] = {}
+    for number, importer, port, entry_date, case_id, state, data in rows:
+        if number not in found or case_id is not None:
+            case = CaseOfEntry(case_id, state, data) if case_id is not None else None
+            found[number] = (EntryRow(number, importer, port, entry_date), case)
     return [found[n] for n in numbers if n in found]
 
 
@@ -89,6 +107,23 @@ def cancel_pending_deadlines(session: Session, case_id: str, now: datetime) -> i
         sa.update(Deadline).where(Deadline.case_id == case_id, Deadline.status == "pending")
         .values(status="cancelled", settled_at=now))
     return result.rowcount
+
+
+def cancel_pending_returning_levels(session: Session, case_ids: Sequence[str], now: datetime
+                                    ) -> dict[str, dict[tuple[str, datetime], int]]:
+    """Cancel the cases' pending deadlines; {case: {(timer, due_at): level}} of those escalated
+    (the level a deadline running on into the next state keeps)."""
+    result = session.execute(
+        sa.update(Deadline).where(col(Deadline.case_id).in_(case_ids),
+                                  Deadline.status == "pending")
+        .values(status="cancelled", settled_at=now)
+        .returning(Deadline.case_id, Deadline.timer, Deadline.due_at, Deadline.level)
+        .execution_options(synchronize_session=False))
+    levels: dict[str, dict[tuple[str, datetime], int]] = {}
+    for case_id, timer, due_at, level in result:
+        if level:
+            levels.setdefault(case_id, {})[(timer, due_at)] = level
+    return levels
 
 
 def insert_deadlines(session: Session, rows: list[dict[str, Any]]) -> None:

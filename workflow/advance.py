@@ -38,6 +38,13 @@ class Context:
     today: date
     params: RuleParams
     events: list[EventView] = field(default_factory=list)
+    entries: dict[str, list[str]] = field(default_factory=dict)  # read once per case
+
+    def entries_of(self, case_id: str) -> list[str]:
+        """The entry numbers the case names (read once per transaction)."""
+        if case_id not in self.entries:
+            self.entries.update(queries.entries_of_cases(self.session, [case_id]))
+        return self.entries[case_id]
 
 
 def lifecycle_of(kind: str) -> Lifecycle:
@@ -126,7 +133,7 @@ def apply(ctx: Context, case: Case, trigger: str, actor: Actor, *, note: str = "
         raise Conflict(f"{case.id} changed since you read it (version {expected_version}, now "
                        f"{case.version}, {case.state}); reload it and decide again")
     specs = specs_from(lifecycle, case, trigger)
-    entries = queries.entries_of_cases(ctx.session, [case.id])[case.id]
+    entries = ctx.entries_of(case.id)
     scope = scope_of(case, entries)
     grant = authorize(specs[0], actor, scope, ctx.today)
     inputs_used = parse_inputs(specs[0], inputs or {})
@@ -137,22 +144,17 @@ def apply(ctx: Context, case: Case, trigger: str, actor: Actor, *, note: str = "
         raise RuleViolation(f"{trigger} on {scope.id} refused: {outcome.reason}",
                             outcome.guard.citation)
     dest, spec = outcome
-    if spec.dest == STAY:
-        dest = case.state
     changes = spec.effect(facts) if spec.effect else {}
-    values: dict[str, Any] = {"state": dest, "data": {**case.data, **changes}}
-    if spec.dest != STAY:  # leaving the state: its timers end, the new state's are armed
-        armed = timer_rows(lifecycle, dest, case.id, case.version + 1, values["data"],
-                           ctx.params)
-        carry_levels(armed, queries.pending_levels(ctx.session, case.id), ctx.params)
-        values["escalation"] = max((row["level"] for row in armed), default=0)
+    # Leaving the state ends its timers; the levels they reached carry on to the same deadline
+    # in the new state (one statement: the cancel returns them).
+    levels = (queries.cancel_pending_returning_levels(ctx.session, [case.id], ctx.now)
+              .get(case.id, {}) if spec.dest != STAY else {})
+    values, armed = transition_values(lifecycle, case, spec, dest, changes, levels, ctx.params)
     updated = write_event(
         ctx, case, actor=actor.label, authority=grant.authority, regime=grant.regime,
         trigger=trigger, note=note, values=values,
-        data={"inputs": inputs_used, "changes": changes, "via": via, "citation": spec.citation})
-    if spec.dest != STAY:
-        queries.cancel_pending_deadlines(ctx.session, case.id, ctx.now)
-        queries.insert_deadlines(ctx.session, armed)
+        data=event_data(spec, inputs_used, changes, via))
+    queries.insert_deadlines(ctx.session, armed)
     for cascade in spec.cascades:
         for entry in entries:
             target = queries.get_case(ctx.session, f"{LIFECYCLES[cascade.lifecycle].prefix}-"
@@ -170,15 +172,42 @@ def apply(ctx: Context, case: Case, trigger: str, actor: Actor, *, note: str = "
     return updated
 
 
-def write_event(ctx: Context, case: Case, *, actor: str, authority: str, regime: str,
-                trigger: str, note: str, data: dict[str, Any], values: dict[str, Any]) -> Case:
-    """Append the case's next chained event and compare-and-set the case row with `values`.
+# --- the pure part, shared with the bulk path (workflow/bulk.py) -----------------------------
 
-    Every change to a case goes through here: the version counts its events, and the head hash
-    is the hash of the latest. Conflict if another transaction changed the case first.
+
+def transition_values(lifecycle: Lifecycle, case: Any, spec: TransitionSpec, dest: str,
+                      changes: Mapping[str, Any], levels: Mapping[tuple[str, datetime], int],
+                      params: RuleParams) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The case's new values (state, data, escalation) and the deadline rows the new state
+    arms, carrying the escalation `levels` its pending deadlines had reached."""
+    if spec.dest == STAY:
+        return {"state": case.state, "data": {**case.data, **changes}}, []
+    values: dict[str, Any] = {"state": dest, "data": {**case.data, **changes}}
+    armed = timer_rows(lifecycle, dest, case.id, case.version + 1, values["data"], params)
+    carry_levels(armed, levels, params)
+    values["escalation"] = max((row["level"] for row in armed), default=0)
+    return values, armed
+
+
+def event_data(spec: TransitionSpec, inputs_used: Mapping[str, Any],
+               changes: Mapping[str, Any], via: str | None) -> dict[str, Any]:
+    return {"inputs": inputs_used, "changes": changes, "via": via, "citation": spec.citation}
+
+
+def case_columns(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Columns that copy case data for SQL to select on (the bulletin: `scheduled_for`)."""
+    return {"scheduled_for": iso(data.get("scheduled_for"))}
+
+
+def chained_event(case: Any, now: datetime, *, actor: str, authority: str, regime: str,
+                  trigger: str, note: str, data: dict[str, Any], values: dict[str, Any]
+                  ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The case's next event, chained to its head hash, and the case row's new values.
+
+    `case` is anything with id, state, event_count and head_hash (an ORM row or a plain row).
     """
     event = {
-        "case_id": case.id, "case_seq": case.event_count + 1, "at": ctx.now, "actor": actor,
+        "case_id": case.id, "case_seq": case.event_count + 1, "at": now, "actor": actor,
         "authority": authority, "regime": regime, "trigger": trigger,
         "from_state": case.state, "to_state": values.get("state", case.state), "note": note,
         "data": jsonable(data),
@@ -186,13 +215,34 @@ def write_event(ctx: Context, case: Case, *, actor: str, authority: str, regime:
     event["prev_hash"] = case.head_hash
     event["hash"] = chain_hash(case.head_hash, event)
     row = {**values, "head_hash": event["hash"], "event_count": case.event_count + 1,
-           "updated_at": ctx.now}
+           "updated_at": now}
+    if "data" in values:
+        row.update(case_columns(values["data"]))
+    return event, row
+
+
+def event_view(seq: int, event: Mapping[str, Any]) -> EventView:
+    return EventView(seq=seq, hash=event["hash"], **{
+        k: v for k, v in event.items() if k not in ("prev_hash", "hash")})
+
+
+# --- the writes of one case ----------------------------------------------------------------
+
+
+def write_event(ctx: Context, case: Case, *, actor: str, authority: str, regime: str,
+                trigger: str, note: str, data: dict[str, Any], values: dict[str, Any]) -> Case:
+    """Append the case's next chained event and compare-and-set the case row with `values`.
+
+    Every change to a case goes through here: the version counts its events, and the head hash
+    is the hash of the latest. Conflict if another transaction changed the case first.
+    """
+    event, row = chained_event(case, ctx.now, actor=actor, authority=authority, regime=regime,
+                               trigger=trigger, note=note, data=data, values=values)
     if not queries.compare_and_set_case(ctx.session, case.id, case.version, row):
         raise Conflict(f"{case.id} was changed by someone else while {trigger} was being "
                        "applied; reload it and try again")
     seq = queries.insert_event(ctx.session, event)
-    ctx.events.append(EventView(seq=seq, hash=event["hash"], **{
-        k: v for k, v in event.items() if k not in ("prev_hash", "hash")}))
+    ctx.events.append(event_view(seq, event))
     return Case.model_validate({**case.model_dump(), **row, "version": case.version + 1})
 
 
@@ -200,7 +250,7 @@ def rearm(ctx: Context, case: Case) -> None:
     """Cancel the case's pending timers and arm its state's timers afresh (no state change)."""
     armed = timer_rows(lifecycle_of(case.kind), case.state, case.id, case.version, case.data,
                        ctx.params)
-    carry_levels(armed, queries.pending_levels(ctx.session, case.id), ctx.params)
-    queries.cancel_pending_deadlines(ctx.session, case.id, ctx.now)
+    levels = queries.cancel_pending_returning_levels(ctx.session, [case.id], ctx.now)
+    carry_levels(armed, levels.get(case.id, {}), ctx.params)
     queries.insert_deadlines(ctx.session, armed)
 

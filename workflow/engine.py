@@ -171,9 +171,38 @@ class Engine:
             raise NotPermitted("the system actor is the scheduler's alone")
         with self._write() as ctx:
             case = self._case_row(ctx, case_id, for_update=True)
-            apply(ctx, case, trigger, actor, note=note, inputs=inputs or {},
-                  expected_version=expected_version)
-        return self.get(case_id)
+            updated = apply(ctx, case, trigger, actor, note=note, inputs=inputs or {},
+                            expected_version=expected_version)
+        return CaseView.of(updated, ctx.entries_of(case_id))  # as written: no re-read
+
+    def advance_many(self, trigger: str, *, actor: Actor, case_ids, note: str = "",
+                     inputs: Mapping[str, Any] | None = None, batch_size: int | None = None,
+                     progress=None):
+        """Take `trigger` on many cases as `actor`, set-based, a batch per transaction.
+
+        `case_ids`: case ids, or a `workflow.bulk.Selection`. Authority and jurisdiction are
+        checked per group before anything is written (NotPermitted); a case whose guards refuse
+        it, or that changed since it was selected, is skipped and reported in the BulkResult.
+        `progress(handled, total)` is called after each batch commits.
+        """
+        from workflow.bulk import advance_many
+
+        if actor is SYSTEM:
+            raise NotPermitted("the system actor is the scheduler's alone")
+        return advance_many(self, trigger, actor=actor, cases=case_ids, note=note,
+                            inputs=inputs, batch_size=batch_size, progress=progress)
+
+    def liquidate_bulletin(self, day: date, *, actor: Actor, center: str | None = None,
+                           batch_size: int | None = None, progress=None):
+        """Liquidate every entry of `center` (default: the actor's center) scheduled for the
+        Friday bulletin of `day` (19 CFR 159.9(c)(1)); see `advance_many`. A re-run after an
+        interruption finishes the job: only entries still scheduled are selected."""
+        from workflow.bulk import liquidate_bulletin
+
+        if actor is SYSTEM:
+            raise NotPermitted("the system actor is the scheduler's alone")
+        return liquidate_bulletin(self, day, actor=actor, center=center,
+                                  batch_size=batch_size, progress=progress)
 
     def get(self, case_id: str) -> CaseView:
         with transaction(self.db, write=False) as session:
