@@ -9,14 +9,14 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
+from conftest import entry_number
+
 from benchmarks import report
 from benchmarks.history import at_eastern, live
 from benchmarks.runner import run
 from benchmarks.startup import heavy_imports
 from states.params import DEFAULT_PARAMS
 from workflow import Engine, SettableClock
-
-from conftest import entry_number
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,7 +56,7 @@ def test_a_tiny_run_on_sqlite_compares_engine_and_floor_on_identical_rows(tmp_pa
     written = json.loads(next(tmp_path.glob("*-sqlite.json")).read_text())
     assert written["machine"]["cores"] and written["population"]["cases"] == 220
     by_name = {r["name"]: r for r in written["scenarios"]}
-    for name, done in (("advance x1", 30), ("sweep", 40)):
+    for name, done in (("bulletin", 60), ("advance x1", 30), ("sweep", 40)):
         record = by_name[name]
         assert record["verified"], record
         assert record["engine_done"] == record["floor_done"] == done
