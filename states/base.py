@@ -17,8 +17,6 @@ from enum import StrEnum
 from functools import cache
 from typing import Any
 
-from transitions import Machine, MachineError, Transition
-
 from states.authority import Authority, Role
 from states.calendar import add_period, roll_forward
 from states.params import RuleParams
@@ -285,21 +283,29 @@ class StateSpec:
     terminal: bool = False
 
 
-class SpecTransition(Transition):
-    """A `transitions.Transition` that carries its rulebook spec (and so its authority)."""
+@cache
+def _machine_class() -> type:
+    """`transitions` loads with the first machine built, not at import: reading a case
+    (`cee case show`) never runs a machine and should not pay for it."""
+    from transitions import Machine, Transition
 
-    def __init__(self, source, dest, conditions=None, unless=None, before=None, after=None,
-                 prepare=None, spec: TransitionSpec | None = None, **kwargs):
-        super().__init__(source, dest, conditions, unless, before, after, prepare, **kwargs)
-        self.spec = spec
+    class SpecTransition(Transition):
+        """A `transitions.Transition` that carries its rulebook spec (and so its authority)."""
 
-    @property
-    def authority(self) -> Authority | None:
-        return self.spec.authority if self.spec else None
+        def __init__(self, source, dest, conditions=None, unless=None, before=None,
+                     after=None, prepare=None, spec: TransitionSpec | None = None, **kwargs):
+            super().__init__(source, dest, conditions, unless, before, after, prepare,
+                             **kwargs)
+            self.spec = spec
 
+        @property
+        def authority(self) -> Authority | None:
+            return self.spec.authority if self.spec else None
 
-class RulebookMachine(Machine):
-    transition_cls = SpecTransition
+    class RulebookMachine(Machine):
+        transition_cls = SpecTransition
+
+    return RulebookMachine
 
 
 class CaseToken:
@@ -404,6 +410,8 @@ class Lifecycle:
         Returns (new state, the spec taken), or the Refusal of the first failing guard.
         Raises KeyError for an unknown trigger and NotFromState when the state does not allow it.
         """
+        from transitions import MachineError  # loaded by build_machine already
+
         event = build_machine(self).events.get(trigger)
         if event is None:
             raise KeyError(trigger)
@@ -418,9 +426,9 @@ class Lifecycle:
 
 
 @cache
-def build_machine(lifecycle: Lifecycle) -> RulebookMachine:
+def build_machine(lifecycle: Lifecycle):
     """The one shared machine of a lifecycle (cached; the rulebook is immutable)."""
-    machine = RulebookMachine(
+    machine = _machine_class()(
         model=None,
         states=list(lifecycle.state_names),
         initial=lifecycle.initial,

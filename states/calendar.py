@@ -11,7 +11,6 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
 from dateutil.relativedelta import FR, relativedelta
 
 LEGAL_TZ = ZoneInfo("America/New_York")
@@ -20,7 +19,10 @@ LEGAL_TZ = ZoneInfo("America/New_York")
 @lru_cache(maxsize=64)
 def _federal_holidays(year: int) -> frozenset[date]:
     # 19 CFR 101.6(a) lists the national holidays: the federal holidays of 5 U.S.C. 6103(a),
-    # which is what the `holidays` package's US "public" calendar holds.
+    # which is what the `holidays` package's US "public" calendar holds. Imported here: it costs
+    # ~0.1 s, and most commands (`cee case show`) never ask for a business day.
+    import holidays
+
     return frozenset(holidays.country_holidays("US", years=year))
 
 

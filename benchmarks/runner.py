@@ -1,0 +1,207 @@
+"""`python -m benchmarks run`: one database, every scenario, engine next to the floor, one JSON.
+
+For each scenario: snapshot its rows, time the engine (in worker processes), fingerprint the
+result, restore; time the floor, fingerprint, restore; the ratio is engine seconds / floor
+seconds, and `verified` says both ended with the same rows (counts and a sampled digest).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from benchmarks import startup
+from benchmarks.floors import __doc__ as FLOOR_DOC
+from benchmarks.generate import Layout, generate
+from benchmarks.history import at_eastern
+from benchmarks.scratch import Snapshot, database_version, scratch_database
+from states.params import DEFAULT_PARAMS
+
+BULLETIN_DAY = date(2025, 6, 6)  # a Friday; the population is lived up to the Thursday before
+ADVANCES = 10_000
+SWEEP_DUE = 10_000
+BULLETIN_BATCH = 5_000
+SWEEP_BATCH = 200  # the engine's default sweep batch
+SCENARIOS = ("bulletin", "advance", "sweep", "startup")
+TARGETS = {"bulletin": 2.0, "advance": 2.0, "sweep": 2.0, "cee --help": 1.5,
+           "cee case show": 1.3, "bulletin_peak_rss_mb": 500}
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(url: str, size: int, *, scenarios=SCENARIOS, out: Path | None = None,
+        background: int | None = None, sweep_due: int = SWEEP_DUE, advances: int = ADVANCES,
+        processes: tuple[int, ...] | None = None, startup_runs: int = 15,
+        log=print) -> dict[str, Any]:
+    """Run the suite on a scratch database of `url`'s kind; returns (and writes) the results."""
+    with scratch_database(url) as scratch:
+        from workflow import Engine
+
+        engine = Engine(scratch)
+        engine.upgrade()
+        kind = engine.db.dialect.name
+        layout = Layout(BULLETIN_DAY, size=size,
+                        background=background if background is not None else max(2000, size // 4),
+                        sweep_due=min(sweep_due, max(size, 1)))
+        log(f"generating {layout.to_dict()} on {kind}")
+        counts = generate(engine.db, layout, DEFAULT_PARAMS)
+        log(f"generated {counts.to_dict()}")
+        results: dict[str, Any] = {
+            "date": datetime.now(UTC).date().isoformat(), "database": kind,
+            "database_version": database_version(engine.db), "machine": machine(),
+            "size": size, "layout": layout.to_dict(), "population": counts.to_dict(),
+            "floor_includes": " ".join(FLOOR_DOC.split()), "scenarios": []}
+        bench_now = at_eastern(BULLETIN_DAY, 10)  # the bulletin Friday, 10:00 ET
+        if processes is None:
+            processes = (1, 2, 4) if kind == "postgresql" else (1,)
+        for name in scenarios:
+            if name == "bulletin":
+                results["scenarios"] += bulletin(engine.db, scratch, bench_now, log)
+            elif name == "advance":
+                for n in processes:
+                    results["scenarios"].append(
+                        advance(engine.db, scratch, bench_now, min(advances, size), n, log))
+            elif name == "sweep":
+                results["scenarios"].append(sweep(engine.db, scratch, layout, counts, log))
+            elif name == "startup":
+                with engine.db.connect() as c:
+                    case_id = c.exec_driver_sql("SELECT min(case_id) FROM bench_group").scalar()
+                results["scenarios"] += startup.measure(scratch, case_id, startup_runs, TARGETS)
+        engine.close()
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / f"{results['date']}-{kind}.json"
+        path.write_text(json.dumps(results, indent=2) + "\n")
+        log(f"wrote {path}")
+    return results
+
+
+def bulletin(db, url: str, now: datetime, log) -> list[dict[str, Any]]:
+    snap = Snapshot(db, "SELECT case_id FROM bench_group WHERE grp = 'bulletin'")
+    spec = {"scenario": "bulletin", "url": url, "now": now.isoformat(),
+            "day": BULLETIN_DAY.isoformat(), "batch": BULLETIN_BATCH}
+    record = compare("bulletin", snap, spec, 1, TARGETS["bulletin"], log)
+    record["rows"] = f"liquidate {snap.size} entries scheduled for {BULLETIN_DAY}"
+    ran = record.get("ratio") is not None
+    peak = {"name": "bulletin_peak_rss_mb", "processes": 1,
+            "engine": record.get("engine_maxrss_mb") if ran else None,
+            "floor": record.get("floor_maxrss_mb"),
+            "target": TARGETS["bulletin_peak_rss_mb"], "unit": "MB",
+            "notes": "peak RSS of the process that ran the bulletin (its own, imports included)"}
+    peak["met"] = peak["engine"] is not None and peak["engine"] < peak["target"]
+    return [record, peak]
+
+
+def advance(db, url: str, now: datetime, count: int, processes: int, log) -> dict[str, Any]:
+    snap = Snapshot(db, "SELECT case_id FROM bench_group WHERE grp = 'bulletin' "
+                        f"ORDER BY case_id LIMIT {count}")
+    spec = {"scenario": "advance", "url": url, "now": now.isoformat(),
+            "day": BULLETIN_DAY.isoformat()}
+    record = compare("advance", snap, spec, processes, TARGETS["advance"], log)
+    record["name"] = f"advance x{processes}"
+    record["rows"] = (f"{snap.size} `engine.advance(case, 'liquidate')` calls, one transaction "
+                      f"each, on {processes} process(es) over disjoint cases")
+    return record
+
+
+def sweep(db, url: str, layout: Layout, counts, log) -> dict[str, Any]:
+    snap = Snapshot(db, "SELECT case_id FROM bench_group WHERE grp = 'sweep'")
+    spec = {"scenario": "sweep", "url": url, "now": layout.as_of.isoformat(),
+            "day": BULLETIN_DAY.isoformat(), "limit": layout.sweep_due, "batch": SWEEP_BATCH}
+    record = compare("sweep", snap, spec, 1, TARGETS["sweep"], log)
+    record["rows"] = (f"{layout.sweep_due} due timers (auto-schedule) among "
+                      f"{counts.pending} pending; batches of {SWEEP_BATCH}")
+    return record
+
+
+def compare(name: str, snap: Snapshot, spec: dict[str, Any], processes: int, target: float,
+            log) -> dict[str, Any]:
+    record: dict[str, Any] = {"name": name, "processes": processes, "target": target}
+    prints = {}
+    for side in ("engine", "floor"):
+        outcome = timed({**spec, "side": side}, processes)
+        prints[side] = snap.fingerprint()
+        snap.restore()
+        record[f"{side}_seconds"] = round(outcome["seconds"], 3)
+        record[f"{side}_done"] = outcome["done"]
+        record[f"{side}_maxrss_mb"] = round(outcome["maxrss_mb"], 1)
+        if "unavailable" in outcome:
+            record["notes"] = outcome["unavailable"]
+            record.update(ratio=None, met=False, verified=False)
+            log(f"{name}: {outcome['unavailable']}")
+            return record
+        log(f"{name} x{processes} {side}: {outcome['seconds']:.2f} s for {outcome['done']} "
+            f"(peak {outcome['maxrss_mb']:.0f} MB)")
+    record["ratio"] = round(record["engine_seconds"] / record["floor_seconds"], 2)
+    record["met"] = record["ratio"] <= target
+    record["verified"] = prints["engine"] == prints["floor"]
+    record["fingerprint"] = prints["engine"]
+    if not record["verified"]:
+        record["floor_fingerprint"] = prints["floor"]
+    log(f"{name} x{processes}: ratio {record['ratio']} (target {target}), same rows: "
+        f"{record['verified']}")
+    return record
+
+
+def timed(spec: dict[str, Any], processes: int) -> dict[str, Any]:
+    """Start `processes` workers, release them together, and time the whole run."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (
+        str(ROOT), os.environ.get("PYTHONPATH"))))}
+    workers = [subprocess.Popen(
+        [sys.executable, "-m", "benchmarks.worker", json.dumps({**spec, "index": i,
+                                                                "of": processes})],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+        for i in range(processes)]
+    for worker in workers:
+        line = worker.stdout.readline().strip()
+        if line != "ready":
+            for other in workers:
+                other.kill()
+            raise RuntimeError(f"a {spec['side']} worker of {spec['scenario']} failed to start")
+    for worker in workers:
+        worker.stdin.write("go\n")
+        worker.stdin.flush()
+    outcomes = []
+    for worker in workers:
+        output, _ = worker.communicate()
+        if worker.returncode != 0:
+            raise RuntimeError(f"a {spec['side']} worker of {spec['scenario']} failed "
+                               f"(exit {worker.returncode})")
+        outcomes.append(json.loads(output.strip().splitlines()[-1]))
+    merged = {"seconds": max(o["end"] for o in outcomes) - min(o["start"] for o in outcomes),
+              "done": sum(o["done"] for o in outcomes),
+              "maxrss_mb": max(o["maxrss_mb"] for o in outcomes)}
+    for o in outcomes:
+        if "unavailable" in o:
+            merged["unavailable"] = o["unavailable"]
+    return merged
+
+
+def machine() -> dict[str, Any]:
+    memory = "unknown"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        pass
+    cpu = platform.processor() or "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cores": os.cpu_count(), "memory": memory, "cpu": cpu,
+            "python": platform.python_version(), "platform": platform.platform()}
+
+
+def elapsed_since(started: float) -> str:
+    return str(timedelta(seconds=round(time.perf_counter() - started)))

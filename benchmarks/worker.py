@@ -1,0 +1,91 @@
+"""One timed run in its own process: the engine's side or the floor's side of a scenario.
+
+The runner starts a worker with a JSON spec; the worker imports, connects and reads its cases,
+prints `ready`, waits for `go` on stdin (so parallel workers start together and start-up is not
+timed), runs, and prints one JSON line: start and end (epoch seconds), rows done, and its peak
+RSS (`resource.getrusage`, this process only: the run's own peak, imports included).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from datetime import date, datetime
+from typing import Any
+
+from benchmarks import floors
+from benchmarks.generate import officer_of
+from states.params import DEFAULT_PARAMS
+from storage.database import create_db_engine
+from storage.reference_data import CENTERS
+
+
+def main(spec: dict[str, Any]) -> dict[str, Any]:
+    db = create_db_engine(spec["url"])
+    now = datetime.fromisoformat(spec["now"])
+    day = date.fromisoformat(spec["day"])
+    with db.connect() as c:
+        ids = [r[0] for r in c.exec_driver_sql("SELECT case_id FROM bench_scope ORDER BY case_id")]
+    ids = ids[spec.get("index", 0)::spec.get("of", 1)]
+    officers = {center: officer_of(center) for center in CENTERS}
+    run = _engine_side(spec, now, day, ids) if spec["side"] == "engine" else None
+    if run is None:
+        raw = db.raw_connection()
+        import sqlalchemy as sa
+
+        columns = {c["name"] for c in sa.inspect(db).get_columns("case")}
+        driver = floors.Driver(raw.driver_connection, db.dialect.name,
+                               scheduled_column="scheduled_for" in columns)
+        run = {
+            "bulletin": lambda: floors.bulletin(driver, day, now, DEFAULT_PARAMS, officers,
+                                                spec["batch"]),
+            "advance": lambda: floors.advances(driver, ids, now, DEFAULT_PARAMS, officers),
+            "sweep": lambda: floors.sweep(driver, now, DEFAULT_PARAMS, spec["limit"],
+                                          spec["batch"]),
+        }[spec["scenario"]]
+    print("ready", flush=True)
+    sys.stdin.readline()
+    start = time.time()
+    outcome = run()
+    end = time.time()
+    result = {"start": start, "end": end, "seconds": end - start,
+              "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    result.update(outcome if isinstance(outcome, dict) else {"done": outcome})
+    return result
+
+
+def _engine_side(spec, now: datetime, day: date, ids: list[str]):
+    from workflow import Engine, SettableClock
+
+    engine = Engine(spec["url"], clock=SettableClock(now))
+    actors = {center: engine.actor(officer_of(center)) for center in CENTERS}
+    if spec["scenario"] == "advance":
+        with engine.db.connect() as c:
+            centers = dict(c.exec_driver_sql('SELECT id, center FROM "case" WHERE id IN '
+                                             "(SELECT case_id FROM bench_scope)").all())
+
+        def advance() -> int:
+            for case_id in ids:
+                engine.advance(case_id, "liquidate", actor=actors[centers[case_id]])
+            return len(ids)
+        return advance
+    if spec["scenario"] == "sweep":
+        return lambda: len(engine.sweep(now, limit=spec["limit"], batch=spec["batch"]).fired)
+    if not hasattr(engine, "liquidate_bulletin"):
+        return lambda: {"done": 0, "unavailable": "engine.liquidate_bulletin is not on this "
+                        "branch (the bulk branch is not merged)"}
+
+    def bulletin() -> dict[str, Any]:
+        done = 0
+        for center in CENTERS:  # each center posts its own bulletin, as its officer
+            result = engine.liquidate_bulletin(day, actor=actors[center], center=center,
+                                               batch_size=spec["batch"])
+            done += result.done
+        return {"done": done}
+    return bulletin
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(json.loads(sys.argv[1]))), flush=True)

@@ -1,0 +1,86 @@
+"""The benchmark suite cannot rot: its population is what the engine writes, and a tiny run on
+SQLite ends with the engine's and the floor's rows identical (seconds, not minutes)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+from conftest import entry_number
+
+from benchmarks import report
+from benchmarks.history import at_eastern, live
+from benchmarks.runner import run
+from benchmarks.startup import heavy_imports
+from states.params import DEFAULT_PARAMS
+from workflow import Engine, SettableClock
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_a_generated_history_is_what_the_engine_writes(db_url):
+    """Record an entry and sweep at each stage's instant through the real engine: same state,
+    data, deadlines and hash chain as the history the generator stamps onto its cases."""
+    bulletin_day = date(2025, 6, 6)
+    entry_date = bulletin_day - timedelta(days=450)  # scheduled, liquidated, then pending final
+    until = at_eastern(bulletin_day, 12)
+    lived = live("007", entry_date, until, DEFAULT_PARAMS, officer="c007")
+    assert [e["trigger"] for e in lived.events] == [
+        "record_entry", "escalate", "auto_schedule", "auto_liquidate"]
+
+    clock = SettableClock(at_eastern(entry_date))
+    engine = Engine(db_url, clock=clock)
+    engine.add_officer("c007", name="Center 007 officer", office="007", unit="validation")
+    engine.add_importer("12-3456789AB", name="Acme", center="007")
+    number = entry_number(1)
+    case = engine.add_entry(number, importer="12-3456789AB", port="2704",
+                            entry_date=entry_date, actor=engine.actor("c007"))
+    for event in lived.events[1:]:
+        engine.sweep(event["at"])
+    shown = engine.get(case.id)
+    _, head = lived.events_for(case.id)
+    assert (shown.state, shown.version, shown.escalation, shown.data) == (
+        lived.state, lived.version, lived.escalation, lived.data)
+    assert [e.hash for e in engine.history(case.id)][-1] == head
+    assert sorted((d.timer, d.status, d.level) for d in engine.deadlines(case.id)) == sorted(
+        (d["timer"], d["status"], d["level"]) for d in lived.deadlines)
+    engine.close()
+
+
+def test_a_tiny_run_on_sqlite_compares_engine_and_floor_on_identical_rows(tmp_path):
+    results = run("sqlite://", 60, background=120, sweep_due=40, advances=30,
+                  scenarios=("bulletin", "advance", "sweep"), out=tmp_path, log=lambda _: None)
+    written = json.loads(next(tmp_path.glob("*-sqlite.json")).read_text())
+    assert written["machine"]["cores"] and written["population"]["cases"] == 220
+    by_name = {r["name"]: r for r in written["scenarios"]}
+    for name, done in (("bulletin", 60), ("advance x1", 30), ("sweep", 40)):
+        record = by_name[name]
+        assert record["verified"], record
+        assert record["engine_done"] == record["floor_done"] == done
+        assert record["ratio"] > 0 and isinstance(record["met"], bool)
+    assert results["scenarios"] == written["scenarios"]
+    table = report.table(report.latest(tmp_path))
+    assert "| sqlite" in table and "advance x1" in table and "sweep" in table
+
+
+def test_help_and_usage_errors_load_no_database_stack():
+    assert heavy_imports(["--help"]) == []
+    assert heavy_imports(["case", "show"]) == []  # a usage error: CASE is missing
+
+
+def test_the_readme_performance_table_is_generated_from_the_committed_results(tmp_path):
+    results = ROOT / "benchmarks" / "results"
+    readme = tmp_path / "README.md"
+    readme.write_text((ROOT / "README.md").read_text())
+    report.update_readme(readme, results)
+    assert readme.read_text() == (ROOT / "README.md").read_text(), (
+        "README's Performance section is stale: run `python -m benchmarks readme`")
+
+
+def test_the_suite_runs_as_a_module():
+    done = subprocess.run([sys.executable, "-m", "benchmarks", "--help"], cwd=ROOT,
+                          capture_output=True, text=True, check=True)
+    assert "run" in done.stdout and "readme" in done.stdout
