@@ -99,8 +99,9 @@ def compare_and_set_cases(session: Session, rows: Sequence[dict[str, Any]],
                 | compare_and_set_cases(session, rows[VALUES_ROWS:], sources, now))
     connection = session.connection()
     dialect = connection.dialect
-    as_date = CASE.c.scheduled_for.type.bind_processor(dialect) or (lambda v: v)
-    as_instant = CASE.c.updated_at.type.bind_processor(dialect) or (lambda v: v)
+    # The column types' own conversions, as the ORM writes them (SQLite keeps text: the same text).
+    as_date = CASE.c.scheduled_for.type.dialect_impl(dialect).bind_processor(dialect) or _same
+    as_instant = CASE.c.updated_at.type.dialect_impl(dialect).bind_processor(dialect) or _same
     params: list[Any] = [as_instant(now)]
     for r in rows:
         params += [r["id"], r["version"], r["state"], json.dumps(r["data"]), r["head_hash"],
@@ -171,3 +172,7 @@ def insert_events(session: Session, rows: Sequence[dict[str, Any]], *, seqs: boo
 def insert_deadlines(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
         session.execute(sa.insert(DEADLINE), list(rows))
+
+
+def _same(value: Any) -> Any:
+    return value
