@@ -79,6 +79,9 @@ class CeeGroup(click.Group):
             raise
         except click.ClickException:
             raise
+        except BrokenPipeError:
+            # The reader went away (`cee authority | head`): click's main ends quietly, exit 1.
+            raise
         except (click.Abort, KeyboardInterrupt):
             click.echo("interrupted", err=True)
             sys.exit(130)
@@ -277,16 +280,17 @@ def entry_add(settings: Settings, number, importer_number, port, entry_date):
 
 @entry.command("review")
 @click.argument("number")
-@click.option("--start", "action", flag_value="start", help="Open CBP review of the summary.")
-@click.option("--finish", "action", flag_value="finish", help="Close CBP review of the summary.")
+@click.option("--start", is_flag=True, help="Open CBP review of the summary.")
+@click.option("--finish", is_flag=True, help="Close CBP review of the summary.")
 @click.option("--note", default="", help="Recorded on the event.")
 @click.pass_obj
-def entry_review(settings: Settings, number, action, note):
+def entry_review(settings: Settings, number, start, finish, note):
     """Open or close CBP review of an entry summary (center officers; no PSC meanwhile)."""
     from workflow.errors import InvalidInput
 
-    if action is None:
-        raise InvalidInput("give --start or --finish")
+    if start == finish:
+        raise InvalidInput("give one of --start or --finish")
+    action = "start" if start else "finish"
     case = settings.engine().review_entry(number, start=action == "start",
                                           actor=settings.actor(), note=note)
     emit(settings, case.to_dict(), lambda: render_case_line(
@@ -304,20 +308,32 @@ def case():
 @case.command("open")
 @click.argument("kind", type=click.Choice(["protest", "psc", "prior_disclosure"]))
 @click.option("--entry", "entries", metavar="NUMBER", multiple=True,
-              help="An entry the case concerns (repeat for several).")
+              help="An entry the case concerns (repeat for several; a PSC names exactly one).")
 @click.option("--importer", "importer_number", metavar="NUMBER",
-              help="The importer, for a case that names no entry.")
-@click.option("--reason", help="What is protested and why (a PSC: what it corrects).")
-@click.option("--port", metavar="CODE", help="Port of filing (default: the first entry's).")
-@click.option("--exclusion", is_flag=True, help="A protest of an exclusion (19 CFR 174.21(b)).")
-@click.option("--further-review", is_flag=True, help="Apply for further review.")
+              help="A prior disclosure naming no entry: the importer who discloses.")
+@click.option("--reason", help="A protest: what is protested and why; a PSC: what it corrects.")
+@click.option("--port", metavar="CODE",
+              help="The case's port (a prior disclosure: the port whose FP&F officer decides); "
+                   "default: the first entry's.")
+@click.option("--exclusion", is_flag=True,
+              help="Protest only: a protest of an exclusion (19 CFR 174.21(b)).")
+@click.option("--further-review", is_flag=True,
+              help="Protest only: apply for further review (19 CFR 174.24).")
 @click.option("--set", "values", metavar="KEY=VALUE", multiple=True,
               help="A value the opening transition takes (see `cee lifecycle show KIND`).")
-@click.option("--note", default="")
+@click.option("--note", default="", help="Recorded on the event.")
 @click.pass_obj
 def case_open(settings: Settings, kind, entries, importer_number, reason, port, exclusion,
               further_review, values, note):
-    """Open a case; the filer files it (--as filer:IMPORTER)."""
+    """Open a case of KIND; the filer files it (--as filer:IMPORTER).
+
+    \b
+    protest           --entry NUMBER... [--reason TEXT] [--exclusion] [--further-review]
+    psc               --entry NUMBER [--reason TEXT]
+    prior_disclosure  (--entry NUMBER... | --importer NUMBER --port CODE)
+                      --set form=oral|written [--set description=TEXT]
+                      [--set entries_port=CODE --set entries_from=DATE --set entries_to=DATE]
+    """
     inputs = {"reason": reason, "exclusion": exclusion, "further_review": further_review}
     inputs = {**{k: v for k, v in inputs.items() if v}, **parse_assignments(values)}
     opened = settings.engine().open(kind, actor=settings.actor(), entries=list(entries),
