@@ -630,10 +630,9 @@ def demo(ctx, demo_db):
 @click.pass_obj
 def authority(settings: Settings):
     """The authority matrix: every function, its holder, regimes, and the transitions using it."""
-    from workflow.authority_matrix import authority_matrix, table_rows
+    from workflow.authority_matrix import authority_matrix, listing
 
-    headers, rows = table_rows()
-    emit(settings, authority_matrix(), lambda: table(headers, rows))
+    emit(settings, authority_matrix(), lambda: click.echo(listing(), nl=False))
 
 
 @cee.group()

@@ -163,15 +163,21 @@ def no_database(_isolated_env, tmp_path) -> str:
 
 def test_cee_authority_prints_every_function_with_its_holder_and_transitions(no_database):
     stdout, _ = cee("authority", db=no_database)
-    lines = stdout.splitlines()
-    assert lines[0].split() == ["function", "who", "regimes", "exercised", "by", "rule"]
-    rows = {line.split()[0]: line for line in lines[2:]}
-    assert set(rows) == {f.key for f in MATRIX}
-    assert rows["protests"].split()[1] == "CENTER"
-    assert "shared 2014-09-11…2017-01-18, alone from 2017-01-19" in rows["protests"]
-    assert "protest.allow, protest.allow_in_part" in rows["protests"]
-    assert rows["fpf"].split()[1] == "PORT/fpf"
-    assert rows["drawback"].split()[1:4] == ["PORT", "unchanged", "-"]
+    blocks = {block.split()[0]: block for block in stdout.strip().split("\n\n")}
+    assert list(blocks) == [f.key for f in MATRIX]
+    assert max(len(line) for line in stdout.splitlines()) <= 100  # readable at a terminal
+
+    def flat(key: str) -> str:
+        return " ".join(blocks[key].split())
+
+    assert flat("protests").startswith("protests CENTER Protests: review and decide")
+    assert ("regimes: 2014-09-11 … 2017-01-18: the center, shared with port directors "
+            "from 2017-01-19: the center alone") in flat("protests")
+    assert "exercised by: protest.grant_further_review, protest.allow, protest.allow_in_part" \
+        in flat("protests")
+    assert flat("fpf").startswith("fpf PORT/fpf Fines, penalties and forfeitures")
+    assert "regimes: the port, unchanged by the regimes" in flat("drawback")
+    assert flat("drawback").endswith("exercised by: -")
     assert not Path(no_database.removeprefix("sqlite:///")).parent.exists()
 
 

@@ -6,6 +6,7 @@ call; nothing here opens a database.
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from states import LIFECYCLES
@@ -60,6 +61,29 @@ def table_rows() -> tuple[list[str], list[list[str]]]:
     headers = ["function", "who", "regimes", "exercised by", "rule"]
     return headers, [[f.key, f.who, regime_brief(f), exercised_text(f), f.citation]
                      for f in MATRIX]
+
+
+LISTING_WIDTH = 100
+
+
+def listing() -> str:
+    """The matrix for a person at a terminal (`cee authority`): one block per function — key
+    and holder, title, who held it under each regime, rule, transitions — within
+    LISTING_WIDTH columns."""
+    blocks = []
+    for f in MATRIX:
+        lines = [f"{f.key}  {f.who}"]
+        lines += textwrap.wrap(f.title, LISTING_WIDTH, initial_indent="    ",
+                               subsequent_indent="    ")
+        fields = [("regimes", part) for part in regime_summary(f).split("; ")]
+        fields += [("rule", f.citation), ("exercised by", exercised_text(f))]
+        for n, (label, text) in enumerate(fields):
+            shown = label if n == 0 or label != fields[n - 1][0] else ""
+            lead = f"    {shown + ':' if shown else '':<14}"
+            lines += textwrap.wrap(text, LISTING_WIDTH, initial_indent=lead,
+                                   subsequent_indent=" " * len(lead), break_on_hyphens=False)
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"
 
 
 def markdown() -> str:
