@@ -179,7 +179,8 @@ MATRIX: tuple[Function, ...] = (
     _port("fpf", "Fines, penalties and forfeitures: penalties, petitions, prior disclosure "
           "validity and penalty decisions", "19 U.S.C. 1592, 1618; 19 CFR 162.74(a)(2), "
           "Parts 171, 172", *_ex("prior_disclosure", "find_valid", "find_invalid", "close",
-                                 "refer_for_penalty", "extend_period"),
+                                 "refer_for_penalty", "extend_period",
+                                 "waive_confirmation"),
           unit="fpf", note="seed 002 lists petitions among center areas too; REFERENCE.md §0 "
                            "keeps them with FP&F"),
     # --- joint (port or center) --------------------------------------------------------------

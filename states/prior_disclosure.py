@@ -55,7 +55,8 @@ ORAL_CONFIRMATION = TimerSpec(
     citation="19 CFR 162.74(a)(2)",
     summary="an oral disclosure not confirmed in writing within 10 days: escalate to FP&F "
             "(it may deny the oral disclosure or waive the confirmation)",
-    applies=lambda data: data.get("form") == "oral" and not data.get("confirmed_on"),
+    applies=lambda data: data.get("form") == "oral" and not data.get("confirmed_on")
+    and not data.get("confirmation_waived_on"),
     owner="fpf",
 )
 PERFECTION = TimerSpec(
@@ -147,24 +148,34 @@ def _oral(f: Facts) -> str | None:
         return "only an oral disclosure is confirmed in writing; this one was made in writing"
     if f.data.get("confirmed_on"):
         return f"the oral disclosure was already confirmed in writing on {f.data['confirmed_on']}"
+    if f.data.get("confirmation_waived_on"):
+        return ("the port's FP&F officer waived the written confirmation on "
+                f"{f.data['confirmation_waived_on']}")
     return None
 
 
-def _within(timer: TimerSpec, what: str):
-    """A guard: today is on or before the timer's last day (extension included)."""
+ASK_FOR_EXTENSION = "ask the port's FP&F officer for an extension for good cause"
+ASK_FOR_WAIVER = ("the port's FP&F officer may waive the confirmation for good cause "
+                  "(waive_confirmation)")
+
+
+def _within(timer: TimerSpec, what: str, remedy: str = ASK_FOR_EXTENSION):
+    """A guard: today is on or before the timer's last day (extension included); past it,
+    the message says what the party may still do (`remedy`)."""
     def check(f: Facts) -> str | None:
         last = timer.last_day(f.data, f.params)
         if f.today > last:
             extended = " (extended)" if timer.extended and f.data.get(timer.extended) else ""
-            return (f"the period to {what} ended on {last}{extended}; ask the port's FP&F "
-                    "officer for an extension for good cause")
+            return f"the period to {what} ended on {last}{extended}; {remedy}"
         return None
     return check
 
 
 def _oral_confirmed(f: Facts) -> str | None:
-    if f.data.get("form") == "oral" and not f.data.get("confirmed_on"):
-        return "confirm the oral disclosure in writing first (confirm_in_writing)"
+    if f.data.get("form") == "oral" and not (f.data.get("confirmed_on")
+                                             or f.data.get("confirmation_waived_on")):
+        return ("confirm the oral disclosure in writing first (confirm_in_writing), or have the "
+                "port's FP&F officer waive the confirmation (waive_confirmation)")
     return None
 
 
@@ -321,9 +332,21 @@ PRIOR_DISCLOSURE = Lifecycle(
             guards=(
                 Guard("an unconfirmed oral disclosure", "19 CFR 162.74(a)(2)", _oral),
                 Guard("within 10 days of the oral disclosure", "19 CFR 162.74(a)(2)",
-                      _within(ORAL_CONFIRMATION, "confirm the oral disclosure in writing")),
+                      _within(ORAL_CONFIRMATION, "confirm the oral disclosure in writing",
+                              ASK_FOR_WAIVER)),
             ),
             effect=lambda f: {"confirmed_on": f.today.isoformat()},
+            restarts_timers=True,
+        ),
+        TransitionSpec(
+            "waive_confirmation", ("disclosed",), STAY, Authority.PORT, unit="fpf",
+            citation="19 CFR 162.74(a)(2)",
+            summary="waive the written confirmation of an oral disclosure for good cause (ends "
+                    "its timer; perfection may follow)",
+            guards=(Guard("an unconfirmed oral disclosure", "19 CFR 162.74(a)(2)", _oral),),
+            inputs=(Input("reason", "the good cause shown", required=True),),
+            effect=lambda f: {"confirmation_waived_on": f.today.isoformat(),
+                              "confirmation_waiver_reason": f.inputs["reason"]},
             restarts_timers=True,
         ),
         TransitionSpec(
@@ -384,7 +407,7 @@ PRIOR_DISCLOSURE = Lifecycle(
         ),
         TransitionSpec(
             "find_invalid", ("referred",), "invalid", Authority.PORT, unit="fpf",
-            citation=_FINDING + ", (c)",
+            citation="19 CFR 162.74(a)(2), (c); CBP Dec. 16-26 (FP&F stays with the ports)",
             summary="find the prior disclosure invalid, with the reason",
             inputs=(Input("reason", "why prior-disclosure treatment is denied",
                           required=True),),

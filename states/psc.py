@@ -52,10 +52,16 @@ def filing_limit(entry: EntryFacts, params: RuleParams) -> tuple[date | None, st
     if entry.importer_extended:
         if entry.scheduled_liquidation is None:
             return None, "no liquidation date while suspended", EXTENDED_WINDOW
-        last = entry.scheduled_liquidation - timedelta(
-            days=params.psc_days_before_extended_liquidation)
-        return (last, f"{params.psc_days_before_extended_liquidation} days before the extended "
-                      f"liquidation date {entry.scheduled_liquidation}", EXTENDED_WINDOW)
+        days = params.psc_days_before_extended_liquidation
+        last = entry.scheduled_liquidation - timedelta(days=days)
+        if entry.scheduled_liquidation == entry.liquidation_deadline:
+            which = (f"{days} days before the extended liquidation date "
+                     f"{entry.scheduled_liquidation}")
+        else:  # a center officer set the extended entry for an earlier bulletin
+            which = (f"{days} days before the scheduled liquidation date "
+                     f"{entry.scheduled_liquidation} of an entry extended at the importer's "
+                     "request")
+        return last, which, EXTENDED_WINDOW
     limits = []
     if not entry.adcvd_suspended:
         limits.append((entry.entry_date + timedelta(days=params.psc_days_from_entry),

@@ -48,7 +48,7 @@ def test_a_shell_pipeline_into_head_prints_no_error(no_database):
     command = " ".join([*COMMAND, "--db", no_database, "authority", "|", "head", "-1"])
     done = subprocess.run(["bash", "-c", command], env=_base_env, capture_output=True,
                           text=True, timeout=TIMEOUT)
-    assert done.stdout.split()[:2] == ["function", "who"]
+    assert done.stdout.split()[:2] == ["entry_summary_processing", "CENTER"]
     assert done.stderr == ""
 
 

@@ -43,6 +43,8 @@ ONLY_FPF_2704 = {"filer": NOT_A_FILERS, "p2704": NOT_FPF, "p2704-dir": NOT_FPF, 
 TRANSITIONS = [  # trigger, from, disclosed as, inputs, who may, authority recorded, to, who may not
     ("confirm_in_writing", "disclosed", "oral", {}, "filer", "FILER", "disclosed", ONLY_THE_FILER),
     ("perfect", "disclosed", "written", {}, "filer", "FILER", "perfected", ONLY_THE_FILER),
+    ("waive_confirmation", "disclosed", "oral", {"reason": "letter lost in the mail"},
+     "p2704-fpf", "PORT", "disclosed", ONLY_FPF_2704),
     ("extend_period", "disclosed", "written", {"reason": "records abroad"}, "p2704-fpf", "PORT",
      "disclosed", ONLY_FPF_2704),
     ("calculate_loss", "perfected", "written", {"amount": LOSS}, "c007", "CENTER",
@@ -186,6 +188,33 @@ def test_only_an_unconfirmed_oral_disclosure_is_confirmed_and_perfection_waits_f
     assert_refused(engine, oral.id, "confirm_in_writing", who(cast, "filer"),
                    f"already confirmed in writing on {DISCLOSED}", RuleViolation)
     assert engine.advance(oral.id, "perfect", actor=who(cast, "filer")).state == "perfected"
+
+
+def test_a_late_confirmation_is_for_fpf_to_waive_and_then_the_disclosure_is_perfected(cast,
+                                                                                     engine):
+    # 19 CFR 162.74(a)(2): the 10 days are waivable for good cause — by the port's FP&F officer.
+    oral = disclose(cast, form="oral")
+    cast.at("2025-03-14")  # day 11
+    assert_refused(engine, oral.id, "confirm_in_writing", who(cast, "filer"),
+                   r"ended on 2025-03-13; the port's FP&F officer may waive the confirmation "
+                   r"for good cause \(waive_confirmation\)", RuleViolation)
+    assert_refused(engine, oral.id, "perfect", who(cast, "filer"),
+                   r"or have the port's FP&F officer waive the confirmation", RuleViolation)
+    assert_refused(engine, oral.id, "waive_confirmation", who(cast, "p2704-fpf"),
+                   "needs reason", InvalidInput)
+    waived = engine.advance(oral.id, "waive_confirmation", actor=who(cast, "p2704-fpf"),
+                            inputs={"reason": "letter lost in the mail"})
+    assert (waived.state, waived.data["confirmation_waived_on"],
+            waived.data["confirmation_waiver_reason"]) == (
+        "disclosed", "2025-03-14", "letter lost in the mail")
+    assert [t.timer for t in engine.deadlines(oral.id) if t.status == "pending"] == ["perfection"]
+    assert_refused(engine, oral.id, "waive_confirmation", who(cast, "p2704-fpf"),
+                   "waived the written confirmation on 2025-03-14", RuleViolation,
+                   reason="again")
+    assert engine.advance(oral.id, "perfect", actor=who(cast, "filer")).state == "perfected"
+    written = disclose(cast)
+    assert_refused(engine, written.id, "waive_confirmation", who(cast, "p2704-fpf"),
+                   "was made in writing", RuleViolation, reason="x")
 
 
 # --- the 30 days to perfect (162.74(b)(4)) and to tender (162.74(c)), and extensions ------------

@@ -240,6 +240,25 @@ def test_importer_extension_moves_the_limit_to_15_days_before_the_extended_date(
                    on="2026-12-23")
 
 
+def test_an_importer_extended_entry_scheduled_earlier_counts_back_from_the_bulletin(cast,
+                                                                                   engine):
+    # Extended at the importer's request to 2027-01-06, then set by the center for the bulletin
+    # of 2026-03-06: the entry liquidates that Friday, so the limit is 15 days before it
+    # (still beyond the 300 days), and the message names the date it counts back from.
+    entry = cast.entry(entry_date=ENTERED)
+    cast.at("2025-01-10")
+    engine.advance(entry.id, "extend", actor=who(cast, "c007"), inputs={"reason": "02"})
+    cast.at("2025-12-01")
+    engine.advance(entry.id, "schedule", actor=who(cast, "c007"), inputs={"date": "2026-03-06"})
+    refused_filing(cast, engine, entry, rf"until 2026-02-19 \(15 days before the scheduled "
+                                        rf"liquidation date 2026-03-06 of an entry extended at "
+                                        rf"the importer's request\).*{EXTENDED_WINDOW}",
+                   on="2026-02-20")
+    psc = file_psc(cast, engine, entry, on="2026-02-19")
+    assert (psc.data["last_permitted_day"], psc.data["scheduled_liquidation"]) == (
+        "2026-02-19", "2026-03-06")
+
+
 def test_an_extension_by_customs_keeps_the_300_days(cast, engine):
     entry = cast.entry(entry_date=ENTERED)
     cast.at("2025-01-10")
