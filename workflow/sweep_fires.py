@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from states.base import Facts, Refusal
+from states.base import Facts, Refusal, TransitionSpec
 from storage import bulk as writes
 from storage import queries
 from storage.sweep_claims import CaseRow, DeadlineRow, settle_many
@@ -25,6 +25,8 @@ from workflow.advance import (
     event_data,
     lifecycle_of,
     parse_inputs,
+    rearm,
+    rearm_targets,
     scope_of,
     transition_values,
 )
@@ -37,15 +39,26 @@ Claimed = tuple[DeadlineRow, CaseRow]
 
 @cache
 def fires_together(kind: str, timer: str, action: str, state: str) -> bool:
-    """Whether a fire of `action` from `state` writes only its own case's rows (and so may be
-    written with others): no cascade, re-arm, notice or summary version, no port to check, no
-    fallback trigger."""
+    """Whether a fire of `action` from `state` writes only its own case's rows — or re-arms
+    other cases' timers, which the run handles — and so may be written with others: no
+    cascade, notice or summary version, no port to check, no fallback trigger."""
     lifecycle = lifecycle_of(kind)
-    specs = [s for s in lifecycle.specs_for(action) if state in s.sources]
+    specs = _leaving(kind, action, state)
     if not specs or lifecycle.timer(timer).otherwise:
         return False
-    return not any(s.cascades or s.rearms or s.notices or s.raises_summary_version
+    return not any(s.cascades or s.notices or s.raises_summary_version
                    or any(i.kind == "port" for i in s.inputs) for s in specs)
+
+
+@cache
+def _leaving(kind: str, action: str, state: str) -> tuple[TransitionSpec, ...]:
+    return tuple(s for s in lifecycle_of(kind).specs_for(action) if state in s.sources)
+
+
+@cache
+def _rearms(kind: str, action: str, state: str) -> tuple[str, ...]:
+    """The kinds of case a fire of `action` from `state` may re-arm (TransitionSpec.rearms)."""
+    return tuple(sorted({k for s in _leaving(kind, action, state) for k in s.rearms}))
 
 
 def fire_run(ctx: Context, run: Sequence[Claimed], *, fresh: bool, sweeper: str,
@@ -79,7 +92,9 @@ def _current(ctx: Context, run: list[Claimed], sweeper: str, result: Any) -> lis
 def _fire_independent(ctx: Context, run: list[Claimed], sweeper: str, listened: bool,
                       result: Any) -> list[Claimed]:
     """Fire the longest prefix of `run` whose cases share no entry (one case's transition
-    changes the facts another's guards read); returns the rest, to be read afresh."""
+    changes the facts another's guards read), ending at the first case whose transition
+    re-arms other open cases (as `apply`, right after it); returns the rest, to be read
+    afresh."""
     entries = queries.entries_of_cases(ctx.session, [case.id for _, case in run])
     seen: set[str] = set()
     cut = 0
@@ -89,15 +104,33 @@ def _fire_independent(ctx: Context, run: list[Claimed], sweeper: str, listened: 
             break
         seen |= named
         cut += 1
+    rearming = [(d, c) for d, c in run[:cut] if _rearms(c.kind, d.action, c.state)]
+    if rearming:  # one statement for the run: which of its cases have open cases to re-arm
+        kinds = sorted({k for d, c in rearming for k in _rearms(c.kind, d.action, c.state)})
+        numbers = sorted({n for _, c in rearming for n in entries[c.id]})
+        targets = rearm_targets(ctx.session, numbers, kinds, None, by_entry=True)
+        for d, c in rearming:
+            if any(set(targets.get(n, ())) - {c.id} for n in entries[c.id]):
+                cut = run.index((d, c)) + 1
+                break
     settled = settle_many(ctx.session, [d.id for d, _ in run[:cut]], "fired", ctx.now, sweeper)
     prefix = [(d, c) for d, c in run[:cut] if d.id in settled]  # else another sweep settled it
     if prefix:
-        _fire(ctx, prefix, {c.id: entries[c.id] for _, c in prefix}, sweeper, listened, result)
+        last = _fire(ctx, prefix, {c.id: entries[c.id] for _, c in prefix}, sweeper, listened,
+                     result)
+        if last is not None and last.spec.rearms:
+            # The transition moved dates other open cases of its entries follow: they re-arm.
+            if ctx.session.identity_map:
+                ctx.session.expire_all()
+            for kind in last.spec.rearms:  # kind by kind, in id order, as `apply`
+                for target in rearm_targets(ctx.session, entries[last.row.id], (kind,),
+                                            last.row.id):
+                    rearm(ctx, queries.get_case(ctx.session, target, for_update=True))
     return run[cut:]
 
 
 def _fire(ctx: Context, run: list[Claimed], entries: dict[str, list[str]], sweeper: str,
-          listened: bool, result: Any) -> None:
+          listened: bool, result: Any) -> Planned | None:
     """Guards per case, then the writes of the whole run (its deadline rows settled 'fired'
     already: the escalation levels read are those of the other pending rows, as in `apply`)."""
     _, facts_of, levels = batch_facts(ctx.session, list(entries), entries)
@@ -142,3 +175,5 @@ def _fire(ctx: Context, run: list[Claimed], entries: dict[str, list[str]], sweep
         raise Conflict("a case changed while the sweep was firing its timers; sweep again")
     settle_many(ctx.session, blocked, "blocked", ctx.now, sweeper, from_status="fired")
     result.fired.extend(fired)
+    fired_last = planned and planned[-1].row.id == run[-1][1].id
+    return planned[-1] if fired_last else None
