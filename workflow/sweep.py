@@ -5,9 +5,12 @@ each batch is one transaction. Rows are claimed by locking their cases (PostgreS
 SKIP LOCKED, so concurrent sweeps share the work; SQLite serializes writers) — case before
 deadline, the order every advance uses. Each row is settled by compare-and-set, so no two sweeps
 act on it twice; a row whose case has left the state that armed it is cancelled, never fired.
-Each row's work runs in a savepoint: a refusal (a protest still open at finality) blocks that
-row alone. A sweep killed mid-batch rolls the whole batch back, leaving those rows pending for
-the next pass — nothing partial, and no lease to wait out.
+Fires that touch only their own case are written together, set-based, in the order they fell
+due (workflow/sweep_fires.py); everything else — escalations, a case with two rows in the
+batch, a fire that cascades, notifies, raises the summary version or has a fallback — is done
+row by row, each row's work in a savepoint. Either way a refusal (a protest still open at
+finality) blocks that row alone. A sweep killed mid-batch rolls the whole batch back, leaving
+those rows pending for the next pass — nothing partial, and no lease to wait out.
 """
 
 from __future__ import annotations
