@@ -339,3 +339,18 @@ def rearm(ctx: Context, case: Case) -> None:
     carry_levels(armed, levels.get(case.id, {}), ctx.params)
     queries.insert_deadlines(ctx.session, armed)
 
+
+
+def rearm_targets(session: Session, entries: list[str], kinds: tuple[str, ...] | list[str],
+                  case_id: str | None, *, by_entry: bool = False) -> Any:
+    """The open cases of `kinds` naming `entries`, other than `case_id`, in id order: those a
+    transition with `rearms` re-arms (as `apply` does). With `by_entry`: {entry: [ids]}."""
+    naming = queries.open_cases_naming(session, entries, {k: _closed_states(k) for k in kinds})
+    if by_entry:
+        merged: dict[str, list[str]] = {}
+        for of_kind in naming.values():
+            for entry, ids in of_kind.items():
+                merged.setdefault(entry, []).extend(i for i in ids if i != case_id)
+        return merged
+    return sorted({i for by_entry in naming.values() for ids in by_entry.values() for i in ids}
+                  - {case_id})

@@ -18,9 +18,9 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
-from states.base import Facts, Refusal, TransitionSpec, iso
+from states.base import EntryFacts, Facts, Refusal, TransitionSpec, iso
 from states.calendar import legal_date
 from states.liquidation import BULLETIN_RUN_GUARDS, BULLETIN_TRIGGER, LIQUIDATION
 from storage import bulk as writes
@@ -248,13 +248,9 @@ def _why_not(run: _Run, row: Any) -> str | None:
 def _set_based(run: _Run, ctx: Context, rows: list[Any]) -> None:
     """Guards per case in Python; the writes of the whole batch in a few statements."""
     session, result = ctx.session, run.result
-    ids = [row.id for row in rows]
-    entries = queries.entries_of_cases(session, ids) if ids else {}
-    numbers = sorted({n for case_entries in entries.values() for n in case_entries})
-    facts_of = {f.number: f for f in entry_facts(session, numbers)} if numbers else {}
-    levels = writes.escalated_levels(session, ids) if ids else {}
+    entries, facts_of, levels = batch_facts(session, [row.id for row in rows])
     grants: dict[tuple[str, ...], Grant] = {}
-    planned = []  # (row, spec, event, new values, armed deadlines)
+    planned: list[Planned] = []
     for row in rows:
         lifecycle = lifecycle_of(row.kind)
         first = run.specs(row.kind)[0]
@@ -278,27 +274,66 @@ def _set_based(run: _Run, ctx: Context, rows: list[Any]) -> None:
             row, ctx.now, actor=run.actor.label, authority=grant.authority,
             regime=grant.regime, trigger=run.trigger, note=run.note, values=values,
             data=event_data(spec, inputs, changes, None))
-        planned.append((row, spec, event, new, armed))
+        planned.append(Planned(row, spec, event, new, armed))
     sources = sorted({s for row in rows for spec in run.specs(row.kind) for s in spec.sources})
-    updated = writes.compare_and_set_cases(session, [
-        {"id": row.id, "version": row.version, "state": new["state"], "data": new["data"],
-         "head_hash": new["head_hash"], "escalation": new.get("escalation", row.escalation),
-         "scheduled_for": new["scheduled_for"]}
-        for row, _, _, new, _ in planned], sources, ctx.now)
-    kept = []
+    kept = write_planned(ctx, planned, sources, listened=bool(run.engine._subscribers))
+    written = {item.row.id for item in kept}
     for item in planned:
-        if item[0].id in updated:
-            kept.append(item)
-        else:  # unreachable while the batch holds its locks; reported if it ever happens
-            result.skipped.append((item[0].id, "was changed by someone else meanwhile"))
-    writes.cancel_pending(session, [row.id for row, spec, *_ in kept if moves_timers(spec)],
-                          ctx.now)
-    listened = bool(run.engine._subscribers)  # event numbers are read back only to be told
-    seqs = writes.insert_events(session, [event for _, _, event, _, _ in kept], seqs=listened)
-    writes.insert_deadlines(session, [d for *_, armed in kept for d in armed])
-    if listened:
-        ctx.events.extend(event_view(seq, item[2]) for seq, item in zip(seqs, kept, strict=True))
+        if item.row.id not in written:  # unreachable while the batch holds its locks
+            result.skipped.append((item.row.id, "was changed by someone else meanwhile"))
     result.done += len(kept)
+
+
+# --- shared with the sweep's set-based fires (workflow/sweep_fires.py) ----------------------
+
+
+class Planned(NamedTuple):
+    """One case's transition, computed and not yet written."""
+
+    row: Any  # the case as read (plain row)
+    spec: TransitionSpec
+    event: dict[str, Any]
+    new: dict[str, Any]  # the case row's new values (chained_event)
+    armed: list[dict[str, Any]]  # the deadlines the new state arms
+
+
+def batch_facts(session, ids: list[str], entries: dict[str, list[str]] | None = None
+                ) -> tuple[dict[str, list[str]], dict[str, EntryFacts],
+                           dict[str, dict[tuple[str, Any], int]]]:
+    """What a batch's guards and timers read, in three statements for the whole batch: each
+    case's entry numbers (unless given), each entry's facts, and the escalation levels of
+    pending deadlines."""
+    if entries is None:
+        entries = queries.entries_of_cases(session, ids) if ids else {}
+    numbers = sorted({n for case_entries in entries.values() for n in case_entries})
+    facts_of = {f.number: f for f in entry_facts(session, numbers)} if numbers else {}
+    levels = writes.escalated_levels(session, ids) if ids else {}
+    return entries, facts_of, levels
+
+
+def write_planned(ctx: Context, planned: list[Planned], sources: list[str], *,
+                  listened: bool) -> list[Planned]:
+    """Write planned transitions with a few statements: compare-and-set of the cases (each
+    still at the version read and in one of `sources`), the old state's pending deadlines
+    cancelled, the events and the new deadlines inserted in the order planned. Returns the
+    ones written; a case missing changed since it was read. With `listened`, the events'
+    numbers are read back and added to ctx.events (to be told after the commit)."""
+    session = ctx.session
+    updated = writes.compare_and_set_cases(session, [
+        {"id": item.row.id, "version": item.row.version, "state": item.new["state"],
+         "data": item.new["data"], "head_hash": item.new["head_hash"],
+         "escalation": item.new.get("escalation", item.row.escalation),
+         "scheduled_for": item.new["scheduled_for"]}
+        for item in planned], sources, ctx.now)
+    kept = [item for item in planned if item.row.id in updated]
+    writes.cancel_pending(session, [item.row.id for item in kept if moves_timers(item.spec)],
+                          ctx.now)
+    seqs = writes.insert_events(session, [item.event for item in kept], seqs=listened)
+    writes.insert_deadlines(session, [d for item in kept for d in item.armed])
+    if listened:
+        ctx.events.extend(event_view(seq, item.event)
+                          for seq, item in zip(seqs, kept, strict=True))
+    return kept
 
 
 def _one_at_a_time(run: _Run, ctx: Context, rows: list[Any]) -> None:

@@ -5,9 +5,12 @@ each batch is one transaction. Rows are claimed by locking their cases (PostgreS
 SKIP LOCKED, so concurrent sweeps share the work; SQLite serializes writers) — case before
 deadline, the order every advance uses. Each row is settled by compare-and-set, so no two sweeps
 act on it twice; a row whose case has left the state that armed it is cancelled, never fired.
-Each row's work runs in a savepoint: a refusal (a protest still open at finality) blocks that
-row alone. A sweep killed mid-batch rolls the whole batch back, leaving those rows pending for
-the next pass — nothing partial, and no lease to wait out.
+Fires that touch only their own case are written together, set-based, in the order they fell
+due (workflow/sweep_fires.py); everything else — escalations, a case with two rows in the
+batch, a fire that cascades, notifies, raises the summary version or has a fallback — is done
+row by row, each row's work in a savepoint. Either way a refusal (a protest still open at
+finality) blocks that row alone. A sweep killed mid-batch rolls the whole batch back, leaving
+those rows pending for the next pass — nothing partial, and no lease to wait out.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -23,9 +27,11 @@ from states.calendar import legal_date
 from storage import queries
 from storage.database import transaction
 from storage.models import Case, Deadline
+from storage.sweep_claims import CaseRow, DeadlineRow, claim_due_with_cases
 from workflow.advance import Context, apply, lifecycle_of, write_event
 from workflow.errors import RuleViolation
 from workflow.jurisdiction import SYSTEM
+from workflow.sweep_fires import fire_run, fires_together
 from workflow.timers import LEVELS, Stage, reached, stages
 
 log = logging.getLogger("cee.sweep")
@@ -49,8 +55,9 @@ class _Injected(Exception):
 
 
 def sweep(engine, now: datetime, limit: int = 10_000, batch: int = 200,
-          fail_after: int | None = None) -> SweepResult:
-    """One pass at `now`; at most `limit` rows, `batch` per transaction."""
+          fail_after: int | None = None, set_based: bool = True) -> SweepResult:
+    """One pass at `now`; at most `limit` rows, `batch` per transaction. `set_based=False`
+    acts row by row throughout (the reference the set-based fires are tested against)."""
     result = SweepResult()
     with transaction(engine.db, write=False) as session:
         horizon = queries.max_deadline_id(session)
@@ -58,20 +65,53 @@ def sweep(engine, now: datetime, limit: int = 10_000, batch: int = 200,
     while handled < limit:
         with transaction(engine.db) as session:
             ctx = Context(session=session, now=now, today=legal_date(now), params=engine.params)
-            rows = queries.claim_due(session, now, horizon, min(batch, limit - handled))
+            rows = claim_due_with_cases(session, now, horizon, min(batch, limit - handled))
+            due = Counter(row.case_id for row, _ in rows)
+            run: list = []  # fires to write together, waiting for the next row-by-row act
+            fresh = True  # nothing written in this transaction since the claim read the cases
             # Act in the order the stages fell due, not the order of each row's first pending
             # stage: a late pass must fire an auto-schedule before a deemed liquidation.
-            for row in sorted(rows, key=lambda r: (_stage_at(r, now, ctx.params), r.id)):
-                _act(ctx, row, result)
+            for row, case in sorted(rows, key=lambda r: (_stage_at(r[0], now, ctx.params),
+                                                         r[0].id)):
+                if set_based and _fires_with_others(row, case, due[row.case_id], now, ctx):
+                    run.append((row, case))
+                else:
+                    fresh = _flush(ctx, run, fresh, engine, result)
+                    run = []
+                    _act(ctx, row, result)
+                    fresh = False
                 handled += 1
                 if fail_after is not None and handled >= fail_after:
                     raise _Injected(f"injected failure after {handled} rows")
+            _flush(ctx, run, fresh, engine, result)
         engine._notify(ctx.events)
         if len(rows) < batch:
             break
     log.info("sweep at %s: %d fired, %d escalated, %d blocked, %d stale", now.isoformat(),
              len(result.fired), len(result.escalated), len(result.blocked), result.stale)
     return result
+
+
+def _fires_with_others(row: DeadlineRow, case: CaseRow, due_in_batch: int, now: datetime,
+                       ctx: Context) -> bool:
+    """Whether the row's fire may be written with others: the case's only row in the batch,
+    still in the timer's state, its fire due, its transition touching no other case."""
+    if due_in_batch != 1 or case.state != row.state or not row.action:
+        return False
+    stage = reached(stages(row.action, row.level, row.warn_at, row.due_at, ctx.params), now)
+    return (stage is not None and stage.kind == "fire"
+            and fires_together(case.kind, row.timer, row.action, case.state))
+
+
+def _flush(ctx: Context, run: list, fresh: bool, engine, result: SweepResult) -> bool:
+    """Write the waiting fires; returns whether the claimed case rows are still current."""
+    if not run:
+        return fresh
+    fire_run(ctx, run, fresh=fresh, sweeper=SWEEPER, listened=bool(engine._subscribers),
+             result=result)
+    if ctx.session.identity_map:  # ORM rows read by earlier acts may be older than the writes
+        ctx.session.expire_all()
+    return False
 
 
 def _stage_at(row: Deadline, now: datetime, params) -> datetime:

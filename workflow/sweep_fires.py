@@ -1,0 +1,179 @@
+"""The sweep's set-based fires: many due timers' SYSTEM transitions in a few statements.
+
+Within a claimed batch, a run of due fires is written together: the deadline rows settled by one
+compare-and-set UPDATE, the facts of every case read at once, the guards run per case in Python
+(the same shared machine as `apply`), and the cases, events and new deadlines written by the bulk
+path's statements (workflow/bulk.write_planned) — the very rows `apply` would write, in the
+order the stages fell due. What `apply` does beyond that stays on the sweep's per-row path: a
+transition that cascades, re-arms other cases, sends notices or raises the entry summary's
+version; a timer with an `otherwise` fallback; a case with two rows due in the batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+from states.base import Facts, Refusal, TransitionSpec
+from storage import bulk as writes
+from storage import queries
+from storage.sweep_claims import CaseRow, DeadlineRow, settle_many
+from workflow.advance import (
+    Context,
+    chained_event,
+    event_data,
+    lifecycle_of,
+    parse_inputs,
+    rearm,
+    rearm_targets,
+    scope_of,
+    transition_values,
+)
+from workflow.bulk import Planned, batch_facts, write_planned
+from workflow.errors import Conflict, RuleViolation
+from workflow.jurisdiction import SYSTEM, Grant, authorize
+
+Claimed = tuple[DeadlineRow, CaseRow]
+
+
+@cache
+def fires_together(kind: str, timer: str, action: str, state: str) -> bool:
+    """Whether a fire of `action` from `state` writes only its own case's rows — or re-arms
+    other cases' timers, which the run handles — and so may be written with others: no
+    cascade, notice or summary version, no port to check, no fallback trigger."""
+    lifecycle = lifecycle_of(kind)
+    specs = _leaving(kind, action, state)
+    if not specs or lifecycle.timer(timer).otherwise:
+        return False
+    return not any(s.cascades or s.notices or s.raises_summary_version
+                   or any(i.kind == "port" for i in s.inputs) for s in specs)
+
+
+@cache
+def _leaving(kind: str, action: str, state: str) -> tuple[TransitionSpec, ...]:
+    return tuple(s for s in lifecycle_of(kind).specs_for(action) if state in s.sources)
+
+
+@cache
+def _rearms(kind: str, action: str, state: str) -> tuple[str, ...]:
+    """The kinds of case a fire of `action` from `state` may re-arm (TransitionSpec.rearms)."""
+    return tuple(sorted({k for s in _leaving(kind, action, state) for k in s.rearms}))
+
+
+def fire_run(ctx: Context, run: Sequence[Claimed], *, fresh: bool, sweeper: str,
+             listened: bool, result: Any) -> None:
+    """Fire the run's timers, in order. `fresh`: the claimed case rows are still current
+    (nothing was written in this transaction since the claim); else they are read again."""
+    rest = list(run)
+    while rest:
+        if not fresh:
+            rest = _current(ctx, rest, sweeper, result)
+        rest = _fire_independent(ctx, rest, sweeper, listened, result)
+        fresh = False
+
+
+def _current(ctx: Context, run: list[Claimed], sweeper: str, result: Any) -> list[Claimed]:
+    """The run with its cases read again; a row whose case left the timer's state is
+    cancelled (an earlier transition of this batch moved it), never fired."""
+    cases = {row.id: CaseRow(*row) for row in
+             writes.lock_cases(ctx.session, sorted({d.case_id for d, _ in run}))}
+    kept, stale = [], []
+    for deadline, _ in run:
+        case = cases.get(deadline.case_id)
+        if case is None or case.state != deadline.state:
+            stale.append(deadline.id)
+        else:
+            kept.append((deadline, case))
+    result.stale += len(settle_many(ctx.session, stale, "cancelled", ctx.now, sweeper))
+    return kept
+
+
+def _fire_independent(ctx: Context, run: list[Claimed], sweeper: str, listened: bool,
+                      result: Any) -> list[Claimed]:
+    """Fire the longest prefix of `run` whose cases share no entry (one case's transition
+    changes the facts another's guards read), ending at the first case whose transition
+    re-arms other open cases (as `apply`, right after it); returns the rest, to be read
+    afresh."""
+    entries = queries.entries_of_cases(ctx.session, [case.id for _, case in run])
+    seen: set[str] = set()
+    cut = 0
+    for _, case in run:
+        named = set(entries[case.id])
+        if named & seen:
+            break
+        seen |= named
+        cut += 1
+    rearming = [(d, c) for d, c in run[:cut] if _rearms(c.kind, d.action, c.state)]
+    if rearming:  # one statement for the run: which of its cases have open cases to re-arm
+        kinds = sorted({k for d, c in rearming for k in _rearms(c.kind, d.action, c.state)})
+        numbers = sorted({n for _, c in rearming for n in entries[c.id]})
+        targets = rearm_targets(ctx.session, numbers, kinds, None, by_entry=True)
+        for d, c in rearming:
+            if any(set(targets.get(n, ())) - {c.id} for n in entries[c.id]):
+                cut = run.index((d, c)) + 1
+                break
+    settled = settle_many(ctx.session, [d.id for d, _ in run[:cut]], "fired", ctx.now, sweeper)
+    prefix = [(d, c) for d, c in run[:cut] if d.id in settled]  # else another sweep settled it
+    if prefix:
+        last = _fire(ctx, prefix, {c.id: entries[c.id] for _, c in prefix}, sweeper, listened,
+                     result)
+        if last is not None and last.spec.rearms:
+            # The transition moved dates other open cases of its entries follow: they re-arm.
+            if ctx.session.identity_map:
+                ctx.session.expire_all()
+            for kind in last.spec.rearms:  # kind by kind, in id order, as `apply`
+                for target in rearm_targets(ctx.session, entries[last.row.id], (kind,),
+                                            last.row.id):
+                    rearm(ctx, queries.get_case(ctx.session, target, for_update=True))
+    return run[cut:]
+
+
+def _fire(ctx: Context, run: list[Claimed], entries: dict[str, list[str]], sweeper: str,
+          listened: bool, result: Any) -> Planned | None:
+    """Guards per case, then the writes of the whole run (its deadline rows settled 'fired'
+    already: the escalation levels read are those of the other pending rows, as in `apply`)."""
+    _, facts_of, levels = batch_facts(ctx.session, list(entries), entries)
+    grants: dict[tuple[str, str, str], tuple[Grant, dict[str, Any]]] = {}
+    planned: list[Planned] = []
+    fired: list[str] = []
+    blocked: list[int] = []
+    for deadline, case in run:
+        lifecycle = lifecycle_of(case.kind)
+        action = deadline.action
+        key = (case.kind, action, case.state)
+        if key not in grants:  # SYSTEM acts by law: one decision for all alike
+            spec = next(s for s in lifecycle.specs_for(action) if case.state in s.sources)
+            grants[key] = (authorize(spec, SYSTEM, scope_of(case), ctx.today),
+                           parse_inputs(spec, {}))
+        grant, inputs = grants[key]
+        facts = Facts(today=ctx.today, data=case.data, inputs=inputs,
+                      entries=tuple(facts_of[n] for n in entries[case.id]), params=ctx.params,
+                      importer=case.importer, division=case.division)
+        outcome = lifecycle.fire(case.state, action, facts)
+        if isinstance(outcome, Refusal):
+            # The law's condition is not met (a protest still open at finality): the row is
+            # blocked — recorded, not fired and not lost; a resolving protest re-arms it.
+            refusal = RuleViolation(f"{action} on {scope_of(case, entries[case.id]).id} "
+                                    f"refused: {outcome.reason}", outcome.guard.citation)
+            blocked.append(deadline.id)
+            result.blocked.append(f"{case.id} {action}: {refusal.message}")
+            continue
+        dest, spec = outcome
+        changes = spec.effect(facts) if spec.effect else {}
+        values, armed = transition_values(lifecycle, case, spec, dest, changes,
+                                          levels.get(case.id, {}), ctx.params, facts.entries)
+        event, new = chained_event(
+            case, ctx.now, actor=SYSTEM.label, authority=grant.authority, regime=grant.regime,
+            trigger=action, note=f"{deadline.timer} due {deadline.due_at:%Y-%m-%d}",
+            values=values, data=event_data(spec, inputs, changes, None))
+        planned.append(Planned(case, spec, event, new, armed))
+        fired.append(f"{case.id} {action}")
+    states = sorted({item.row.state for item in planned})
+    if len(write_planned(ctx, planned, states, listened=listened)) != len(planned):
+        # Unreachable while the batch holds its cases' locks; as in `apply`, never half-done.
+        raise Conflict("a case changed while the sweep was firing its timers; sweep again")
+    settle_many(ctx.session, blocked, "blocked", ctx.now, sweeper, from_status="fired")
+    result.fired.extend(fired)
+    fired_last = planned and planned[-1].row.id == run[-1][1].id
+    return planned[-1] if fired_last else None
