@@ -23,9 +23,6 @@ EVENT = Event.__table__
 CASE_COLUMNS = ("id", "kind", "state", "version", "importer", "port", "center", "division",
                 "escalation", "data", "head_hash", "event_count")
 SCOPE_COLUMNS = ("id", "kind", "importer", "port", "center")
-# Rows per UPDATE … FROM (VALUES …): 7 parameters each, under SQLite's 32,766 and PostgreSQL's
-# 65,535 bound parameters per statement.
-VALUES_ROWS = 4000
 
 
 def _is_postgres(session: Session) -> bool:
@@ -85,52 +82,52 @@ def escalated_levels(session: Session, ids: Sequence[str]
 
 def compare_and_set_cases(session: Session, rows: Sequence[dict[str, Any]],
                           sources: Sequence[str], now: datetime) -> set[str]:
-    """One UPDATE … FROM (VALUES …) … RETURNING id for a batch of cases.
+    """Compare-and-set a batch of cases; returns the ids updated.
 
     Each row: id, version (as read), state, data, head_hash, escalation, scheduled_for. A case
-    is updated only if it is still at that version and in one of `sources` (compare-and-set);
-    returns the ids updated — a case missing from it changed since it was read. Written as
-    driver SQL: SQLAlchemy would compile a new statement for every batch's VALUES.
+    is updated only if it is still at that version and in one of `sources`; a case missing from
+    the result changed since it was read. Driver SQL with a fixed text whatever the batch size
+    (SQLAlchemy would compile a statement for every batch's VALUES): on PostgreSQL one
+    UPDATE … FROM unnest(arrays) … RETURNING, on SQLite one executemany.
     """
     if not rows:
         return set()
-    if len(rows) > VALUES_ROWS:  # keep within the drivers' limits on bound parameters
-        return (compare_and_set_cases(session, rows[:VALUES_ROWS], sources, now)
-                | compare_and_set_cases(session, rows[VALUES_ROWS:], sources, now))
     connection = session.connection()
     dialect = connection.dialect
     # The column types' own conversions, as the ORM writes them (SQLite keeps text: the same text).
     as_date = CASE.c.scheduled_for.type.dialect_impl(dialect).bind_processor(dialect) or _same
     as_instant = CASE.c.updated_at.type.dialect_impl(dialect).bind_processor(dialect) or _same
-    params: list[Any] = [as_instant(now)]
-    for r in rows:
-        params += [r["id"], r["version"], r["state"], json.dumps(r["data"]), r["head_hash"],
-                   r["escalation"], as_date(r["scheduled_for"])]
-    params += list(sources)
-    marks = ", ".join("?" * len(sources))
     if dialect.name == "postgresql":
-        row = "(%s, %s::int, %s, %s::jsonb, %s, %s::int, %s::date)"
-        marks = marks.replace("?", "%s")
-        sql = (f'UPDATE "case" AS c SET state = v.state, data = v.data, '
+        sql = ('UPDATE "case" AS c SET state = v.state, data = v.data, '
                "head_hash = v.head_hash, escalation = v.escalation, "
                "scheduled_for = v.scheduled_for, version = c.version + 1, "
                "event_count = c.event_count + 1, updated_at = %s "
-               f"FROM (VALUES {', '.join([row] * len(rows))}) "
+               "FROM unnest(%s::text[], %s::int[], %s::text[], %s::jsonb[], %s::text[], "
+               "%s::int[], %s::date[]) "
                "AS v (id, version, state, data, head_hash, escalation, scheduled_for) "
-               f"WHERE c.id = v.id AND c.version = v.version AND c.state IN ({marks}) "
+               "WHERE c.id = v.id AND c.version = v.version AND c.state = ANY(%s::text[]) "
                "RETURNING c.id")
-    else:
-        row = "(?, ?, ?, ?, ?, ?, ?)"
-        sql = ("WITH v (id, version, state, data, head_hash, escalation, scheduled_for) AS "
-               f"(VALUES {', '.join([row] * len(rows))}) "
-               'UPDATE "case" SET state = v.state, data = v.data, head_hash = v.head_hash, '
-               "escalation = v.escalation, scheduled_for = v.scheduled_for, "
-               'version = "case".version + 1, event_count = "case".event_count + 1, '
-               'updated_at = ? FROM v WHERE "case".id = v.id AND "case".version = v.version '
-               f'AND "case".state IN ({marks}) RETURNING "case".id')
-        # Here the VALUES come first in the text, then updated_at: reorder the parameters.
-        params = params[1:len(params) - len(sources)] + [params[0]] + list(sources)
-    return {case_id for (case_id,) in connection.exec_driver_sql(sql, tuple(params))}
+        params = (as_instant(now), [r["id"] for r in rows], [r["version"] for r in rows],
+                  [r["state"] for r in rows], [json.dumps(r["data"]) for r in rows],
+                  [r["head_hash"] for r in rows], [r["escalation"] for r in rows],
+                  [as_date(r["scheduled_for"]) for r in rows], list(sources))
+        return {case_id for (case_id,) in connection.exec_driver_sql(sql, params)}
+    marks = ", ".join("?" * len(sources))
+    sql = ('UPDATE "case" SET state = ?, data = ?, head_hash = ?, escalation = ?, '
+           "scheduled_for = ?, version = version + 1, event_count = event_count + 1, "
+           f"updated_at = ? WHERE id = ? AND version = ? AND state IN ({marks})")
+    updated_at = as_instant(now)
+    result = connection.exec_driver_sql(sql, [
+        (r["state"], json.dumps(r["data"]), r["head_hash"], r["escalation"],
+         as_date(r["scheduled_for"]), updated_at, r["id"], r["version"], *sources)
+        for r in rows])
+    if result.rowcount == len(rows):
+        return {r["id"] for r in rows}
+    # Some case changed since it was read (unreachable while the batch holds SQLite's write
+    # lock): those updated are the ones whose head is now the hash this batch wrote.
+    heads = dict(session.execute(sa.select(CASE.c.id, CASE.c.head_hash)
+                                 .where(CASE.c.id.in_([r["id"] for r in rows]))).all())
+    return {r["id"] for r in rows if heads.get(r["id"]) == r["head_hash"]}
 
 
 def cancel_pending(session: Session, ids: Sequence[str], now: datetime) -> None:

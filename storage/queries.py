@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from storage import single
 from storage.models import Case, CaseEntry, Deadline, Entry, Event, Serial
 
 
@@ -44,22 +45,28 @@ class CaseOfEntry(NamedTuple):
     data: dict[str, Any]
 
 
+# Built once: the single advance and every bulk batch read entry facts with these.
+_ENTRY, _CASE, _CASE_ENTRY = Entry.__table__, Case.__table__, CaseEntry.__table__
+_ENTRIES_WITH_CASE = (
+    sa.select(_ENTRY.c.number, _ENTRY.c.importer, _ENTRY.c.port, _ENTRY.c.entry_date,
+              _ENTRY.c.summary_version, _CASE.c.id, _CASE.c.state, _CASE.c.data)
+    .select_from(_ENTRY)
+    .join(_CASE_ENTRY, _CASE_ENTRY.c.entry == _ENTRY.c.number, isouter=True)
+    .join(_CASE, sa.and_(_CASE.c.id == _CASE_ENTRY.c.case_id,
+                         _CASE.c.kind == sa.bindparam("kind")), isouter=True)
+    .where(_ENTRY.c.number.in_(sa.bindparam("numbers", expanding=True))))
+_OPEN_CASES_NAMING: dict[tuple[tuple[str, tuple[str, ...]], ...], sa.Select] = {}
+
+
 def entries_with_case(session: Session, numbers: Sequence[str], kind: str
                       ) -> list[tuple[EntryRow, CaseOfEntry | None]]:
     """Each entry with its case of `kind` (its liquidation case), in the order given.
 
-    Plain rows, not ORM objects: the bulk path reads a batch of entries at a time."""
-    rows = session.execute(
-        sa.select(Entry.number, Entry.importer, Entry.port, Entry.entry_date,
-                  Entry.summary_version, Case.id, Case.state, Case.data)
-        .select_from(Entry)
-        .join(CaseEntry, CaseEntry.entry == Entry.number, isouter=True)
-        .join(Case, sa.and_(Case.id == CaseEntry.case_id, Case.kind == kind), isouter=True)
-        .where(col(Entry.number).in_(numbers))
-        # Facts must be current: a case or entry changed earlier in this transaction (by a
-        # compare-and-set, not the ORM) is read afresh, not from the session's identity map.
-        .execution_options(populate_existing=True)
-    ).all()
+    Plain rows, not ORM objects: the bulk path reads a batch of entries at a time. Read on the
+    connection, so a case changed earlier in this transaction (by a compare-and-set, not the
+    ORM) is read afresh, never from the session's identity map."""
+    rows = single.connection(session).execute(
+        _ENTRIES_WITH_CASE, {"kind": kind, "numbers": list(numbers)}).all()
     found: dict[str, tuple[EntryRow, CaseOfEntry | None]] = {}
     for number, importer, port, entry_date, version, case_id, state, data in rows:
         if number not in found or case_id is not None:
@@ -73,15 +80,19 @@ def open_cases_naming(session: Session, numbers: Sequence[str],
                       ) -> dict[str, dict[str, list[str]]]:
     """For each kind of `closed_states` and each entry, the ids of that kind's cases naming the
     entry that are not in its closed states — one statement for every kind."""
-    open_of_kind = [sa.and_(Case.kind == kind, col(Case.state).not_in(list(closed)))
-                    for kind, closed in closed_states.items()]
-    rows = session.execute(
-        sa.select(Case.kind, CaseEntry.entry, Case.id)
-        .join(Case, Case.id == CaseEntry.case_id)
-        .where(col(CaseEntry.entry).in_(numbers), sa.or_(*open_of_kind))
-        .order_by(Case.id)
-    )
+    key = tuple((kind, tuple(closed)) for kind, closed in closed_states.items())
+    statement = _OPEN_CASES_NAMING.get(key)
+    if statement is None:  # a handful of shapes, each built once
+        open_of_kind = [sa.and_(_CASE.c.kind == kind, _CASE.c.state.not_in(list(closed)))
+                        for kind, closed in key]
+        statement = _OPEN_CASES_NAMING[key] = (
+            sa.select(_CASE.c.kind, _CASE_ENTRY.c.entry, _CASE.c.id)
+            .join(_CASE, _CASE.c.id == _CASE_ENTRY.c.case_id)
+            .where(_CASE_ENTRY.c.entry.in_(sa.bindparam("numbers", expanding=True)),
+                   sa.or_(*open_of_kind))
+            .order_by(_CASE.c.id))
     result: dict[str, dict[str, list[str]]] = {kind: {} for kind in closed_states}
+    rows = single.connection(session).execute(statement, {"numbers": list(numbers)})
     for kind, entry, case_id in rows:
         result[kind].setdefault(entry, []).append(case_id)
     return result
@@ -99,16 +110,12 @@ def raise_summary_version(session: Session, number: str, from_version: int) -> b
 def compare_and_set_case(session: Session, case_id: str, version: int, values: dict[str, Any]
                          ) -> bool:
     """UPDATE … WHERE id AND version: False when another transaction changed the case first."""
-    result = session.execute(
-        sa.update(Case).where(Case.id == case_id, Case.version == version)
-        .values(version=version + 1, **values)
-        .execution_options(synchronize_session=False))  # the caller's row stays as it read it
-    return result.rowcount == 1
+    return single.compare_and_set_case(session, case_id, version, values)
 
 
 def insert_event(session: Session, row: dict[str, Any]) -> int:
     """Append one event; returns its global sequence number."""
-    return session.execute(sa.insert(Event).values(**row).returning(Event.seq)).scalar_one()
+    return single.insert_event(session, row)
 
 
 def pending_levels(session: Session, case_id: str) -> dict[tuple[str, datetime], int]:
@@ -129,22 +136,11 @@ def cancel_pending_returning_levels(session: Session, case_ids: Sequence[str], n
                                     ) -> dict[str, dict[tuple[str, datetime], int]]:
     """Cancel the cases' pending deadlines; {case: {(timer, due_at): level}} of those escalated
     (the level a deadline running on into the next state keeps)."""
-    result = session.execute(
-        sa.update(Deadline).where(col(Deadline.case_id).in_(case_ids),
-                                  Deadline.status == "pending")
-        .values(status="cancelled", settled_at=now)
-        .returning(Deadline.case_id, Deadline.timer, Deadline.due_at, Deadline.level)
-        .execution_options(synchronize_session=False))
-    levels: dict[str, dict[tuple[str, datetime], int]] = {}
-    for case_id, timer, due_at, level in result:
-        if level:
-            levels.setdefault(case_id, {})[(timer, due_at)] = level
-    return levels
+    return single.cancel_pending_returning_levels(session, case_ids, now)
 
 
 def insert_deadlines(session: Session, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        session.execute(sa.insert(Deadline), rows)
+    single.insert_deadlines(session, rows)
 
 
 def next_serial(session: Session, key: str) -> int:

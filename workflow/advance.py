@@ -29,8 +29,9 @@ from states.base import (
 from states.liquidation import ADCVD_SUSPENSIONS, scheduled_liquidation
 from states.params import RuleParams
 from states.protest import RESOLVED
-from storage import queries
+from storage import queries, single
 from storage.models import Case, Office
+from storage.single import CaseRow
 from workflow.audit import chain_hash
 from workflow.errors import Conflict, InvalidInput, InvalidTransition, NotFound, RuleViolation
 from workflow.identifiers import format_entry_number
@@ -167,10 +168,10 @@ def scope_of(case: Case, entries: list[str] = ()) -> CaseScope:
     return CaseScope(id=label, importer=case.importer, port=case.port, center=case.center)
 
 
-def apply(ctx: Context, case: Case, trigger: str, actor: Actor, *, note: str = "",
+def apply(ctx: Context, case: Case | CaseRow, trigger: str, actor: Actor, *, note: str = "",
           inputs: Mapping[str, Any] | None = None, expected_version: int | None = None,
-          via: str | None = None) -> Case:
-    """Take `trigger` on `case` (a row read in this transaction); returns the updated row."""
+          via: str | None = None) -> CaseRow:
+    """Take `trigger` on `case` (a row read in this transaction); returns the row as written."""
     lifecycle = lifecycle_of(case.kind)
     if expected_version is not None and case.version != expected_version:
         raise Conflict(f"{case.id} changed since you read it (version {expected_version}, now "
@@ -192,7 +193,7 @@ def apply(ctx: Context, case: Case, trigger: str, actor: Actor, *, note: str = "
     changes = spec.effect(facts) if spec.effect else {}
     # Leaving the state ends its timers (so does a stay that restarts them: an extension); the
     # levels they reached carry on to the same deadline (one statement: the cancel returns them).
-    levels = (queries.cancel_pending_returning_levels(ctx.session, [case.id], ctx.now)
+    levels = (single.cancel_pending_returning_levels(ctx.session, [case.id], ctx.now)
               .get(case.id, {}) if moves_timers(spec) else {})
     values, armed = transition_values(lifecycle, case, spec, dest, changes, levels, ctx.params,
                                       facts.entries)
@@ -200,7 +201,7 @@ def apply(ctx: Context, case: Case, trigger: str, actor: Actor, *, note: str = "
         ctx, case, actor=actor.label, authority=grant.authority, regime=grant.regime,
         trigger=trigger, note=note, values=values,
         data=event_data(spec, inputs_used, changes, via))
-    queries.insert_deadlines(ctx.session, armed)
+    single.insert_deadlines(ctx.session, armed)
     for notice in spec.notices:
         updated = write_notice(ctx, updated, notice, grant.regime, trigger)
     for cascade in spec.cascades:
@@ -291,8 +292,9 @@ def event_view(seq: int, event: Mapping[str, Any]) -> EventView:
 # --- the writes of one case ----------------------------------------------------------------
 
 
-def write_event(ctx: Context, case: Case, *, actor: str, authority: str, regime: str,
-                trigger: str, note: str, data: dict[str, Any], values: dict[str, Any]) -> Case:
+def write_event(ctx: Context, case: Case | CaseRow, *, actor: str, authority: str, regime: str,
+                trigger: str, note: str, data: dict[str, Any], values: dict[str, Any]
+                ) -> CaseRow:
     """Append the case's next chained event and compare-and-set the case row with `values`.
 
     Every change to a case goes through here: the version counts its events, and the head hash
@@ -300,15 +302,16 @@ def write_event(ctx: Context, case: Case, *, actor: str, authority: str, regime:
     """
     event, row = chained_event(case, ctx.now, actor=actor, authority=authority, regime=regime,
                                trigger=trigger, note=note, data=data, values=values)
-    if not queries.compare_and_set_case(ctx.session, case.id, case.version, row):
+    if not single.compare_and_set_case(ctx.session, case.id, case.version, row):
         raise Conflict(f"{case.id} was changed by someone else while {trigger} was being "
                        "applied; reload it and try again")
-    seq = queries.insert_event(ctx.session, event)
+    seq = single.insert_event(ctx.session, event)
     ctx.events.append(event_view(seq, event))
-    return Case.model_validate({**case.model_dump(), **row, "version": case.version + 1})
+    return CaseRow.of(case, **row, version=case.version + 1)
 
 
-def write_notice(ctx: Context, case: Case, notice: Notice, regime: str, trigger: str) -> Case:
+def write_notice(ctx: Context, case: Case | CaseRow, notice: Notice, regime: str, trigger: str
+                 ) -> CaseRow:
     """Record that another office is told of `trigger`: a chained event, the state unchanged."""
     to = f"the {notice.division} division of center {case.center}"
     return write_event(

@@ -11,7 +11,7 @@ from typing import Any
 from states import LIFECYCLES
 from states.base import STAY, Facts, Lifecycle
 from states.params import DEFAULT_PARAMS, RuleParams
-from storage import queries
+from storage import queries, single
 from storage.database import (
     SCHEMA_REVISION,
     create_db_engine,
@@ -170,7 +170,12 @@ class Engine:
         if actor is SYSTEM:
             raise NotPermitted("the system actor is the scheduler's alone")
         with self._write() as ctx:
-            case = self._case_row(ctx, case_id, for_update=True)
+            # The case and its entries in one statement (the entries are read once per
+            # transaction: Context.entries_of).
+            found = single.case_with_entries(ctx.session, case_id, for_update=True)
+            if found is None:
+                raise NotFound("case", case_id, "list cases with `cee case list`")
+            case, ctx.entries[case_id] = found
             updated = apply(ctx, case, trigger, actor, note=note, inputs=inputs or {},
                             expected_version=expected_version)
         return CaseView.of(updated, ctx.entries_of(case_id))  # as written: no re-read
