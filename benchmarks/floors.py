@@ -72,6 +72,10 @@ class Driver:
 
     def value(self, v: Any) -> Any:
         if self.pg:
+            if isinstance(v, dict):
+                from psycopg.types.json import Jsonb
+
+                return Jsonb(v)
             return v
         if isinstance(v, datetime):
             return v.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
@@ -123,12 +127,15 @@ def transition_rows(case: dict[str, Any], trigger: str, now: datetime, params: R
 
 
 def write_rows(d: Driver, results: list[dict[str, Any]], now: datetime) -> None:
-    """UPDATE the cases, INSERT the events, cancel the old pending deadlines, INSERT the new."""
+    """UPDATE the cases, INSERT the events, cancel the old pending deadlines, INSERT the new.
+
+    Many cases on PostgreSQL: one statement each over unnest arrays. One case (a single
+    advance), or SQLite: plain statements, executemany — the least either database needs."""
     ids = [r["id"] for r in results]
     events = [[r["event"][c] for c in EVENT_COLUMNS] for r in results]
     deadlines = [[row[c] for c in DEADLINE_COLUMNS] for r in results for row in r["deadlines"]]
     scheduled = [r["data"].get("scheduled_for") for r in results]
-    if d.pg:
+    if d.pg and len(results) > 1:
         extra = ", scheduled_for = v.scheduled_for" if d.scheduled_column else ""
         d.run('UPDATE "case" AS c SET state = v.state, version = v.version, data = v.data, '
               "escalation = v.escalation, head_hash = v.head_hash, event_count = v.event_count, "

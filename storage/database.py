@@ -62,7 +62,9 @@ def _configure_sqlite(engine: sa.Engine) -> None:
         # Writers take the write lock up front: two deferred transactions that both read and
         # then write would fail with SQLITE_BUSY_SNAPSHOT instead of waiting their turn.
         mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        # On the driver's connection: this runs before every write, and needs no statement
+        # context of SQLAlchemy's.
+        connection.connection.driver_connection.execute(f"BEGIN {mode}")
 
 
 def is_postgres(engine: sa.Engine) -> bool:

@@ -13,11 +13,13 @@ from __future__ import annotations
 import os
 import shutil
 from collections import Counter
+from contextlib import contextmanager
 from datetime import date
 
 import pytest
 import sqlalchemy as sa
 
+from storage import single as single_path
 from storage.database import create_db_engine, normalize_url
 from storage.models import Case, Deadline, Event
 from workflow import Engine, InvalidInput, NotPermitted, RuleViolation
@@ -285,24 +287,72 @@ def test_a_selection_names_kind_state_center_and_day(cast, engine):
 # --- the single path's statements ---------------------------------------------------------------
 
 
+@contextmanager
+def driver_statements(engine):
+    """The first word of every statement the database driver executes inside the block (the
+    single path runs prepared statements on the driver's cursor, past SQLAlchemy's events)."""
+    seen: list[str] = []
+    touched = []
+
+    def record(text) -> None:
+        word = str(text).split()[0].upper()
+        if word not in ("BEGIN", "COMMIT", "ROLLBACK"):
+            seen.append(word)
+
+    def install(dbapi_connection, _record, _proxy):
+        touched.append(dbapi_connection)
+        if engine.db.dialect.name == "sqlite":
+            dbapi_connection.set_trace_callback(record)
+            return
+        import psycopg
+
+        class Recording(psycopg.Cursor):
+            def execute(self, query, params=None, **kw):
+                record(query)
+                return super().execute(query, params, **kw)
+
+            def executemany(self, query, params_seq, **kw):
+                record(query)
+                return super().executemany(query, params_seq, **kw)
+
+        dbapi_connection.cursor_factory = Recording
+
+    sa.event.listen(engine.db, "checkout", install)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine.db, "checkout", install)
+        for connection in touched:
+            if engine.db.dialect.name == "sqlite":
+                connection.set_trace_callback(None)
+            else:
+                import psycopg
+
+                connection.cursor_factory = psycopg.Cursor
+
+
 def test_a_single_advance_issues_only_the_statements_it_needs(cast, engine):
     case_id = scheduled(cast, 1)[0]
     cast.at(BULLETIN)
     officer = cast.actor("c007")
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
-            statements.append(statement.split()[0].upper())
-
-    sa.event.listen(engine.db, "before_cursor_execute", count)
-    try:
+    with driver_statements(engine) as statements:
         shown = engine.advance(case_id, "liquidate", actor=officer)
-    finally:
-        sa.event.remove(engine.db, "before_cursor_execute", count)
     assert shown.state == "liquidated" and shown.version == 3
     assert shown == engine.get(case_id)  # what it returns is what it wrote
-    # Read the case with its entries (one statement), their liquidation cases, the open
-    # protests and PSCs naming them; cancel the old deadlines (returning their levels);
-    # compare-and-set the case; the event; the new deadline.
-    assert statements == ["SELECT"] * 3 + ["UPDATE", "UPDATE", "INSERT", "INSERT"]
+    # Read the case with its entries, their liquidation cases and every case naming them (one
+    # statement); cancel the old deadlines (returning their levels); compare-and-set the case;
+    # the event; the new deadline. The raw-SQL floor issues the same five.
+    assert statements == ["SELECT", "UPDATE", "UPDATE", "INSERT", "INSERT"]
+
+
+def test_the_single_path_reports_database_errors_as_sqlalchemy_does(cast, engine):
+    """A prepared statement's driver error arrives as the same sqlalchemy.exc class a Core
+    execute raises (the CLI turns those into one line), and leaves nothing written."""
+    case_id = scheduled(cast, 1)[0]
+    first = engine.history(case_id)[0]
+    row = {**first.to_dict(), "at": first.at, "prev_hash": ""}
+    del row["seq"]
+    before = engine.history(case_id)
+    with pytest.raises(sa.exc.IntegrityError), engine.db.begin() as conn:
+        single_path.insert_event(conn, row)  # the case already has event 1: (case_id, case_seq)
+    assert engine.history(case_id) == before

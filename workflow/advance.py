@@ -8,11 +8,11 @@ allowed protest reliquidates its entries) in the same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session
 
 from states import LIFECYCLES
@@ -40,16 +40,42 @@ from workflow.timers import carry_levels, timer_rows
 from workflow.views import EventView, jsonable
 
 
-@dataclass
 class Context:
-    """What one transaction shares: the session, the instant, the parameters, events written."""
+    """What one transaction shares: its connection (and an ORM session on it, made when a step
+    needs one), the instant, the parameters, the events written."""
 
-    session: Session
-    now: datetime
-    today: date
-    params: RuleParams
-    events: list[EventView] = field(default_factory=list)
-    entries: dict[str, list[str]] = field(default_factory=dict)  # read once per case
+    def __init__(self, session: Session | None = None, *, now: datetime, today: date,
+                 params: RuleParams, conn: sa.Connection | None = None):
+        if (session is None) == (conn is None):
+            raise ValueError("a Context runs on a session or on a connection")
+        self._session, self.conn = session, conn
+        self.now, self.today, self.params = now, today, params
+        self.events: list[EventView] = []
+        self.entries: dict[str, list[str]] = {}  # read once per case
+        # Entry facts read with the case (storage.single.case_for_transition), used once by
+        # `apply`.
+        self.facts: dict[str, tuple[EntryFacts, ...]] = {}
+
+    @property
+    def session(self) -> Session:
+        """The ORM session of this transaction (joined to its connection on first use)."""
+        if self._session is None:
+            self._session = Session(bind=self.conn, expire_on_commit=False)
+        return self._session
+
+    def connection(self) -> sa.Connection:
+        """The transaction's connection, after flushing what the ORM holds (Core and
+        `storage.single` statements do not autoflush)."""
+        return self.conn if self._session is None else single.connection(self._session)
+
+    def flush(self) -> None:
+        """Write what the ORM holds (before the connection's transaction commits)."""
+        if self._session is not None:
+            self._session.flush()
+
+    def close(self) -> None:
+        if self._session is not None and self.conn is not None:
+            self._session.close()
 
     def entries_of(self, case_id: str) -> list[str]:
         """The entry numbers the case names (read once per transaction)."""
@@ -112,22 +138,44 @@ def entry_facts(session: Session, numbers: list[str]) -> tuple[EntryFacts, ...]:
     missing = sorted(set(numbers) - {entry.number for entry, _ in rows})
     if missing:
         raise NotFound("entry", missing[0], "register it with `cee entry add`")
-    open_cases = queries.open_cases_naming(session, numbers, {
-        "protest": (LIFECYCLES["protest"].initial, *RESOLVED), "psc": _closed_states("psc")})
-    protests, pscs = open_cases["protest"], open_cases["psc"]
-    return tuple(
-        EntryFacts(
-            number=entry.number, importer=entry.importer, port=entry.port,
-            entry_date=entry.entry_date,
-            liquidation_case=case.id if case else None,
-            liquidation_state=case.state if case else None,
-            liquidated_on=iso(case.data.get("liquidated_on")) if case else None,
-            open_protests=tuple(protests.get(entry.number, ())),
-            open_pscs=tuple(pscs.get(entry.number, ())),
-            summary_version=entry.summary_version,
-            **(_summary_facts(case) if case else {}),
-        )
-        for entry, case in rows
+    open_cases = queries.open_cases_naming(session, numbers, _OPEN_NAMING)
+    return tuple(_entry_fact(entry, case, open_cases["protest"].get(entry.number, ()),
+                             open_cases["psc"].get(entry.number, ()))
+                 for entry, case in rows)
+
+
+def facts_from_naming(numbers: list[str], naming: list[single.NamingRow]
+                      ) -> tuple[EntryFacts, ...]:
+    """`entry_facts` from the rows `storage.single.case_for_transition` read with the case:
+    the same facts, without a statement of their own."""
+    by_entry: dict[str, list[single.NamingRow]] = {}
+    for row in naming:
+        by_entry.setdefault(row.entry, []).append(row)
+    facts = []
+    for number in numbers:
+        rows = by_entry[number]
+        entry = queries.EntryRow(number, rows[0].importer, rows[0].port, rows[0].entry_date,
+                                 rows[0].summary_version)
+        case = next((queries.CaseOfEntry(r.case_id, r.state, r.data) for r in rows
+                     if r.kind == "liquidation"), None)
+        open_of = {kind: tuple(r.case_id for r in rows
+                               if r.kind == kind and r.state not in closed)
+                   for kind, closed in _OPEN_NAMING.items()}
+        facts.append(_entry_fact(entry, case, open_of["protest"], open_of["psc"]))
+    return tuple(facts)
+
+
+def _entry_fact(entry: queries.EntryRow, case: queries.CaseOfEntry | None,
+                protests: Iterable[str], pscs: Iterable[str]) -> EntryFacts:
+    return EntryFacts(
+        number=entry.number, importer=entry.importer, port=entry.port,
+        entry_date=entry.entry_date,
+        liquidation_case=case.id if case else None,
+        liquidation_state=case.state if case else None,
+        liquidated_on=iso(case.data.get("liquidated_on")) if case else None,
+        open_protests=tuple(protests), open_pscs=tuple(pscs),
+        summary_version=entry.summary_version,
+        **(_summary_facts(case) if case else {}),
     )
 
 
@@ -148,6 +196,11 @@ def _closed_states(kind: str) -> tuple[str, ...]:
     """The states in which a case of `kind` is not open: not yet opened, or terminal."""
     lifecycle = LIFECYCLES[kind]
     return (lifecycle.initial, *(s.name for s in lifecycle.states if s.terminal))
+
+
+# The cases a guard counts as open on an entry: protests not yet filed or resolved, and PSCs.
+_OPEN_NAMING = {"protest": (LIFECYCLES["protest"].initial, *RESOLVED),
+                "psc": _closed_states("psc")}
 
 
 def arming_data(lifecycle: Lifecycle, data: Mapping[str, Any],
@@ -181,9 +234,10 @@ def apply(ctx: Context, case: Case | CaseRow, trigger: str, actor: Actor, *, not
     scope = scope_of(case, entries)
     grant = authorize(specs[0], actor, scope, ctx.today)
     inputs_used = parse_inputs(specs[0], inputs or {})
-    check_offices(ctx.session, specs[0], inputs_used)
+    check_offices(ctx, specs[0], inputs_used)
     facts = Facts(today=ctx.today, data=case.data, inputs=inputs_used,
-                  entries=entry_facts(ctx.session, entries), params=ctx.params, via=via,
+                  entries=ctx.facts.pop(case.id, None) or entry_facts(ctx.session, entries),
+                  params=ctx.params, via=via,
                   importer=case.importer, division=case.division)
     outcome = lifecycle.fire(case.state, trigger, facts)
     if isinstance(outcome, Refusal):
@@ -193,7 +247,7 @@ def apply(ctx: Context, case: Case | CaseRow, trigger: str, actor: Actor, *, not
     changes = spec.effect(facts) if spec.effect else {}
     # Leaving the state ends its timers (so does a stay that restarts them: an extension); the
     # levels they reached carry on to the same deadline (one statement: the cancel returns them).
-    levels = (single.cancel_pending_returning_levels(ctx.session, [case.id], ctx.now)
+    levels = (single.cancel_pending_returning_levels(ctx.connection(), [case.id], ctx.now)
               .get(case.id, {}) if moves_timers(spec) else {})
     values, armed = transition_values(lifecycle, case, spec, dest, changes, levels, ctx.params,
                                       facts.entries)
@@ -201,7 +255,7 @@ def apply(ctx: Context, case: Case | CaseRow, trigger: str, actor: Actor, *, not
         ctx, case, actor=actor.label, authority=grant.authority, regime=grant.regime,
         trigger=trigger, note=note, values=values,
         data=event_data(spec, inputs_used, changes, via))
-    single.insert_deadlines(ctx.session, armed)
+    single.insert_deadlines(ctx.connection(), armed)
     for notice in spec.notices:
         updated = write_notice(ctx, updated, notice, grant.regime, trigger)
     for cascade in spec.cascades:
@@ -302,10 +356,10 @@ def write_event(ctx: Context, case: Case | CaseRow, *, actor: str, authority: st
     """
     event, row = chained_event(case, ctx.now, actor=actor, authority=authority, regime=regime,
                                trigger=trigger, note=note, data=data, values=values)
-    if not single.compare_and_set_case(ctx.session, case.id, case.version, row):
+    if not single.compare_and_set_case(ctx.connection(), case.id, case.version, row):
         raise Conflict(f"{case.id} was changed by someone else while {trigger} was being "
                        "applied; reload it and try again")
-    seq = single.insert_event(ctx.session, event)
+    seq = single.insert_event(ctx.connection(), event)
     ctx.events.append(event_view(seq, event))
     return CaseRow.of(case, **row, version=case.version + 1)
 
@@ -321,12 +375,12 @@ def write_notice(ctx: Context, case: Case | CaseRow, notice: Notice, regime: str
               "citation": notice.citation})
 
 
-def check_offices(session: Session, spec: TransitionSpec, inputs: Mapping[str, Any]) -> None:
+def check_offices(ctx: Context, spec: TransitionSpec, inputs: Mapping[str, Any]) -> None:
     """An input naming a port must name a known one (the rulebook checks only its form)."""
     for item in spec.inputs:
         code = inputs.get(item.name)
         if item.kind == "port" and code is not None:
-            office = session.get(Office, code)
+            office = ctx.session.get(Office, code)
             if office is None or office.kind != "port":
                 raise InvalidInput(f"{spec.trigger}: {item.name} {code} is not a known port; "
                                    "see `cee office list`")

@@ -23,7 +23,15 @@ from storage.database import (
 )
 from storage.models import Case, CaseEntry
 from workflow import registry
-from workflow.advance import Context, apply, entry_facts, lifecycle_of, parse_inputs, scope_of
+from workflow.advance import (
+    Context,
+    apply,
+    entry_facts,
+    facts_from_naming,
+    lifecycle_of,
+    parse_inputs,
+    scope_of,
+)
 from workflow.audit import verify_chain
 from workflow.clock import Clock, SystemClock
 from workflow.errors import InvalidInput, NotFound, NotPermitted, WorkflowError
@@ -170,12 +178,14 @@ class Engine:
         if actor is SYSTEM:
             raise NotPermitted("the system actor is the scheduler's alone")
         with self._write() as ctx:
-            # The case and its entries in one statement (the entries are read once per
-            # transaction: Context.entries_of).
-            found = single.case_with_entries(ctx.session, case_id, for_update=True)
+            # The case, its entries and their facts in one statement (the entries are read
+            # once per transaction: Context.entries_of; the facts are used once, by `apply`).
+            found = single.case_for_transition(ctx.connection(), case_id, for_update=True)
             if found is None:
                 raise NotFound("case", case_id, "list cases with `cee case list`")
-            case, ctx.entries[case_id] = found
+            case, ctx.entries[case_id], naming = found
+            if naming:
+                ctx.facts[case_id] = facts_from_naming(ctx.entries[case_id], naming)
             updated = apply(ctx, case, trigger, actor, note=note, inputs=inputs or {},
                             expected_version=expected_version)
         return CaseView.of(updated, ctx.entries_of(case_id))  # as written: no re-read
@@ -379,9 +389,15 @@ class Engine:
     def _write(self):
         now = self.clock.now()
         from states.calendar import legal_date
-        with transaction(self.db) as session:
-            ctx = Context(session=session, now=now, today=legal_date(now), params=self.params)
-            yield ctx
+        # A Core connection: the single advance runs on it alone; steps that need the ORM
+        # (opening a case, registering an entry, cascades) get a session joined to it.
+        with self.db.begin() as conn:
+            ctx = Context(conn=conn, now=now, today=legal_date(now), params=self.params)
+            try:
+                yield ctx
+                ctx.flush()
+            finally:
+                ctx.close()
         self._notify(ctx.events)
 
     def _notify(self, events: list[EventView]) -> None:
