@@ -28,6 +28,9 @@ def main(argv: list[str] | None = None) -> int:
                      help="process counts for single advances (default 1, 2, 4 on PostgreSQL)")
     run.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where the JSON goes")
     run.add_argument("--no-write", action="store_true", help="print the JSON, write nothing")
+    run.add_argument("--merge", action="store_true",
+                     help="replace only the scenarios run in the day's file of this database "
+                          "(same --size); the others keep their measurement")
     readme = commands.add_parser("readme", help="regenerate the README's Performance table")
     readme.add_argument("--results", type=Path, default=DEFAULT_OUT)
     readme.add_argument("--readme", type=Path, default=runner.ROOT / "README.md")
@@ -43,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
 
     results = runner.run(args.db, args.size, scenarios=tuple(args.scenario or runner.SCENARIOS),
                          out=None if args.no_write else args.out, background=args.background,
-                         processes=tuple(args.processes) if args.processes else None, log=log)
+                         processes=tuple(args.processes) if args.processes else None,
+                         merge=args.merge, log=log)
     for record in results["scenarios"]:
         print(report.line(record))
     return 0

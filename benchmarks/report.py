@@ -65,10 +65,23 @@ def table(documents: list[dict[str, Any]]) -> str:
                 notes.append(f"- {doc['database']} {r['name']}: {r['notes']}")
         m = doc["machine"]
         pop = doc["population"]
+        measured = _measured(doc["scenarios"])
         notes.append(f"- `{doc['_file']}`: {m['cores']} cores, {m['memory']}, {m['cpu']}, "
                      f"Python {m['python']}; population {pop['cases']} cases, {pop['events']} "
-                     f"events, {pop['pending_deadlines']} pending deadlines.")
+                     f"events, {pop['pending_deadlines']} pending deadlines.{measured}")
     return "\n".join(out + [""] + notes)
+
+
+def _measured(scenarios: list[dict[str, Any]]) -> str:
+    """Which scenarios were measured when, for a file merged from several runs (else "")."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for r in scenarios:
+        key = (r.get("measured_at", "")[:16] or "an earlier run", r.get("commit") or "?")
+        groups.setdefault(key, []).append(r["name"])
+    if len(groups) < 2:
+        return ""
+    return " Measured: " + "; ".join(f"{', '.join(names)} at {at} UTC (commit {commit})"
+                                     for (at, commit), names in groups.items()) + "."
 
 
 def update_readme(readme: Path, results: Path) -> None:

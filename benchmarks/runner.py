@@ -37,9 +37,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def run(url: str, size: int, *, scenarios=SCENARIOS, out: Path | None = None,
         background: int | None = None, sweep_due: int = SWEEP_DUE, advances: int = ADVANCES,
-        processes: tuple[int, ...] | None = None, startup_runs: int = 15,
+        processes: tuple[int, ...] | None = None, startup_runs: int = 15, merge: bool = False,
         log=print) -> dict[str, Any]:
-    """Run the suite on a scratch database of `url`'s kind; returns (and writes) the results."""
+    """Run the suite on a scratch database of `url`'s kind; returns (and writes) the results.
+
+    `merge`: the scenarios run replace theirs in the day's file of this database, which must be
+    of the same size and layout; the others stay as measured, each record saying when and at
+    which commit (a re-measure after a change that touches only some scenarios)."""
     with scratch_database(url) as scratch:
         from workflow import Engine
 
@@ -74,12 +78,41 @@ def run(url: str, size: int, *, scenarios=SCENARIOS, out: Path | None = None,
                     case_id = c.exec_driver_sql("SELECT min(case_id) FROM bench_group").scalar()
                 results["scenarios"] += startup.measure(scratch, case_id, startup_runs, TARGETS)
         engine.close()
+    stamp = {"measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+             "commit": commit()}
+    for record in results["scenarios"]:
+        record.update(stamp)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         path = out / f"{results['date']}-{kind}.json"
+        if merge and path.exists():
+            results = merged(json.loads(path.read_text()), results)
         path.write_text(json.dumps(results, indent=2) + "\n")
         log(f"wrote {path}")
     return results
+
+
+def merged(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """`old` with the scenario records of `new` in place of those of the same name."""
+    for key in ("database", "size", "layout"):
+        if old[key] != new[key]:
+            raise ValueError(f"cannot merge into a run of another {key} ({old[key]} here, "
+                             f"{new[key]} now): run every scenario instead")
+    fresh = {r["name"]: r for r in new["scenarios"]}
+    scenarios = [fresh.pop(r["name"], r) for r in old["scenarios"]] + list(fresh.values())
+    return {**new, "scenarios": scenarios}
+
+
+def commit() -> str | None:
+    """The checkout's commit (with `+` if it has uncommitted changes), or None outside git."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                              capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head + ("+" if dirty.strip() else "")
 
 
 def bulletin(db, url: str, now: datetime, log) -> list[dict[str, Any]]:

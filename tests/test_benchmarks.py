@@ -9,6 +9,7 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
 from conftest import entry_number
 
 from benchmarks import report
@@ -64,6 +65,21 @@ def test_a_tiny_run_on_sqlite_compares_engine_and_floor_on_identical_rows(tmp_pa
     assert results["scenarios"] == written["scenarios"]
     table = report.table(report.latest(tmp_path))
     assert "| sqlite" in table and "advance x1" in table and "sweep" in table
+
+
+def test_a_merged_run_replaces_only_the_scenarios_it_ran(tmp_path):
+    first = run("sqlite://", 40, background=80, sweep_due=20, advances=20,
+                scenarios=("advance", "sweep"), out=tmp_path, log=lambda _: None)
+    again = run("sqlite://", 40, background=80, sweep_due=20, advances=20,
+                scenarios=("advance",), out=tmp_path, merge=True, log=lambda _: None)
+    written = json.loads(next(tmp_path.glob("*-sqlite.json")).read_text())
+    assert [r["name"] for r in written["scenarios"]] == ["advance x1", "sweep"]
+    assert written["scenarios"][0] == again["scenarios"][0]  # re-measured
+    assert written["scenarios"][1] == first["scenarios"][1]  # kept as measured
+    assert all(r["measured_at"] for r in written["scenarios"])
+    with pytest.raises(ValueError, match="another size"):
+        run("sqlite://", 41, background=80, sweep_due=20, advances=20, scenarios=("advance",),
+            out=tmp_path, merge=True, log=lambda _: None)
 
 
 def test_help_and_usage_errors_load_no_database_stack():
