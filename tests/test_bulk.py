@@ -356,3 +356,31 @@ def test_the_single_path_reports_database_errors_as_sqlalchemy_does(cast, engine
     with pytest.raises(sa.exc.IntegrityError), engine.db.begin() as conn:
         single_path.insert_event(conn, row)  # the case already has event 1: (case_id, case_seq)
     assert engine.history(case_id) == before
+
+
+def test_the_facts_read_with_the_case_are_the_facts_read_on_their_own(db_url):
+    """The single advance reads an entry's facts in the case's own statement; for every case of
+    the demo (every kind, open and closed protests and PSCs, entries under review), they equal
+    what `entry_facts` reads in statements of its own."""
+    from storage.database import transaction
+    from workflow.advance import entry_facts, facts_from_naming
+    from workflow.demo import run_demo
+
+    cases = run_demo(db_url, lambda *_: None)
+    assert {c.kind for c in cases} == {"liquidation", "protest", "psc", "prior_disclosure"}
+    engine = Engine(db_url)
+    seen = []
+    try:
+        with transaction(engine.db, write=False) as session:
+            for shown in cases:
+                case, entries, naming = single_path.case_for_transition(session, shown.id)
+                assert case.id == shown.id and case.version == shown.version
+                assert entries == [e.replace("-", "") for e in shown.entries]
+                if entries:
+                    facts = facts_from_naming(entries, naming)
+                    assert facts == entry_facts(session, entries)
+                    seen += facts
+            assert single_path.case_for_transition(session, "LQ-00000000000") is None
+    finally:
+        engine.close()
+    assert any(f.open_protests for f in seen)  # (open PSCs: tests/test_psc.py, by their guard)
