@@ -6,10 +6,13 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlmodel import Session
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 URL_ENV = "CEE_DATABASE_URL"
 # The alembic head this code expects (tests/test_storage.py checks it against the migrations),
@@ -72,6 +75,8 @@ def is_postgres(engine: sa.Engine) -> bool:
 @contextmanager
 def transaction(engine: sa.Engine, *, write: bool = True) -> Iterator[Session]:
     """One session, one transaction: commit on success, roll back on any exception."""
+    from sqlmodel import Session  # the ORM loads with the first session, not with this module
+
     bind = engine if write else engine.execution_options(sqlite_begin="DEFERRED")
     with Session(bind, expire_on_commit=False) as session, session.begin():
         yield session
