@@ -82,6 +82,22 @@ def transaction(engine: sa.Engine, *, write: bool = True) -> Iterator[Session]:
         yield session
 
 
+@contextmanager
+def snapshot(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """One Core connection in one read transaction that sees a single state of the database.
+
+    SQLite: a deferred BEGIN (no write lock; in WAL mode the snapshot is fixed at the first
+    read). PostgreSQL: REPEATABLE READ, since under the default READ COMMITTED each statement
+    would see the commits made since the one before it."""
+    with engine.connect() as connection:
+        if is_postgres(engine):
+            connection.execution_options(isolation_level="REPEATABLE READ")
+        else:
+            connection.execution_options(sqlite_begin="DEFERRED")
+        with connection.begin():
+            yield connection
+
+
 def schema_revision(engine: sa.Engine) -> str | None:
     """The database's alembic revision, or None when it has no schema."""
     try:
