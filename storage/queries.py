@@ -178,16 +178,6 @@ def list_cases(session: Session, *, kind: str | None = None, state: str | None =
     return list(session.exec(statement))
 
 
-def events_of(session: Session, case_id: str) -> list[Event]:
-    return list(session.exec(select(Event).where(Event.case_id == case_id)
-                             .order_by(Event.case_seq)))
-
-
-def deadlines_of(session: Session, case_id: str) -> list[Deadline]:
-    return list(session.exec(select(Deadline).where(Deadline.case_id == case_id)
-                             .order_by(Deadline.due_at, Deadline.id)))
-
-
 def case_ids(session: Session, after: str | None, batch: int) -> list[tuple[str, str]]:
     """(id, head_hash) of cases in id order, `batch` at a time (for audit verification)."""
     statement = select(Case.id, Case.head_hash).order_by(Case.id).limit(batch)
