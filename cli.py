@@ -19,6 +19,7 @@ class Settings:
     def __init__(self, db: str | None, actor: str | None, as_json: bool, now: str | None):
         self.db, self.actor_text, self.as_json, self.now_text = db, actor, as_json, now
         self._engine = None
+        self._reader = None
 
     def engine(self, *, check_schema: bool = True):
         """The engine for --db, with a settable clock at --now (simulation databases only)."""
@@ -37,6 +38,20 @@ class Settings:
                 engine.clock = SettableClock(parse_instant(self.now_text))
             self._engine = engine
         return self._engine
+
+    def reader(self):
+        """What reads a case for --db: the engine if one is made (or --now asks for its clock
+        and the simulation check), else a Reader — no ORM, no rulebooks, a fast start."""
+        if self._engine is not None or self.now_text:
+            return self.engine()
+        if self._reader is None:
+            from workflow.reader import Reader
+
+            reader = Reader(self.db)
+            click.get_current_context().call_on_close(reader.close)
+            reader.check_schema()
+            self._reader = reader
+        return self._reader
 
     def actor(self):
         return self.engine().actor(self.actor_text)
@@ -375,11 +390,11 @@ def parse_assignments(values) -> dict[str, str]:
 @click.pass_obj
 def case_show(settings: Settings, case_id):
     """A case with its history, deadlines, and (with --as) what the actor may do now."""
-    engine = settings.engine()
-    shown = engine.get(case_id)
-    history = engine.history(case_id)
-    deadlines = engine.deadlines(case_id)
-    available = engine.available(case_id, actor=settings.actor()) if settings.actor_text else []
+    # Only `available` needs the engine (the rulebooks); without --as a Reader shows the case.
+    reader = settings.engine() if settings.actor_text else settings.reader()
+    shown, history, deadlines = reader.show(case_id)
+    available = (settings.engine().available(case_id, actor=settings.actor())
+                 if settings.actor_text else [])
     document = {**shown.to_dict(), "history": [e.to_dict() for e in history],
                 "deadlines": [d.to_dict() for d in deadlines],
                 "available": [a.to_dict() for a in available]}

@@ -6,10 +6,13 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlmodel import Session
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 URL_ENV = "CEE_DATABASE_URL"
 # The alembic head this code expects (tests/test_storage.py checks it against the migrations),
@@ -74,9 +77,27 @@ def is_postgres(engine: sa.Engine) -> bool:
 @contextmanager
 def transaction(engine: sa.Engine, *, write: bool = True) -> Iterator[Session]:
     """One session, one transaction: commit on success, roll back on any exception."""
+    from sqlmodel import Session  # the ORM loads with the first session, not with this module
+
     bind = engine if write else engine.execution_options(sqlite_begin="DEFERRED")
     with Session(bind, expire_on_commit=False) as session, session.begin():
         yield session
+
+
+@contextmanager
+def snapshot(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """One Core connection in one read transaction that sees a single state of the database.
+
+    SQLite: a deferred BEGIN (no write lock; in WAL mode the snapshot is fixed at the first
+    read). PostgreSQL: REPEATABLE READ, since under the default READ COMMITTED each statement
+    would see the commits made since the one before it."""
+    with engine.connect() as connection:
+        if is_postgres(engine):
+            connection.execution_options(isolation_level="REPEATABLE READ")
+        else:
+            connection.execution_options(sqlite_begin="DEFERRED")
+        with connection.begin():
+            yield connection
 
 
 def schema_revision(engine: sa.Engine) -> str | None:

@@ -2,39 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlmodel import Field, SQLModel
 
-
-class UTCDateTime(sa.types.TypeDecorator):
-    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite (naive storage) and PostgreSQL."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-JSONData = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+# The migrations import UTCDateTime from here, too.
+from storage.types import JSONData, UTCDateTime
 
 
 def _json_column() -> Any:
-    return Field(default_factory=dict, sa_column=sa.Column(JSONData, nullable=False))
+    return Field(default_factory=dict, sa_column=sa.Column(JSONData(), nullable=False))
 
 
 def _utc(nullable: bool = False, index: bool = False) -> Any:
@@ -64,7 +43,8 @@ class Importer(SQLModel, table=True):
     number: str = Field(primary_key=True, max_length=16)
     name: str
     center: str = Field(foreign_key="office.code", max_length=4)
-    trusted: list[str] = Field(default_factory=list, sa_column=sa.Column(JSONData, nullable=False))
+    trusted: list[str] = Field(default_factory=list,
+                               sa_column=sa.Column(JSONData(), nullable=False))
 
 
 class Entry(SQLModel, table=True):

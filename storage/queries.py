@@ -7,7 +7,6 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from storage import single
@@ -145,8 +144,12 @@ def insert_deadlines(session: Session, rows: list[dict[str, Any]]) -> None:
 
 def next_serial(session: Session, key: str) -> int:
     """Atomically increment and return the counter `key` (starting at 1)."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # Each dialect's module loads only where it is used: a SQLite process never loads the
+    # PostgreSQL dialect.
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
     statement = (insert(Serial).values(key=key, value=1)
                  .on_conflict_do_update(index_elements=["key"],
                                         set_={"value": Serial.value + 1})
@@ -173,16 +176,6 @@ def list_cases(session: Session, *, kind: str | None = None, state: str | None =
     if limit:
         statement = statement.limit(limit)
     return list(session.exec(statement))
-
-
-def events_of(session: Session, case_id: str) -> list[Event]:
-    return list(session.exec(select(Event).where(Event.case_id == case_id)
-                             .order_by(Event.case_seq)))
-
-
-def deadlines_of(session: Session, case_id: str) -> list[Deadline]:
-    return list(session.exec(select(Deadline).where(Deadline.case_id == case_id)
-                             .order_by(Deadline.due_at, Deadline.id)))
 
 
 def case_ids(session: Session, after: str | None, batch: int) -> list[tuple[str, str]]:

@@ -15,6 +15,7 @@ from storage.database import (
     default_url,
     normalize_url,
     schema_revision,
+    snapshot,
 )
 from storage.models import metadata
 from storage.reference_data import CENTERS, PORTS
@@ -27,6 +28,23 @@ def test_migrations_produce_exactly_the_models(db_url):
         diff = compare_metadata(MigrationContext.configure(connection), metadata)
     engine.dispose()
     assert diff == []
+
+
+def test_a_snapshot_does_not_see_what_commits_while_it_reads(db_url):
+    # `cee case show` reads a case, its events and deadlines in one snapshot: an advance
+    # committing in between must not show up in the later reads only.
+    engine = create_db_engine(db_url)
+    count = sa.text("SELECT count(*) FROM serial")
+    try:
+        with snapshot(engine) as reader:
+            before = reader.execute(count).scalar()
+            with engine.begin() as writer:
+                writer.execute(sa.text("INSERT INTO serial (key, value) VALUES ('snap', 1)"))
+            assert reader.execute(count).scalar() == before
+        with engine.connect() as connection:
+            assert connection.execute(count).scalar() == before + 1
+    finally:
+        engine.dispose()
 
 
 def test_upgrade_is_idempotent_and_seeds_offices(db_url, engine):

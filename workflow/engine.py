@@ -12,15 +12,7 @@ from states import LIFECYCLES
 from states.base import STAY, Facts, Lifecycle
 from states.params import DEFAULT_PARAMS, RuleParams
 from storage import queries, single
-from storage.database import (
-    SCHEMA_REVISION,
-    create_db_engine,
-    default_url,
-    is_simulation,
-    normalize_url,
-    schema_revision,
-    transaction,
-)
+from storage.database import is_simulation, transaction
 from storage.models import Case, CaseEntry
 from workflow import registry
 from workflow.advance import (
@@ -37,6 +29,7 @@ from workflow.clock import Clock, SystemClock
 from workflow.errors import InvalidInput, NotFound, NotPermitted, WorkflowError
 from workflow.identifiers import parse_entry_number, protest_number
 from workflow.jurisdiction import SYSTEM, Actor, authorize
+from workflow.reader import Reader
 from workflow.views import (
     AuditReport,
     Availability,
@@ -49,17 +42,18 @@ log = logging.getLogger("cee.workflow")
 Subscriber = Callable[[list[EventView]], None]
 
 
-class Engine:
+class Engine(Reader):
     """`Engine(url, clock=…, params=…)`: open, advance, inspect and audit cases.
 
     Every write is one transaction; subscribers are called after it commits with the events it
     wrote. Time comes from the injected clock: instants in UTC, legal dates in America/New_York.
+    The reads of one case (`get`, `history`, `deadlines`, `show`) and `check_schema` and `close`
+    are the Reader's.
     """
 
     def __init__(self, url: str | None = None, *, clock: Clock | None = None,
                  params: RuleParams = DEFAULT_PARAMS):
-        self.url = normalize_url(url or default_url())
-        self.db = create_db_engine(self.url)
+        super().__init__(url)
         self.clock = clock or SystemClock()
         self.params = params
         self._subscribers: list[Subscriber] = []
@@ -75,20 +69,9 @@ class Engine:
     def is_simulation(self) -> bool:
         return is_simulation(self.db)
 
-    def check_schema(self) -> None:
-        """InvalidInput unless the database is at the current schema."""
-        current = schema_revision(self.db)
-        if current != SCHEMA_REVISION:
-            state = "has no cee schema" if current is None else f"is at schema {current}"
-            raise InvalidInput(f"the database {self.db.url.render_as_string(hide_password=True)}"
-                               f" {state}; run `cee db upgrade`")
-
     def subscribe(self, callback: Subscriber) -> None:
         """Call `callback(events)` after each committed write."""
         self._subscribers.append(callback)
-
-    def close(self) -> None:
-        self.db.dispose()
 
     # --- registry -------------------------------------------------------------------------
 
@@ -230,13 +213,6 @@ class Engine:
         trigger = "start_summary_review" if start else "finish_summary_review"
         return self.advance(case_id, trigger, actor=actor, note=note)
 
-    def get(self, case_id: str) -> CaseView:
-        with transaction(self.db, write=False) as session:
-            case = queries.get_case(session, case_id)
-            if case is None:
-                raise NotFound("case", case_id, "list cases with `cee case list`")
-            return CaseView.of(case, queries.entries_of_cases(session, [case_id])[case_id])
-
     def list(self, *, kind: str | None = None, state: str | None = None,
              center: str | None = None, port: str | None = None, overdue: bool = False,
              escalated: bool = False, limit: int | None = None) -> list[CaseView]:
@@ -254,16 +230,6 @@ class Engine:
                                       min_escalation=2 if escalated else None)
             entries = queries.entries_of_cases(session, [r.id for r in rows]) if rows else {}
             return [CaseView.of(r, entries[r.id]) for r in rows]
-
-    def history(self, case_id: str) -> list[EventView]:
-        with transaction(self.db, write=False) as session:
-            self._require(session, case_id)
-            return [EventView.of(e) for e in queries.events_of(session, case_id)]
-
-    def deadlines(self, case_id: str) -> list[DeadlineView]:
-        with transaction(self.db, write=False) as session:
-            self._require(session, case_id)
-            return [DeadlineView.of(d) for d in queries.deadlines_of(session, case_id)]
 
     def available(self, case_id: str, *, actor: Actor) -> list[Availability]:
         """Every trigger from the case's state, whether `actor` may take it now, and why not."""
