@@ -214,6 +214,8 @@ MATRIX: tuple[Function, ...] = (
          "PSC validation or rejection", "19 CFR 159.9(c)(1), 101.9(b)",
          *_ex("liquidation", "auto_schedule", "auto_liquidate"), *_ex("psc", "validate",
                                                                        "reject")),
+    _law("disclosure_tender", "A tender made with a prior disclosure, applied once the loss is "
+         "calculated", "19 CFR 162.74(c)", *_ex("prior_disclosure", "apply_disclosure_tender")),
     _law("deemed_liquidation", "Deemed liquidation", "19 U.S.C. 1504(a), (d)",
          *_ex("liquidation", "deem_liquidated")),
     _law("deemed_denial", "Deemed denial of a protest (exclusion, accelerated disposition)",

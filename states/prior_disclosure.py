@@ -4,11 +4,13 @@ An importer discloses the circumstances of a violation, orally or in writing, op
 entries by number or by port and approximate dates (162.74(b)(2)). An oral disclosure is
 confirmed in writing within 10 days (162.74(a)(2)); information unknown at disclosure is
 supplied — the disclosure perfected — within 30 days (162.74(b)(4)); the actual loss is tendered
-within 30 days after CBP notifies its calculation (162.74(c)). The port's FP&F officer may extend
-the 30-day periods for good cause. The center's validation review (seed 001) calculates the loss
-and refers the disclosure to the port's FP&F officer, who decides validity (162.74(a)(2); FP&F
-stayed with the ports under CBP Dec. 16-26) and closes it or refers it for penalty; a referral
-for penalty notifies the center's Enforcement division.
+at disclosure or within 30 days after CBP notifies its calculation (162.74(c)): a tender made
+with the disclosure that covers the calculated loss completes it when the loss is calculated;
+one that falls short leaves the difference to tender within the 30 days. The port's FP&F
+officer may extend the 30-day periods for good cause. The center's validation review (seed
+001) calculates the loss and refers the disclosure to the port's FP&F officer, who decides
+validity (162.74(a)(2); FP&F stayed with the ports under CBP Dec. 16-26) and closes it or
+refers it for penalty; a referral for penalty notifies the center's Enforcement division.
 
 The trade's periods only escalate when missed: what a lapse costs (denial of prior-disclosure
 treatment) is the FP&F officer's finding (UNCONFIRMED text of 162.74(c)), never the scheduler's.
@@ -70,6 +72,12 @@ PERFECTION = TimerSpec(
     summary="not perfected within 30 days of disclosure (or the extended date): escalate to FP&F",
     owner="fpf",
 )
+def covered_at_disclosure(data) -> bool:
+    """A tender made with the disclosure covers the calculated loss (162.74(c))."""
+    early, loss = data.get("disclosure_tender"), data.get("loss_amount")
+    return early is not None and loss is not None and Decimal(early) >= Decimal(loss)
+
+
 TENDER = TimerSpec(
     name="tender",
     kind=TimerKind.LEGAL,
@@ -80,7 +88,21 @@ TENDER = TimerSpec(
     citation="19 CFR 162.74(c) (consequence UNCONFIRMED: escalate, never deny by itself)",
     summary="loss not tendered within 30 days of CBP's calculation notice (or the extended "
             "date): escalate to FP&F",
+    applies=lambda data: not covered_at_disclosure(data),
     owner="fpf",
+)
+# A tender made with the disclosure that covers the calculated loss is applied at once.
+DISCLOSURE_TENDER = TimerSpec(
+    name="disclosure_tender",
+    kind=TimerKind.PROCESS,
+    anchor="loss_calculated_on",
+    period=lambda p: Period(),
+    action="apply_disclosure_tender",
+    fires="on",
+    warn_days=lambda p: None,
+    citation="19 CFR 162.74(c)",
+    summary="the tender made with the disclosure covers the calculated loss: apply it at once",
+    applies=covered_at_disclosure,
 )
 
 
@@ -104,10 +126,12 @@ LOSS_CALCULATION_SLA = (
     _service_level("loss_calculation", "perfected_on",
                    lambda p: p.pd_loss_calculation_days_validation, "validation", "center"),
 )
+# From the day the loss stands tendered: the tender, or the calculation that a tender made with
+# the disclosure covers (`tendered_on` keeps the day the money was tendered).
 REFERRAL_SLA = (
-    _service_level("referral", "tendered_on",
+    _service_level("referral", "tender_complete_on",
                    lambda p: p.pd_referral_days_partnership, "partnership", "center"),
-    _service_level("referral", "tendered_on",
+    _service_level("referral", "tender_complete_on",
                    lambda p: p.pd_referral_days_validation, "validation", "center"),
 )
 FPF_FINDING_SLA = (
@@ -190,9 +214,22 @@ def _notice_date(f: Facts) -> str | None:
 
 
 def _tenders_the_loss(f: Facts) -> str | None:
-    if Decimal(f.inputs["amount"]) < Decimal(f.data["loss_amount"]):
-        return (f"a tender of {f.inputs['amount']} is less than CBP's calculated loss of "
+    early = f.data.get("disclosure_tender")
+    if Decimal(f.inputs["amount"]) + Decimal(early or 0) < Decimal(f.data["loss_amount"]):
+        tendered = (f"{f.inputs['amount']} with the {early} tendered at disclosure" if early
+                    else f"{f.inputs['amount']}")
+        return (f"a tender of {tendered} is less than CBP's calculated loss of "
                 f"{f.data['loss_amount']}; tender the actual loss")
+    return None
+
+
+def _covered_at_disclosure(f: Facts) -> str | None:
+    early = f.data.get("disclosure_tender")
+    if early is None:
+        return "nothing was tendered with the disclosure"
+    if not covered_at_disclosure(f.data):
+        return (f"the {early} tendered at disclosure is less than the loss of "
+                f"{f.data['loss_amount']}; the difference is tendered within the 30 days")
     return None
 
 
@@ -227,6 +264,8 @@ def _disclosed(f: Facts) -> dict:
     for key in ("description", "entries_port", "entries_from", "entries_to"):
         if key in f.inputs:
             changes[key] = f.inputs[key]
+    if "tender" in f.inputs:  # 162.74(c): the loss may be tendered with the disclosure
+        changes["disclosure_tender"] = f.inputs["tender"]
     return changes
 
 
@@ -234,6 +273,21 @@ def _loss_calculated(f: Facts) -> dict:
     notice = f.inputs.get("notice_date") or f.today.isoformat()
     return {"loss_amount": f.inputs["amount"], "loss_notice_on": notice,
             "loss_calculated_on": f.today.isoformat()}
+
+
+def _disclosure_tender_applied(f: Facts) -> dict:
+    """The loss, tendered with the disclosure: tendered then, complete today."""
+    return {"tendered_on": f.data["disclosed_on"], "tender_amount": f.data["disclosure_tender"],
+            "tender_complete_on": f.today.isoformat()}
+
+
+def _tendered_now(f: Facts) -> dict:
+    changes = {"tendered_on": f.today.isoformat(), "tender_amount": f.inputs["amount"],
+               "tender_complete_on": f.today.isoformat()}
+    if f.data.get("disclosure_tender"):
+        changes["tender_total"] = str(Decimal(f.inputs["amount"])
+                                      + Decimal(f.data["disclosure_tender"]))
+    return changes
 
 
 def _extended(timer: TimerSpec):
@@ -291,7 +345,8 @@ PRIOR_DISCLOSURE = Lifecycle(
         StateSpec("disclosed", "disclosed orally or in writing", (ORAL_CONFIRMATION, PERFECTION)),
         StateSpec("perfected", "the information is complete; the center calculates the loss",
                   LOSS_CALCULATION_SLA),
-        StateSpec("loss_calculated", "CBP has notified its calculation of the loss", (TENDER,)),
+        StateSpec("loss_calculated", "CBP has notified its calculation of the loss",
+                  (TENDER, DISCLOSURE_TENDER)),
         StateSpec("tendered", "the actual loss is tendered; the center refers it to FP&F",
                   REFERRAL_SLA),
         StateSpec("referred", "with the port's FP&F officer for a finding", FPF_FINDING_SLA),
@@ -322,6 +377,9 @@ PRIOR_DISCLOSURE = Lifecycle(
                       "port"),
                 Input("entries_from", "the first approximate entry date", "date"),
                 Input("entries_to", "the last approximate entry date", "date"),
+                Input("tender", "an amount tendered with the disclosure (162.74(c): at "
+                                "disclosure, or within 30 days of CBP's notice of the loss)",
+                      "amount"),
             ),
             effect=_disclosed,
         ),
@@ -365,13 +423,23 @@ PRIOR_DISCLOSURE = Lifecycle(
             "calculate_loss", ("perfected",), "loss_calculated", Authority.CENTER,
             citation="19 CFR 162.74(c); seed 001 (center prior-disclosure validation)",
             summary="validate the disclosure and notify the calculated loss; the notice date "
-                    "starts the 30 days to tender",
+                    "starts the 30 days to tender (unless the tender made with the disclosure "
+                    "covers it)",
             guards=(Guard("a notice date since perfection", "19 CFR 162.74(c)", _notice_date),),
             inputs=(Input("amount", "the actual loss of duties, taxes and fees", "amount",
                           required=True),
                     Input("notice_date", "the date CBP notified its calculation (default: "
                                          "today)", "date")),
             effect=_loss_calculated,
+        ),
+        TransitionSpec(
+            "apply_disclosure_tender", ("loss_calculated",), "tendered", Authority.SYSTEM,
+            citation="19 CFR 162.74(c)",
+            summary="the tender made with the disclosure covers the calculated loss: the loss "
+                    "stands tendered",
+            guards=(Guard("covered by the tender at disclosure", "19 CFR 162.74(c)",
+                          _covered_at_disclosure),),
+            effect=_disclosure_tender_applied,
         ),
         TransitionSpec(
             "tender", ("loss_calculated",), "tendered", Authority.FILER,
@@ -383,9 +451,9 @@ PRIOR_DISCLOSURE = Lifecycle(
                       _within(TENDER, "tender the loss")),
                 Guard("the whole loss", "19 CFR 162.74(a)(1), (c)", _tenders_the_loss),
             ),
-            inputs=(Input("amount", "the amount tendered", "amount", required=True),),
-            effect=lambda f: {"tendered_on": f.today.isoformat(),
-                              "tender_amount": f.inputs["amount"]},
+            inputs=(Input("amount", "the amount tendered (with any tender at disclosure, the "
+                                    "actual loss)", "amount", required=True),),
+            effect=_tendered_now,
         ),
         _extend("disclosed", PERFECTION, "perfect the disclosure", "19 CFR 162.74(b)(4)"),
         _extend("loss_calculated", TENDER, "tender the loss", "19 CFR 162.74(c)"),

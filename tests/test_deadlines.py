@@ -73,9 +73,9 @@ def _decided(trigger):
     return setup
 
 
-def _disclosure(state: str, importer: str | None = None):
+def _disclosure(state: str, importer: str | None = None, **disclosed):
     def setup(cast, engine):
-        return disclosure_in(cast, state, importer=importer).id
+        return disclosure_in(cast, state, importer=importer, **disclosed).id
     return setup
 
 
@@ -108,11 +108,14 @@ TIMERS = [
     (_decided("deny"), "summons_window", "2025-09-29", ("state", "closed")),
     (_decided("allow"), "closing", "2025-04-01", ("state", "closed")),
     # Prior disclosure (tests/disclosures.py: disclosed Mon 2025-03-03, perfected 03-24, notice
-    # 04-07, tendered 04-21, referred 04-28): every timer only escalates.
+    # 04-07, tendered 04-21, referred 04-28): every trade period only escalates ...
     (lambda c, e: disclose(c, form="oral").id, "oral_confirmation", "2025-03-13",
      ("escalation", 2)),
     (lambda c, e: disclose(c).id, "perfection", "2025-04-02", ("escalation", 2)),
     (_disclosure("loss_calculated"), "tender", "2025-05-07", ("escalation", 2)),
+    # ... but the loss tendered with the disclosure is applied on the day it is calculated.
+    (_disclosure("loss_calculated", tender="12500.00"), "disclosure_tender", "2025-04-07",
+     ("state", "tendered")),
     (_disclosure("perfected"), "loss_calculation_partnership", "2025-04-23", ("escalation", 2)),
     (_disclosure("perfected", ZETA), "loss_calculation_validation", "2025-05-23",
      ("escalation", 2)),

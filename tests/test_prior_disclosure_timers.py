@@ -11,7 +11,9 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 from disclosures import (
+    DISCLOSED,
     LOSS,
+    NOTICE,
     PERFECTED,
     REFERRED,
     TENDERED,
@@ -23,7 +25,7 @@ from disclosures import (
 
 from states.calendar import LEGAL_TZ
 from states.params import RuleParams
-from workflow import Engine, NotPermitted
+from workflow import Engine, NotPermitted, RuleViolation
 
 
 def start_of(day: str) -> datetime:
@@ -109,6 +111,59 @@ def test_withdrawal_ends_every_timer(cast, engine):
     assert pending(engine, case.id) == {}
     engine.sweep(start_of("2026-01-05"))
     assert (engine.get(case.id).state, escalations(engine, case.id)) == ("withdrawn", [])
+
+
+# --- a tender made with the disclosure (162.74(c)) ----------------------------------------------
+
+
+def test_a_tender_at_disclosure_that_covers_the_loss_is_applied_once_the_loss_is_known(
+        cast, engine):
+    case = disclosure_in(cast, "perfected", tender="$13,000")  # Acme: partnership
+    assert case.data["disclosure_tender"] == "13000.00"
+    cast.at(NOTICE)
+    calculated = engine.advance(case.id, "calculate_loss", actor=who(cast, "c007"),
+                                inputs={"amount": LOSS})
+    # No 30 days to tender: the tender made with the disclosure is applied by the next pass.
+    assert calculated.state == "loss_calculated"
+    assert pending(engine, case.id) == {"disclosure_tender": ("process", NOTICE,
+                                                              "apply_disclosure_tender")}
+    engine.sweep(engine.clock.now())
+    applied = engine.get(case.id)
+    assert applied.state == "tendered"
+    assert {k: applied.data[k] for k in ("loss_amount", "tendered_on", "tender_amount",
+                                         "tender_complete_on")} == {
+        "loss_amount": LOSS, "tendered_on": DISCLOSED, "tender_amount": "13000.00",
+        "tender_complete_on": NOTICE}
+    event = engine.history(case.id)[-1]
+    assert (event.trigger, event.actor, event.authority) == (
+        "apply_disclosure_tender", "system", "SYSTEM")
+    # The referral's service level runs from the day the tender was applied (10 days for
+    # partnership), not from the disclosure a month before.
+    last = (date.fromisoformat(NOTICE) + timedelta(days=10)).isoformat()
+    assert pending(engine, case.id) == {"referral_partnership": ("service", last, None)}
+    engine.advance(case.id, "refer_to_fpf", actor=who(cast, "c007"))
+    assert engine.advance(case.id, "find_valid", actor=who(cast, "p2704-fpf")).state == "valid"
+
+
+def test_a_short_tender_at_disclosure_leaves_the_difference_to_tender_within_30_days(
+        cast, engine):
+    case = disclosure_in(cast, "perfected", tender="10000")
+    cast.at(NOTICE)
+    short = engine.advance(case.id, "calculate_loss", actor=who(cast, "c007"),
+                           inputs={"amount": LOSS})
+    assert short.state == "loss_calculated" and "tendered_on" not in short.data
+    assert set(pending(engine, case.id)) == {"tender"}
+    engine.sweep(engine.clock.now())  # nothing to apply: the filer owes the difference
+    assert engine.get(case.id).state == "loss_calculated"
+    cast.at(TENDERED)
+    assert_refused(engine, case.id, "tender", who(cast, "filer"),
+                   r"2499\.99 with the 10000\.00 tendered at disclosure is less than CBP's "
+                   r"calculated loss of 12500\.00", RuleViolation, amount="2499.99")
+    done = engine.advance(case.id, "tender", actor=who(cast, "filer"),
+                          inputs={"amount": "2500"})
+    assert (done.state, done.data["tendered_on"], done.data["tender_amount"],
+            done.data["tender_total"]) == ("tendered", TENDERED, "2500.00", "12500.00")
+    assert set(pending(engine, case.id)) == {"referral_partnership"}
 
 
 # --- routing and service levels -----------------------------------------------------------------
