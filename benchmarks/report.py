@@ -73,15 +73,19 @@ def table(documents: list[dict[str, Any]]) -> str:
 
 
 def _measured(scenarios: list[dict[str, Any]]) -> str:
-    """Which scenarios were measured when, for a file merged from several runs (else "")."""
+    """When and at which commit the scenarios were measured (each group, for a merged file)."""
     groups: dict[tuple[str, str], list[str]] = {}
     for r in scenarios:
-        key = (r.get("measured_at", "")[:16] or "an earlier run", r.get("commit") or "?")
+        key = (r.get("measured_at", "")[:16], r.get("commit") or "?")
         groups.setdefault(key, []).append(r["name"])
-    if len(groups) < 2:
-        return ""
-    return " Measured: " + "; ".join(f"{', '.join(names)} at {at} UTC (commit {commit})"
-                                     for (at, commit), names in groups.items()) + "."
+    if list(groups) == [("", "?")]:
+        return ""  # a file from before records were stamped
+    if len(groups) == 1:
+        (at, commit), = groups
+        return f" Measured at {at} UTC, commit {commit}."
+    return " Measured: " + "; ".join(
+        f"{', '.join(names)} at {at + ' UTC' if at else 'an earlier run'} (commit {commit})"
+        for (at, commit), names in groups.items()) + "."
 
 
 def update_readme(readme: Path, results: Path) -> None:
