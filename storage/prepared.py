@@ -23,16 +23,19 @@ class Prepared:
     same bind and result processors `Connection.execute` applies; DBAPI errors are wrapped in
     the same `sqlalchemy.exc` classes). What is skipped is the per-execution context — on
     SQLite about a third of a single advance (benchmarks/, scenario b). A statement whose
-    columns need Python-side defaults is refused at compile time: give every column.
+    columns need Python-side defaults is refused at compile time: give every column. Being past
+    SQLAlchemy's execution, these statements do not reach its cursor events or `echo` logging.
     """
 
     def __init__(self, statement: Any):
         self.statement = statement
-        self._compiled: dict[tuple[str, tuple[str, ...] | None, bool], _Compiled] = {}
+        self._compiled: dict[tuple, _Compiled] = {}
 
     def _compile(self, dialect: sa.Dialect, keys: tuple[str, ...] | None, many: bool
                  ) -> _Compiled:
-        found = self._compiled.get((dialect.name, keys, many))
+        # The SQL may differ by server version (RETURNING needs SQLite 3.35, say).
+        key = (dialect.name, dialect.server_version_info, keys, many)
+        found = self._compiled.get(key)
         if found is None:
             # for_executemany: no implicit RETURNING of the primary key (PostgreSQL)
             compiled = self.statement.compile(dialect=dialect, column_keys=keys,
@@ -48,7 +51,7 @@ class Prepared:
             results = [column.type.dialect_impl(dialect).result_processor(dialect, None)
                        for column in columns]
             names = compiled.positiontup or list(compiled.binds)
-            found = self._compiled[(dialect.name, keys, many)] = _Compiled(
+            found = self._compiled[key] = _Compiled(
                 bool(self.statement.is_select or compiled.effective_returning),
                 compiled.string, compiled.positiontup is not None, names,
                 # the values the statement carries itself (`status == 'pending'`)
