@@ -130,7 +130,7 @@ def _story(engine: Engine, clock: SettableClock, say: Say) -> None:
     say(second.id, f"{second.state}: deemed denied if undecided in 30 days (19 U.S.C. 1515(b))")
 
     _post_summary_corrections(engine, clock, say)  # 2025-11-03 … 11-12
-    _prior_disclosure_scene(engine, clock, say)  # 2025-11-13 … 2026-01-28
+    _prior_disclosure_scene(engine, clock, say)  # 2025-11-13 … 2026-03-02
 
     _sweep_forward(engine, clock, say, until="2027-04-30")
     report = engine.verify_audit()
@@ -140,7 +140,8 @@ def _story(engine: Engine, clock: SettableClock, say: Say) -> None:
 
 def _prior_disclosure_scene(engine: Engine, clock: SettableClock, say: Say) -> None:
     """Acme discloses an undervaluation orally; the center calculates the loss; the port's FP&F
-    officer extends the tender period, and finds the disclosure valid (19 CFR 162.74)."""
+    officer extends the tender period, and finds the disclosure valid (19 CFR 162.74). Bolt
+    tenders with its disclosure, which covers the loss once it is calculated."""
     engine.add_officer("fay.nguyen", name="Fay Nguyen", office="2704", unit="fpf")
     fay, ana, pete = engine.actor("fay.nguyen"), engine.actor("ana.lee"), engine.actor("pete.ortiz")
     acme = engine.actor(f"filer:{ACME}")
@@ -177,6 +178,27 @@ def _prior_disclosure_scene(engine: Engine, clock: SettableClock, say: Say) -> N
         f"{pd.id} {pd.state} (19 CFR 162.74(a)(2)); penalty limited by 19 U.S.C. 1592(c)(4)")
     pd = engine.advance(pd.id, "close", actor=fay)
     say(pd.id, pd.state)
+
+    # Bolt tenders with its disclosure (162.74(c)): the tender covers the loss once calculated.
+    raj, bolt = engine.actor("raj.patel"), engine.actor(f"filer:{BOLT}")
+    _time_passes(engine, clock, say, "2026-02-02")
+    pd = engine.open("prior_disclosure", actor=bolt, importer=BOLT, port="2704", form="written",
+                     description="assists not declared", tender="4,100.00")
+    say("2026-02-02  Bolt discloses in writing, tendering with the disclosure",
+        f"{pd.id}: {pd.data['disclosure_tender']} tendered; routed to center {pd.center}/"
+        f"{pd.division}")
+    _time_passes(engine, clock, say, "2026-02-09")
+    engine.advance(pd.id, "perfect", actor=bolt, note="assist invoices attached")
+    _time_passes(engine, clock, say, "2026-02-23")
+    pd = engine.advance(pd.id, "calculate_loss", actor=raj, inputs={"amount": "3,975.00"})
+    say("2026-02-23  Center 003 calculates the loss",
+        f"{pd.data['loss_amount']}: covered by the tender at disclosure, applied by the next "
+        "sweep (no 30 days to tender)")
+    _time_passes(engine, clock, say, "2026-03-02")
+    pd = engine.advance(pd.id, "refer_to_fpf", actor=raj)
+    pd = engine.advance(pd.id, "find_valid", actor=fay)
+    say("2026-03-02  Port 2704 FP&F finds Bolt's disclosure valid",
+        f"{pd.id} {pd.state}; tendered {pd.data['tender_amount']} on {pd.data['tendered_on']}")
 
 
 def _post_summary_corrections(engine: Engine, clock: SettableClock, say: Say) -> None:
