@@ -91,11 +91,13 @@ _CASE_READ = (
         .outerjoin(_NAMING_CASE, _NAMING_CASE.c.id == _NAMING_ENTRY.c.case_id))
     .where(CASE.c.id == sa.bindparam("case_id"))
     .order_by(CASE_ENTRY.c.entry, _NAMING_CASE.c.id))
-# PostgreSQL locks the case row only (the outer joins' side cannot be locked, and need not be:
-# a guard's facts are re-checked by the compare-and-set of the case it changes); SQLite
-# serializes writers already.
-_CASE_READ_LOCKED = _CASE_READ.with_for_update(of=CASE)
-_CASE_READ, _CASE_READ_LOCKED = Prepared(_CASE_READ), Prepared(_CASE_READ_LOCKED)
+_CASE_READ = Prepared(_CASE_READ)
+# PostgreSQL: lock the case row first, in a statement of its own. A locking read that waits for
+# another transaction re-reads only the locked row when that one commits (READ COMMITTED), so
+# the entries' facts joined to it would be those of the statement's older snapshot; read after
+# the lock, they are current. SQLite serializes writers already (BEGIN IMMEDIATE).
+_LOCK_CASE = Prepared(sa.select(CASE.c.id).where(CASE.c.id == sa.bindparam("case_id"))
+                      .with_for_update())
 _CANCEL_PENDING = (
     sa.update(DEADLINE)
     .where(DEADLINE.c.case_id.in_(sa.bindparam("case_ids", expanding=True)),
@@ -129,11 +131,13 @@ def case_for_transition(on: On, case_id: str, *, for_update: bool = False
                         ) -> tuple[CaseRow, list[str], list[NamingRow]] | None:
     """The case, the entry numbers it names, and what its guards read of those entries (see
     `_CASE_READ`), in one statement; None if there is no such case. `for_update` locks the case
-    row on PostgreSQL (case before deadline, as everywhere)."""
+    row first on PostgreSQL (case before deadline, as everywhere): one statement more."""
     conn = connection(on)
-    statement = (_CASE_READ_LOCKED if for_update and conn.dialect.name == "postgresql"
-                 else _CASE_READ)
-    rows, _ = statement.run(conn, {"case_id": case_id})
+    if for_update and conn.dialect.name == "postgresql":
+        locked, _ = _LOCK_CASE.run(conn, {"case_id": case_id})
+        if not locked:
+            return None
+    rows, _ = _CASE_READ.run(conn, {"case_id": case_id})
     if not rows:
         return None
     width = len(CASE_ROW_COLUMNS)

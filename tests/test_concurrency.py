@@ -269,3 +269,50 @@ def test_concurrent_sweeps_fire_each_due_timer_exactly_once(cast, engine):
     assert engine.verify_audit().ok
     again = engine.sweep()  # nothing left to do
     assert not again.fired and not again.escalated
+
+
+def test_an_advance_that_waited_for_a_lock_reads_the_facts_committed_meanwhile(postgres_url,
+                                                                                clock):
+    """PostgreSQL (SQLite serializes writers, so nothing waits there): a locking read that waits
+    for another transaction re-reads only the locked row when that one commits. The entries'
+    facts must be read after the lock, or a guard would judge the case on what it waited past."""
+    import sqlalchemy as sa
+    from conftest import Cast, reset_postgres
+
+    from storage import single
+    from workflow import Engine
+
+    reset_postgres(postgres_url)
+    engine = Engine(postgres_url, clock=clock)
+    try:
+        cast = Cast(engine, clock)
+        entry = cast.liquidated()
+        cast.at("2025-03-03")
+        protest = engine.open("protest", actor=cast.actor(f"filer:{cast.ACME}"),
+                              entries=[entry.entries[0]])
+        read: dict = {}
+
+        def advance_waiting_for_the_lock():
+            with engine.db.begin() as conn:
+                read["found"] = single.case_for_transition(conn, protest.id, for_update=True)
+
+        with engine.db.connect() as holder, holder.begin():
+            single.case_for_transition(holder, protest.id, for_update=True)
+            holder.execute(sa.text("UPDATE \"case\" SET state = 'final' WHERE id = :id"),
+                           {"id": entry.id})
+            waiter = threading.Thread(target=advance_waiting_for_the_lock)
+            waiter.start()
+            with engine.db.connect() as watch:  # until the waiter is blocked on the row lock
+                while not watch.execute(sa.text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        "AND datname = current_database()")).scalar():
+                    watch.rollback()
+                    waiter.join(0.01)
+                    assert waiter.is_alive(), "the advance did not wait for the lock"
+        waiter.join(JOIN_SECONDS)
+        case, entries, naming = read["found"]
+        assert case.id == protest.id
+        assert {(n.case_id, n.state) for n in naming if n.kind == "liquidation"} == {
+            (entry.id, "final")}
+    finally:
+        engine.close()
