@@ -67,13 +67,18 @@ class Prepared:
                       for name in plan.names}
         except KeyError as missing:
             raise ValueError(f"no value for {missing} in {plan.sql}") from None
-        for name, process in plan.binds.items():
-            params[name] = process(params[name])
+        try:
+            for name, process in plan.binds.items():
+                params[name] = process(params[name])
+        except (TypeError, ValueError) as error:  # as Core reports a value its type refuses
+            raise sa.exc.StatementError(str(error), plan.sql, values, error) from error
         return tuple(params.values()) if plan.positional else params
 
     def run(self, conn: sa.Connection, values: Mapping[str, Any] | Sequence[Mapping[str, Any]]
             ) -> tuple[list[tuple], int]:
         """Execute with `values` (a list: executemany); (rows, rowcount)."""
+        if not conn.in_transaction():  # the cursor would write outside SQLAlchemy's knowledge
+            raise RuntimeError("a Prepared statement runs inside the caller's transaction")
         many = not isinstance(values, Mapping)
         first = values[0] if many else values
         keys = tuple(sorted(first)) if self.statement.is_dml and not self.statement.is_delete \
