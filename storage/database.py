@@ -66,8 +66,14 @@ def _configure_sqlite(engine: sa.Engine) -> None:
         # then write would fail with SQLITE_BUSY_SNAPSHOT instead of waiting their turn.
         mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
         # On the driver's connection: this runs before every write, and needs no statement
-        # context of SQLAlchemy's.
-        connection.connection.driver_connection.execute(f"BEGIN {mode}")
+        # context of SQLAlchemy's; its errors (a locked database) as SQLAlchemy's classes.
+        statement = f"BEGIN {mode}"
+        try:
+            connection.connection.driver_connection.execute(statement)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise sa.exc.DBAPIError.instance(statement, (), error,
+                                             engine.dialect.loaded_dbapi.Error,
+                                             dialect=engine.dialect) from error
 
 
 def is_postgres(engine: sa.Engine) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -123,3 +124,30 @@ def test_upgrade_from_0001_keeps_pending_deadlines_due(tmp_path):
     assert (row.next_at, row.due_at) == (datetime(2025, 11, 8, 5, tzinfo=UTC),
                                          datetime(2026, 1, 7, 5, tzinfo=UTC))
     upgraded.close()
+
+
+def test_a_locked_sqlite_database_is_reported_as_sqlalchemy_reports_it(tmp_path):
+    """The write transaction's BEGIN IMMEDIATE runs on the driver's connection; a database
+    locked by another writer still arrives as sqlalchemy.exc.OperationalError (the CLI's
+    "cannot use the database" line; an embedder's retry)."""
+    import sqlite3
+
+    path = tmp_path / "locked.db"
+    engine = create_db_engine(f"sqlite:///{path}")
+
+    @sa.event.listens_for(engine, "connect")
+    def wait_briefly(dbapi_connection, _record):
+        dbapi_connection.execute("PRAGMA busy_timeout=50")
+
+    with engine.connect() as conn:  # WAL set, a connection in the pool
+        conn.exec_driver_sql("SELECT 1")
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(sa.exc.OperationalError, match="database is locked"), \
+                engine.begin():
+            pass
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        engine.dispose()
