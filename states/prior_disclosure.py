@@ -275,6 +275,23 @@ def _loss_calculated(f: Facts) -> dict:
             "loss_calculated_on": f.today.isoformat()}
 
 
+def _not_covered_at_disclosure(f: Facts) -> str | None:
+    if covered_at_disclosure(f.data):
+        return (f"the {f.data['disclosure_tender']} tendered with the disclosure covers the loss "
+                f"of {f.data['loss_amount']}: no tender is due, and the scheduler applies it "
+                "(apply_disclosure_tender)")
+    return None
+
+
+def _referred(f: Facts) -> dict:
+    """Referred to FP&F; a covering tender made with the disclosure and not yet applied by the
+    scheduler is applied with the referral, never lost."""
+    changes = {"referred_on": f.today.isoformat()}
+    if covered_at_disclosure(f.data) and not f.data.get("tendered_on"):
+        changes.update(_disclosure_tender_applied(f))
+    return changes
+
+
 def _disclosure_tender_applied(f: Facts) -> dict:
     """The loss, tendered with the disclosure: tendered then, complete today."""
     return {"tendered_on": f.data["disclosed_on"], "tender_amount": f.data["disclosure_tender"],
@@ -321,12 +338,13 @@ _EXTEND_INPUTS = (
 )
 
 
-def _extend(source: str, timer: TimerSpec, what: str, citation: str) -> TransitionSpec:
+def _extend(source: str, timer: TimerSpec, what: str, citation: str,
+            guards: tuple[Guard, ...] = ()) -> TransitionSpec:
     return TransitionSpec(
         "extend_period", (source,), STAY, Authority.PORT, unit="fpf",
         citation=citation,
         summary=f"extend the period to {what} for good cause (re-arms its timer)",
-        guards=(Guard("a later date", citation, _extends(timer)),),
+        guards=(*guards, Guard("a later date", citation, _extends(timer))),
         inputs=_EXTEND_INPUTS,
         effect=_extended(timer),
         restarts_timers=True,
@@ -447,6 +465,7 @@ PRIOR_DISCLOSURE = Lifecycle(
             summary="tender the actual loss within 30 days of CBP's notice (or the extended "
                     "date)",
             guards=(
+                Guard("a tender due", "19 CFR 162.74(c)", _not_covered_at_disclosure),
                 Guard("within 30 days of the notice", "19 CFR 162.74(c)",
                       _within(TENDER, "tender the loss")),
                 Guard("the whole loss", "19 CFR 162.74(a)(1), (c)", _tenders_the_loss),
@@ -456,14 +475,16 @@ PRIOR_DISCLOSURE = Lifecycle(
             effect=_tendered_now,
         ),
         _extend("disclosed", PERFECTION, "perfect the disclosure", "19 CFR 162.74(b)(4)"),
-        _extend("loss_calculated", TENDER, "tender the loss", "19 CFR 162.74(c)"),
+        _extend("loss_calculated", TENDER, "tender the loss", "19 CFR 162.74(c)",
+                (Guard("a tender due", "19 CFR 162.74(c)", _not_covered_at_disclosure),)),
         TransitionSpec(
             "refer_to_fpf", ("disclosed", "perfected", "loss_calculated", "tendered"),
             "referred", Authority.CENTER,
             citation=_FINDING + "; seed 001 (the center's validation feeds the port's decision)",
             summary="refer the disclosure with the center's validation review to the port's "
-                    "FP&F officer (a lapsed period is for FP&F to weigh)",
-            effect=lambda f: {"referred_on": f.today.isoformat()},
+                    "FP&F officer (a lapsed period is for FP&F to weigh; a covering tender made "
+                    "with the disclosure is applied with the referral)",
+            effect=_referred,
         ),
         TransitionSpec(
             "find_valid", ("referred",), "valid", Authority.PORT, unit="fpf",

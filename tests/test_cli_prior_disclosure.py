@@ -152,9 +152,15 @@ def test_demo_carries_a_prior_disclosure_to_a_port_fpf_finding(tmp_path):
     assert "is not in unit fpf" in stdout  # the refused extension by a port officer
     engine = Engine(url)
     try:
-        [pd] = engine.list(kind="prior_disclosure")
+        pd, tendered_early = sorted(engine.list(kind="prior_disclosure"),
+                                    key=lambda c: c.opened_at)
         assert (pd.state, pd.data["finding"], pd.division) == ("closed", "valid", "partnership")
         assert [e.actor for e in engine.history(pd.id) if e.trigger in (
             "extend_period", "find_valid", "close")] == ["fay.nguyen"] * 3
+        # Bolt's tender at disclosure covered the loss: the sweep applied it, no filer tender.
+        assert "covered by the tender at disclosure" in stdout
+        assert (tendered_early.state, tendered_early.division) == ("valid", "validation")
+        assert [(e.trigger, e.actor) for e in engine.history(tendered_early.id)
+                if e.to_state == "tendered"] == [("apply_disclosure_tender", "system")]
     finally:
         engine.close()

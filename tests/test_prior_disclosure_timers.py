@@ -145,6 +145,27 @@ def test_a_tender_at_disclosure_that_covers_the_loss_is_applied_once_the_loss_is
     assert engine.advance(case.id, "find_valid", actor=who(cast, "p2704-fpf")).state == "valid"
 
 
+def test_a_covering_tender_at_disclosure_is_never_owed_again_nor_lost_by_an_early_referral(
+        cast, engine):
+    case = disclosure_in(cast, "perfected", tender="12500")
+    cast.at(NOTICE)
+    engine.advance(case.id, "calculate_loss", actor=who(cast, "c007"), inputs={"amount": LOSS})
+    # Before the scheduler applies it: no tender is due, so none is taken and none extended.
+    assert_refused(engine, case.id, "tender", who(cast, "filer"),
+                   r"12500\.00 tendered with the disclosure covers the loss", RuleViolation,
+                   amount="0.01")
+    assert_refused(engine, case.id, "extend_period", who(cast, "p2704-fpf"),
+                   "no tender is due", RuleViolation, reason="funds transfer delayed")
+    # The center refers it before any sweep: the tender is applied with the referral.
+    referred = engine.advance(case.id, "refer_to_fpf", actor=who(cast, "c007"))
+    assert referred.state == "referred"
+    assert {k: referred.data[k] for k in ("tendered_on", "tender_amount",
+                                          "tender_complete_on")} == {
+        "tendered_on": DISCLOSED, "tender_amount": "12500.00", "tender_complete_on": NOTICE}
+    assert "disclosure_tender" not in pending(engine, case.id)
+    assert engine.advance(case.id, "find_valid", actor=who(cast, "p2704-fpf")).state == "valid"
+
+
 def test_a_short_tender_at_disclosure_leaves_the_difference_to_tender_within_30_days(
         cast, engine):
     case = disclosure_in(cast, "perfected", tender="10000")
