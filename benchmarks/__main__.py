@@ -35,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     readme.add_argument("--results", type=Path, default=DEFAULT_OUT)
     readme.add_argument("--readme", type=Path, default=runner.ROOT / "README.md")
     args = parser.parse_args(argv)
+    if args.command == "run" and args.merge and args.no_write:
+        parser.error("--merge writes into the day's file; it cannot go with --no-write")
     if args.command == "readme":
         report.update_readme(args.readme, args.results)
         print(f"updated {args.readme}")

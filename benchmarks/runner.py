@@ -85,7 +85,9 @@ def run(url: str, size: int, *, scenarios=SCENARIOS, out: Path | None = None,
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         path = out / f"{results['date']}-{kind}.json"
-        if merge and path.exists():
+        if merge:
+            if not path.exists():  # else this run's scenarios alone would become the day's
+                raise ValueError(f"--merge: no {path.name} to merge into; run every scenario")
             results = merged(json.loads(path.read_text()), results)
         path.write_text(json.dumps(results, indent=2) + "\n")
         log(f"wrote {path}")

@@ -80,6 +80,9 @@ def test_a_merged_run_replaces_only_the_scenarios_it_ran(tmp_path):
     with pytest.raises(ValueError, match="another size"):
         run("sqlite://", 41, background=80, sweep_due=20, advances=20, scenarios=("advance",),
             out=tmp_path, merge=True, log=lambda _: None)
+    with pytest.raises(ValueError, match="no .*-sqlite.json to merge into"):
+        run("sqlite://", 40, background=80, sweep_due=20, advances=20, scenarios=("advance",),
+            out=tmp_path / "empty", merge=True, log=lambda _: None)
 
 
 def test_help_and_usage_errors_load_no_database_stack():

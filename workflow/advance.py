@@ -236,7 +236,8 @@ def apply(ctx: Context, case: Case | CaseRow, trigger: str, actor: Actor, *, not
     inputs_used = parse_inputs(specs[0], inputs or {})
     check_offices(ctx, specs[0], inputs_used)
     facts = Facts(today=ctx.today, data=case.data, inputs=inputs_used,
-                  entries=ctx.facts.pop(case.id, None) or entry_facts(ctx.session, entries),
+                  entries=ctx.facts.pop(case.id, None)
+                  or (entry_facts(ctx.session, entries) if entries else ()),
                   params=ctx.params, via=via,
                   importer=case.importer, division=case.division)
     outcome = lifecycle.fire(case.state, trigger, facts)
