@@ -22,7 +22,7 @@ class Prepared:
     SQLAlchemy still writes the SQL, and its types still convert every value both ways (the
     same bind and result processors `Connection.execute` applies; DBAPI errors are wrapped in
     the same `sqlalchemy.exc` classes). What is skipped is the per-execution context — on
-    SQLite about a third of a single advance (benchmarks/, scenario b). A statement whose
+    SQLite about a sixth of a single advance (benchmarks/, scenario b). A statement whose
     columns need Python-side defaults is refused at compile time: give every column. Being past
     SQLAlchemy's execution, these statements do not reach its cursor events or `echo` logging.
     """
