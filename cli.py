@@ -24,7 +24,7 @@ class Settings:
     def engine(self, *, check_schema: bool = True):
         """The engine for --db, with a settable clock at --now (simulation databases only)."""
         if self._engine is None:
-            from workflow import Engine, NotPermitted, SettableClock
+            from cee_workflow import Engine, NotPermitted, SettableClock
 
             engine = Engine(self.db)
             click.get_current_context().call_on_close(engine.close)
@@ -45,7 +45,7 @@ class Settings:
         if self._engine is not None or self.now_text:
             return self.engine()
         if self._reader is None:
-            from workflow.reader import Reader
+            from cee_workflow.workflow.reader import Reader
 
             reader = Reader(self.db)
             click.get_current_context().call_on_close(reader.close)
@@ -58,8 +58,8 @@ class Settings:
 
 
 def parse_instant(text: str) -> datetime:
-    from workflow.clock import UTC
-    from workflow.errors import InvalidInput
+    from cee_workflow.workflow.clock import UTC
+    from cee_workflow.workflow.errors import InvalidInput
 
     try:
         instant = datetime.fromisoformat(text)
@@ -67,7 +67,7 @@ def parse_instant(text: str) -> datetime:
         raise InvalidInput(f"--now {text!r} is not an ISO date or time, e.g. 2026-03-06 or "
                            "2026-03-06T14:00:00-05:00") from None
     if instant.tzinfo is None:  # a bare date or time is Eastern, as ACE announces it
-        from states.calendar import LEGAL_TZ
+        from cee_workflow.states.calendar import LEGAL_TZ
 
         if len(text) <= 10:
             instant = instant.replace(hour=12)
@@ -76,7 +76,7 @@ def parse_instant(text: str) -> datetime:
 
 
 def parse_day(text: str, what: str = "date") -> date:
-    from workflow.errors import InvalidInput
+    from cee_workflow.workflow.errors import InvalidInput
 
     try:
         return date.fromisoformat(text)
@@ -107,7 +107,7 @@ class CeeGroup(click.Group):
 
 
 def _describe(error: Exception) -> tuple[int, str]:
-    from workflow.errors import WorkflowError
+    from cee_workflow.workflow.errors import WorkflowError
 
     if isinstance(error, WorkflowError):
         return error.exit_code, error.message
@@ -180,7 +180,7 @@ def db_upgrade(settings: Settings, simulation):
     """Apply migrations and seed the ten centers and the ports (idempotent)."""
     engine = settings.engine(check_schema=False)
     engine.upgrade(simulation=simulation)
-    from storage.migrate import head_revision
+    from cee_workflow.storage.migrate import head_revision
 
     document = {"database": engine.db.url.render_as_string(hide_password=True),
                 "revision": head_revision(), "simulation": engine.is_simulation()}
@@ -236,7 +236,7 @@ def officer():
 @click.pass_obj
 def officer_add(settings: Settings, officer_id, name, port, unit, center, division, role):
     """Register an officer of a port (optionally its FP&F unit) or of a center division."""
-    from workflow.errors import InvalidInput
+    from cee_workflow.workflow.errors import InvalidInput
 
     if bool(port) == bool(center):
         raise InvalidInput("give exactly one of --port CODE or --center CODE")
@@ -301,7 +301,7 @@ def entry_add(settings: Settings, number, importer_number, port, entry_date):
 @click.pass_obj
 def entry_review(settings: Settings, number, start, finish, note):
     """Open or close CBP review of an entry summary (center officers; no PSC meanwhile)."""
-    from workflow.errors import InvalidInput
+    from cee_workflow.workflow.errors import InvalidInput
 
     if start == finish:
         raise InvalidInput("give one of --start or --finish")
@@ -374,7 +374,7 @@ def case_advance(settings: Settings, case_id, trigger, note, values, expected_ve
 
 
 def parse_assignments(values) -> dict[str, str]:
-    from workflow.errors import InvalidInput
+    from cee_workflow.workflow.errors import InvalidInput
 
     result = {}
     for item in values:
@@ -445,7 +445,7 @@ def deadlines():
 @click.pass_obj
 def deadlines_list(settings: Settings, due_before, kind, center, limit):
     """Pending deadlines, soonest first."""
-    from states.calendar import start_of_legal_day
+    from cee_workflow.states.calendar import start_of_legal_day
 
     before = start_of_legal_day(parse_day(due_before, "--due-before")) if due_before else None
     rows = settings.engine().pending_deadlines(due_before=before, kind=kind, center=center,
@@ -491,7 +491,7 @@ def deadlines_forecast(settings: Settings, until, center):
     """What would warn, escalate or fire by DATE (end of day, Eastern) — writes nothing."""
     from datetime import timedelta
 
-    from states.calendar import start_of_legal_day
+    from cee_workflow.states.calendar import start_of_legal_day
 
     instant = start_of_legal_day(parse_day(until, "--until") + timedelta(days=1)) - timedelta(
         microseconds=1)
@@ -515,7 +515,7 @@ def scheduler_run(settings: Settings, interval):
     """Sweep every INTERVAL seconds until SIGTERM or SIGINT. Run several: each timer fires once."""
     import logging
 
-    from workflow.scheduler import run_blocking
+    from cee_workflow.workflow.scheduler import run_blocking
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s",
                         stream=sys.stderr)
@@ -623,7 +623,7 @@ def demo(ctx, demo_db):
 
     from click.core import ParameterSource
 
-    from workflow.demo import run_demo
+    from cee_workflow.workflow.demo import run_demo
 
     settings: Settings = ctx.obj
     # The global --db counts only when typed: never write a demo into CEE_DATABASE_URL.
@@ -645,7 +645,7 @@ def demo(ctx, demo_db):
 @click.pass_obj
 def authority(settings: Settings):
     """The authority matrix: every function, its holder, regimes, and the transitions using it."""
-    from workflow.authority_matrix import authority_matrix, listing
+    from cee_workflow.workflow.authority_matrix import authority_matrix, listing
 
     emit(settings, authority_matrix(), lambda: click.echo(listing(), nl=False))
 
@@ -659,7 +659,7 @@ def lifecycle():
 @click.pass_obj
 def lifecycle_list(settings: Settings):
     """Every lifecycle: kind, summary, and its states, triggers and transitions counted."""
-    from workflow.diagrams import summaries
+    from cee_workflow.workflow.diagrams import summaries
 
     rows = summaries()
     emit(settings, rows, lambda: table(
@@ -674,7 +674,7 @@ def lifecycle_list(settings: Settings):
 @click.pass_obj
 def lifecycle_show(settings: Settings, kind, fmt):
     """Draw lifecycle KIND from its rulebook: states, timers, triggers and who takes each."""
-    from workflow.diagrams import extract, render
+    from cee_workflow.workflow.diagrams import extract, render
 
     drawing = render(kind, fmt)
     emit(settings, {**extract(kind).to_dict(), "format": fmt, "diagram": drawing},

@@ -21,14 +21,14 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from states import LIFECYCLES
-from states.authority import regime_at
-from states.base import Facts
-from states.calendar import legal_date
-from states.params import RuleParams
-from workflow.audit import chain_hash
-from workflow.timers import carry_levels, timer_rows
-from workflow.views import jsonable
+from cee_workflow.states import LIFECYCLES
+from cee_workflow.states.authority import regime_at
+from cee_workflow.states.base import Facts
+from cee_workflow.states.calendar import legal_date
+from cee_workflow.states.params import RuleParams
+from cee_workflow.workflow.audit import chain_hash
+from cee_workflow.workflow.timers import carry_levels, timer_rows
+from cee_workflow.workflow.views import jsonable
 
 LIQUIDATION = LIFECYCLES["liquidation"]
 EVENT_COLUMNS = ("case_id", "case_seq", "at", "actor", "authority", "regime", "trigger",

@@ -27,9 +27,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from benchmarks.history import History, at_eastern, live
-from states.params import RuleParams
-from storage.reference_data import CENTERS, PORTS
-from workflow.identifiers import entry_check_digit
+from cee_workflow.states.params import RuleParams
+from cee_workflow.storage.reference_data import CENTERS, PORTS
+from cee_workflow.workflow.identifiers import entry_check_digit
 
 BULLETIN_AGES = range(316, 323)  # auto-scheduled for the bulletin of D
 SWEEP_AGE = 315  # auto-schedule due at midnight before as_of

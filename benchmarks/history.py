@@ -15,15 +15,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from states import LIFECYCLES
-from states.authority import regime_at
-from states.base import EntryFacts, Facts, Refusal
-from states.calendar import LEGAL_TZ, legal_date
-from states.params import RuleParams
-from workflow.advance import parse_inputs
-from workflow.audit import GENESIS, canonical
-from workflow.timers import LEVELS, carry_levels, reached, stages, timer_rows
-from workflow.views import jsonable
+from cee_workflow.states import LIFECYCLES
+from cee_workflow.states.authority import regime_at
+from cee_workflow.states.base import EntryFacts, Facts, Refusal
+from cee_workflow.states.calendar import LEGAL_TZ, legal_date
+from cee_workflow.states.params import RuleParams
+from cee_workflow.workflow.advance import parse_inputs
+from cee_workflow.workflow.audit import GENESIS, canonical
+from cee_workflow.workflow.timers import LEVELS, carry_levels, reached, stages, timer_rows
+from cee_workflow.workflow.views import jsonable
 
 LIQUIDATION = LIFECYCLES["liquidation"]
 PLACEHOLDER = "LQ-#########P#"  # as long as a real id (LQ- and 11 characters); never a real one

@@ -22,7 +22,7 @@ from benchmarks.floors import __doc__ as FLOOR_DOC
 from benchmarks.generate import Layout, generate
 from benchmarks.history import at_eastern
 from benchmarks.scratch import Snapshot, database_version, scratch_database
-from states.params import DEFAULT_PARAMS
+from cee_workflow.states.params import DEFAULT_PARAMS
 
 BULLETIN_DAY = date(2025, 6, 6)  # a Friday; the population is lived up to the Thursday before
 ADVANCES = 10_000
@@ -45,7 +45,7 @@ def run(url: str, size: int, *, scenarios=SCENARIOS, out: Path | None = None,
     of the same size and layout; the others stay as measured, each record saying when and at
     which commit (a re-measure after a change that touches only some scenarios)."""
     with scratch_database(url) as scratch:
-        from workflow import Engine
+        from cee_workflow import Engine
 
         engine = Engine(scratch)
         engine.upgrade()

@@ -20,7 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from storage.database import create_db_engine, normalize_url
+from cee_workflow.storage.database import create_db_engine, normalize_url
 
 SAMPLE_EVERY = 97  # every n-th case of a scope is compared row by row
 

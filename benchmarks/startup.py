@@ -18,12 +18,12 @@ from typing import Any
 
 # What `cee --help` and a usage error must not load: the database stack, the scheduler, psycopg.
 HEAVY_MODULES = ("sqlalchemy", "sqlmodel", "apscheduler", "psycopg", "pydantic", "alembic",
-                 "workflow.engine")
+                 "cee_workflow.workflow.engine")
 
 
 def cee_command() -> list[str]:
     script = Path(sys.executable).with_name("cee")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "cee_workflow.cli"]
 
 
 def wall(command: list[str]) -> tuple[float, float]:

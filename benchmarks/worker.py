@@ -17,9 +17,9 @@ from typing import Any
 
 from benchmarks import floors
 from benchmarks.generate import officer_of
-from states.params import DEFAULT_PARAMS
-from storage.database import create_db_engine
-from storage.reference_data import CENTERS
+from cee_workflow.states.params import DEFAULT_PARAMS
+from cee_workflow.storage.database import create_db_engine
+from cee_workflow.storage.reference_data import CENTERS
 
 
 def main(spec: dict[str, Any]) -> dict[str, Any]:
@@ -57,7 +57,7 @@ def main(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def _engine_side(spec, now: datetime, day: date, ids: list[str]):
-    from workflow import Engine, SettableClock
+    from cee_workflow import Engine, SettableClock
 
     engine = Engine(spec["url"], clock=SettableClock(now))
     actors = {center: engine.actor(officer_of(center)) for center in CENTERS}

@@ -17,9 +17,9 @@ from enum import StrEnum
 from functools import cache
 from typing import Any
 
-from states.authority import Authority, Role
-from states.calendar import add_period, roll_forward
-from states.params import RuleParams
+from cee_workflow.states.authority import Authority, Role
+from cee_workflow.states.calendar import add_period, roll_forward
+from cee_workflow.states.params import RuleParams
 
 STAY = "="  # a transition that keeps the state (e.g. amending a protest)
 

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from states.authority import Authority, Role
-from states.base import (
+from cee_workflow.states.authority import Authority, Role
+from cee_workflow.states.base import (
     STAY,
     Facts,
     Guard,
@@ -25,7 +25,12 @@ from states.base import (
     TransitionSpec,
     iso,
 )
-from states.calendar import add_period, auto_liquidation_date, bulletin_for, roll_forward
+from cee_workflow.states.calendar import (
+    add_period,
+    auto_liquidation_date,
+    bulletin_for,
+    roll_forward,
+)
 
 HOLDS = ("unliquidated", "extended", "scheduled")  # not yet liquidated, clock running
 LIQUIDATED = ("liquidated", "reliquidated")

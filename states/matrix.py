@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from states.authority import REGIMES, Authority, Regime
+from cee_workflow.states.authority import REGIMES, Authority, Regime
 
 # Where each assignment comes from (REFERENCE.md §0 and the seeds it summarizes).
 SEED_CENTER = "seed 002 (Delegation Order 14-004); CBP Dec. 16-26"

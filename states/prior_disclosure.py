@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from states.authority import Authority
-from states.base import (
+from cee_workflow.states.authority import Authority
+from cee_workflow.states.base import (
     STAY,
     Facts,
     Guard,

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from states.authority import Authority
-from states.base import (
+from cee_workflow.states.authority import Authority
+from cee_workflow.states.base import (
     STAY,
     Cascade,
     Facts,
@@ -26,8 +26,8 @@ from states.base import (
     TransitionSpec,
     iso,
 )
-from states.calendar import roll_forward
-from states.liquidation import protest_last_day
+from cee_workflow.states.calendar import roll_forward
+from cee_workflow.states.liquidation import protest_last_day
 
 PENDING = ("filed", "accepted", "further_review")
 UNDECIDED = (*PENDING, "accelerated")

@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from states.authority import Authority
-from states.base import (
+from cee_workflow.states.authority import Authority
+from cee_workflow.states.base import (
     EntryFacts,
     Facts,
     Guard,
@@ -31,8 +31,8 @@ from states.base import (
     TimerSpec,
     TransitionSpec,
 )
-from states.liquidation import HOLDS
-from states.params import RuleParams
+from cee_workflow.states.liquidation import HOLDS
+from cee_workflow.states.params import RuleParams
 
 OPEN = ("filed", "validated", "team_review")  # filed and not yet resolved: "under review"
 WINDOW = "19 CFR 101.9(b); 82 FR 50656 (2017)"

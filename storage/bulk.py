@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from storage.models import Case, Deadline, Event
+from cee_workflow.storage.models import Case, Deadline, Event
 
 CASE = Case.__table__
 DEADLINE = Deadline.__table__

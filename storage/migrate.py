@@ -9,9 +9,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from storage.database import transaction
-from storage.models import Office, Setting
-from storage.reference_data import CENTERS, PORTS
+from cee_workflow.storage.database import transaction
+from cee_workflow.storage.models import Office, Setting
+from cee_workflow.storage.reference_data import CENTERS, PORTS
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 # The migrations import UTCDateTime from here, too.
-from storage.types import JSONData, UTCDateTime
+from cee_workflow.storage.types import JSONData, UTCDateTime
 
 
 def _json_column() -> Any:

@@ -9,8 +9,8 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from storage import single
-from storage.models import Case, CaseEntry, Deadline, Entry, Event, Serial
+from cee_workflow.storage import single
+from cee_workflow.storage.models import Case, CaseEntry, Deadline, Entry, Event, Serial
 
 
 def get_case(session: Session, case_id: str, *, for_update: bool = False) -> Case | None:

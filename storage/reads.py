@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from storage.types import JSONData, UTCDateTime
+from cee_workflow.storage.types import JSONData, UTCDateTime
 
 CASE = sa.table(
     "case",

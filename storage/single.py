@@ -17,8 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from storage.models import Case, CaseEntry, Deadline, Entry, Event
-from storage.prepared import Prepared
+from cee_workflow.storage.models import Case, CaseEntry, Deadline, Entry, Event
+from cee_workflow.storage.prepared import Prepared
 
 CASE = Case.__table__
 CASE_ENTRY = CaseEntry.__table__

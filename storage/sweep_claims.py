@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from storage.bulk import CASE, CASE_COLUMNS, DEADLINE
+from cee_workflow.storage.bulk import CASE, CASE_COLUMNS, DEADLINE
 
 # What the sweep reads of a deadline row to act on it.
 DEADLINE_COLUMNS = ("id", "case_id", "timer", "state", "action", "level", "warn_at", "due_at",

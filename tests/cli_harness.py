@@ -1,6 +1,7 @@
 """The subprocess harness of tests/test_cli.py: run the `cee` command line and check how it ends.
 
-`cee` runs the installed `cee` script (or `python -m cli`) against a database given with --db, in
+`cee` runs the installed `cee` script (or `python -m cee_workflow.cli`) against a database given
+with --db, in
 the environment `isolated_environment` builds: without CEE_DATABASE_URL or CEE_ACTOR, with the
 user data directory and the temporary directory moved under pytest's tmp_path, so no run can touch
 a person's own data. Every run must exit with the expected code, never print a traceback, and, on
@@ -19,8 +20,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from workflow import Engine
-from workflow.identifiers import entry_check_digit
+from cee_workflow import Engine
+from cee_workflow.workflow.identifiers import entry_check_digit
 
 
 def entry_number(serial: int) -> str:
@@ -31,7 +32,7 @@ def entry_number(serial: int) -> str:
 ACME = "12-3456789AB"  # center 007, C-TPAT: cases route to the partnership division
 E1 = entry_number(1)  # 112-0000001-3
 SCRIPT = Path(sys.executable).with_name("cee")
-COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "cli"]
+COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "cee_workflow.cli"]
 TIMEOUT = 120
 
 _base_env: dict[str, str] = {}

@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from states.calendar import LEGAL_TZ
-from storage import migrate
-from storage.database import create_db_engine, normalize_url
-from workflow import Engine, SettableClock
-from workflow.identifiers import entry_check_digit
+from cee_workflow import Engine, SettableClock
+from cee_workflow.states.calendar import LEGAL_TZ
+from cee_workflow.storage import migrate
+from cee_workflow.storage.database import create_db_engine, normalize_url
+from cee_workflow.workflow.identifiers import entry_check_digit
 
 PG_ENV = "CEE_TEST_DATABASE_URL"
 TABLES = ("case_entry", "event", "deadline", "case", "entry", "importer", "officer", "serial",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from workflow import NotPermitted
+from cee_workflow import NotPermitted
 
 DISCLOSED = "2025-03-03"  # a Monday: day 10 is Thu 03-13, day 30 is Wed 04-02
 PERFECTED = "2025-03-24"

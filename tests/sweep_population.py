@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from conftest import eastern, entry_number
 from conftest import race as race_all
 
-from storage.models import Case, CaseEntry, Deadline, Entry, Event
-from workflow.audit import GENESIS, chain_hash
+from cee_workflow.storage.models import Case, CaseEntry, Deadline, Entry, Event
+from cee_workflow.workflow.audit import GENESIS, chain_hash
 
 POLL_SECONDS = 60  # how long a ticker may take to act on what is due
 STOP_SECONDS = 30  # how long a ticker may take to exit after SIGTERM

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from workflow.audit import GENESIS, chain_hash
+from cee_workflow.workflow.audit import GENESIS, chain_hash
 
 
 def _story(cast, engine):

@@ -16,8 +16,8 @@ from benchmarks import report
 from benchmarks.history import at_eastern, live
 from benchmarks.runner import run
 from benchmarks.startup import heavy_imports
-from states.params import DEFAULT_PARAMS
-from workflow import Engine, SettableClock
+from cee_workflow import Engine, SettableClock
+from cee_workflow.states.params import DEFAULT_PARAMS
 
 ROOT = Path(__file__).resolve().parent.parent
 

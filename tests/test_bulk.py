@@ -19,11 +19,11 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from storage import single as single_path
-from storage.database import create_db_engine, normalize_url
-from storage.models import Case, Deadline, Event
-from workflow import Engine, InvalidInput, NotPermitted, RuleViolation
-from workflow.bulk import Selection
+from cee_workflow import Engine, InvalidInput, NotPermitted, RuleViolation
+from cee_workflow.storage import single as single_path
+from cee_workflow.storage.database import create_db_engine, normalize_url
+from cee_workflow.storage.models import Case, Deadline, Event
+from cee_workflow.workflow.bulk import Selection
 
 BULLETIN = "2025-02-07"  # a Friday
 DAY = date.fromisoformat(BULLETIN)
@@ -371,9 +371,9 @@ def test_the_facts_read_with_the_case_are_the_facts_read_on_their_own(db_url):
     """The single advance reads an entry's facts in the case's own statement; for every case of
     the demo (every kind, open and closed protests and PSCs, entries under review), they equal
     what `entry_facts` reads in statements of its own."""
-    from storage.database import transaction
-    from workflow.advance import entry_facts, facts_from_naming
-    from workflow.demo import run_demo
+    from cee_workflow.storage.database import transaction
+    from cee_workflow.workflow.advance import entry_facts, facts_from_naming
+    from cee_workflow.workflow.demo import run_demo
 
     cases = run_demo(db_url, lambda *_: None)
     assert {c.kind for c in cases} == {"liquidation", "protest", "psc", "prior_disclosure"}

@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from states.calendar import (
+from cee_workflow.states.calendar import (
     add_period,
     first_friday_on_or_after,
     is_business_day,

@@ -1,6 +1,7 @@
 """The `cee` command line, end to end in a real subprocess.
 
-Each test runs the installed `cee` script (or `python -m cli`) against a database given with
+Each test runs the installed `cee` script (or `python -m cee_workflow.cli`) against a database given
+with
 --db, in an environment without CEE_DATABASE_URL or CEE_ACTOR and with the user data directory and
 the temporary directory moved under pytest's tmp_path, so no run can touch a person's own data.
 
@@ -20,7 +21,7 @@ import sqlite3
 
 import pytest
 
-from workflow import Engine
+from cee_workflow import Engine
 
 # The harness's asserts are the checks on every run: have pytest explain them as in a test module.
 pytest.register_assert_rewrite("cli_harness")

@@ -23,7 +23,7 @@ from cli_harness import (  # noqa: E402
     snapshot,
 )
 
-from workflow import Engine  # noqa: E402
+from cee_workflow import Engine  # noqa: E402
 
 
 @pytest.fixture(scope="session", autouse=True)

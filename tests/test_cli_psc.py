@@ -12,7 +12,7 @@ import pytest
 pytest.register_assert_rewrite("cli_harness")
 from cli_harness import ACME, E1, Call, cee, cee_json, cee_many, isolated_environment  # noqa: E402
 
-from workflow import Engine  # noqa: E402
+from cee_workflow import Engine  # noqa: E402
 
 LQ = "LQ-" + E1.replace("-", "")
 FILER = f"filer:{ACME}"
@@ -30,7 +30,7 @@ def cast(db: str) -> None:
 
     from conftest import eastern
 
-    from workflow import SettableClock
+    from cee_workflow import SettableClock
 
     engine = Engine(db, clock=SettableClock(eastern("2025-01-13")))
     try:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from workflow import Engine
-from workflow.demo import run_demo
+from cee_workflow import Engine
+from cee_workflow.workflow.demo import run_demo
 
 pytest.register_assert_rewrite("cli_harness")
 from cli_harness import (  # noqa: E402
@@ -31,8 +31,9 @@ from cli_harness import (  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 # What a read must not load. Plain `import sqlalchemy` loads none of these (checked below), so
 # finding one means the command itself pulled it in.
-AVOIDED = ("sqlmodel", "pydantic", "sqlalchemy.orm", "states", "storage.models",
-           "storage.queries", "workflow.engine")
+AVOIDED = ("sqlmodel", "pydantic", "sqlalchemy.orm", "cee_workflow.states",
+           "cee_workflow.storage.models", "cee_workflow.storage.queries",
+           "cee_workflow.workflow.engine")
 
 
 @pytest.fixture(scope="session", autouse=True)

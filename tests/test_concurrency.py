@@ -17,7 +17,7 @@ from functools import partial
 import pytest
 from conftest import JOIN_SECONDS, race
 
-from workflow import Conflict, RuleViolation
+from cee_workflow import Conflict, RuleViolation
 
 ROUNDS = 4
 def describe(outcomes) -> str:
@@ -142,9 +142,9 @@ def test_concurrent_protests_get_distinct_serial_numbers(cast, engine):
 
 def _process_racer(url, instant, actor_id, tasks, results, barrier) -> None:
     """A racer in its own process with its own Engine: one advance per task, results by Queue."""
-    from workflow import Conflict as ConflictInChild
-    from workflow import Engine as EngineInChild
-    from workflow import SettableClock as ClockInChild
+    from cee_workflow import Conflict as ConflictInChild
+    from cee_workflow import Engine as EngineInChild
+    from cee_workflow import SettableClock as ClockInChild
 
     engine = EngineInChild(url, clock=ClockInChild(instant))
     try:
@@ -279,8 +279,8 @@ def test_an_advance_that_waited_for_a_lock_reads_the_facts_committed_meanwhile(p
     import sqlalchemy as sa
     from conftest import Cast, reset_postgres
 
-    from storage import single
-    from workflow import Engine
+    from cee_workflow import Engine
+    from cee_workflow.storage import single
 
     reset_postgres(postgres_url)
     engine = Engine(postgres_url, clock=clock)

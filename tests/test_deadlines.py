@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 from disclosures import disclose, disclosure_in
 
-from states import LIFECYCLES
-from states.calendar import start_of_legal_day
+from cee_workflow.states import LIFECYCLES
+from cee_workflow.states.calendar import start_of_legal_day
 
 INSTANT = timedelta(microseconds=1)
 ACME = "12-3456789AB"

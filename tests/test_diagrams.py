@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from states import LIFECYCLES
-from states.base import STAY
-from states.matrix import function_for
-from workflow.diagrams import FORMATS, extract, render, summaries
+from cee_workflow.states import LIFECYCLES
+from cee_workflow.states.base import STAY
+from cee_workflow.states.matrix import function_for
+from cee_workflow.workflow.diagrams import FORMATS, extract, render, summaries
 
 pytest.register_assert_rewrite("cli_harness")
 from cli_harness import cee, cee_json, isolated_environment  # noqa: E402

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workflow import Conflict, InvalidInput, InvalidTransition, NotFound, NotPermitted
+from cee_workflow import Conflict, InvalidInput, InvalidTransition, NotFound, NotPermitted
 
 
 def test_entry_opens_liquidation_case_routed_to_importer_center(cast):

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from workflow.errors import InvalidInput
-from workflow.identifiers import (
+from cee_workflow.workflow.errors import InvalidInput
+from cee_workflow.workflow.identifiers import (
     entry_check_digit,
     format_entry_number,
     parse_entry_number,

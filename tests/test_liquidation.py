@@ -20,9 +20,9 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from states.calendar import LEGAL_TZ
-from workflow import NotFound, NotPermitted, RuleViolation
-from workflow.identifiers import entry_check_digit
+from cee_workflow import NotFound, NotPermitted, RuleViolation
+from cee_workflow.states.calendar import LEGAL_TZ
+from cee_workflow.workflow.identifiers import entry_check_digit
 
 INSTANT = timedelta(microseconds=1)
 C007 = "c007"  # the center 007 officer who holds CENTER authority over the cast's 007 cases

@@ -12,11 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from states import LIFECYCLES
-from states.authority import Authority, Role
-from states.matrix import MATRIX, Exercise, function, function_for, functions_exercised_by
-from workflow import NotPermitted, authority_matrix
-from workflow.jurisdiction import SYSTEM, CaseScope, Filer, Officer, authorize
+from cee_workflow import NotPermitted, authority_matrix
+from cee_workflow.states import LIFECYCLES
+from cee_workflow.states.authority import Authority, Role
+from cee_workflow.states.matrix import (
+    MATRIX,
+    Exercise,
+    function,
+    function_for,
+    functions_exercised_by,
+)
+from cee_workflow.workflow.jurisdiction import SYSTEM, CaseScope, Filer, Officer, authorize
 
 pytest.register_assert_rewrite("cli_harness")
 from cli_harness import cee, cee_json, isolated_environment  # noqa: E402

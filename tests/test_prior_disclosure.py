@@ -19,7 +19,7 @@ from disclosures import (
     who,
 )
 
-from workflow import InvalidInput, InvalidTransition, NotPermitted, RuleViolation
+from cee_workflow import InvalidInput, InvalidTransition, NotPermitted, RuleViolation
 
 FILERS_ACTION = "is the filer's action"
 NO_STANDING = "has no standing"

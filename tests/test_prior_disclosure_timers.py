@@ -23,9 +23,9 @@ from disclosures import (
     who,
 )
 
-from states.calendar import LEGAL_TZ
-from states.params import RuleParams
-from workflow import Engine, NotPermitted, RuleViolation
+from cee_workflow import Engine, NotPermitted, RuleViolation
+from cee_workflow.states.calendar import LEGAL_TZ
+from cee_workflow.states.params import RuleParams
 
 
 def start_of(day: str) -> datetime:

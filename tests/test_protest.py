@@ -14,10 +14,10 @@ from datetime import date, datetime, time, timedelta
 import holidays
 import pytest
 
-from states.calendar import LEGAL_TZ
-from states.params import RuleParams
-from workflow import Engine, InvalidTransition, NotPermitted, RuleViolation
-from workflow.jurisdiction import SYSTEM
+from cee_workflow import Engine, InvalidTransition, NotPermitted, RuleViolation
+from cee_workflow.states.calendar import LEGAL_TZ
+from cee_workflow.states.params import RuleParams
+from cee_workflow.workflow.jurisdiction import SYSTEM
 
 LIQUIDATED = "2025-02-07"  # a Friday bulletin; day 1 is 02-08, day 180 is Wed 2025-08-06
 FILED = "2025-03-03"

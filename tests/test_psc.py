@@ -17,10 +17,10 @@ from datetime import date, datetime, time, timedelta
 import pytest
 from sqlmodel import Session
 
-from states.calendar import LEGAL_TZ
-from storage.models import Entry
-from workflow import InvalidInput, InvalidTransition, NotPermitted, RuleViolation
-from workflow.jurisdiction import SYSTEM
+from cee_workflow import InvalidInput, InvalidTransition, NotPermitted, RuleViolation
+from cee_workflow.states.calendar import LEGAL_TZ
+from cee_workflow.storage.models import Entry
+from cee_workflow.workflow.jurisdiction import SYSTEM
 
 ENTERED = "2025-01-06"  # a Monday: day 300 is Sun 2025-11-02; auto-liquidation Fri 2025-11-21
 FILED = "2025-06-02"
@@ -173,8 +173,8 @@ def test_a_psc_whose_summary_came_under_review_is_rejected_not_validated(cast, e
 
 
 def test_reject_is_refused_when_the_psc_passes_validation(cast, engine):
-    from states.base import Facts
-    from states.psc import PSC
+    from cee_workflow.states.base import Facts
+    from cee_workflow.states.psc import PSC
 
     psc, _ = psc_in(cast, engine, "filed")
     facts_entry = _entry_facts(engine, psc)
@@ -184,8 +184,8 @@ def test_reject_is_refused_when_the_psc_passes_validation(cast, engine):
 
 
 def _entry_facts(engine, case):
-    from storage.database import transaction
-    from workflow.advance import entry_facts
+    from cee_workflow.storage.database import transaction
+    from cee_workflow.workflow.advance import entry_facts
 
     with transaction(engine.db, write=False) as session:
         return entry_facts(session, [e.replace("-", "") for e in case.entries])

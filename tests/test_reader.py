@@ -1,4 +1,4 @@
-"""workflow.Reader: the Core read path gives the views the ORM gives, in one snapshot.
+"""cee_workflow.workflow.Reader: the Core read path gives the views the ORM gives, in one snapshot.
 
 Every case of the demo's database (cases of each kind, events with data, deadlines of every
 status and escalation level) is read three ways: by the Reader, by the Engine (whose `list`
@@ -11,13 +11,13 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from storage import queries
-from storage.database import transaction
-from storage.models import Deadline, Event
-from workflow import Engine, InvalidInput, NotFound
-from workflow.demo import run_demo
-from workflow.reader import Reader
-from workflow.views import CaseView, DeadlineView, EventView
+from cee_workflow import Engine, InvalidInput, NotFound
+from cee_workflow.storage import queries
+from cee_workflow.storage.database import transaction
+from cee_workflow.storage.models import Deadline, Event
+from cee_workflow.workflow.demo import run_demo
+from cee_workflow.workflow.reader import Reader
+from cee_workflow.workflow.views import CaseView, DeadlineView, EventView
 
 
 def orm_show(engine: Engine, case_id: str):

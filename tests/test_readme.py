@@ -31,15 +31,15 @@ def test_ci_runs_the_readme_test_command_verbatim():
 
 
 def test_readme_diagrams_and_matrix_are_what_the_code_generates():
-    from workflow.readme import stale_blocks
+    from cee_workflow.workflow.readme import stale_blocks
 
     assert stale_blocks((ROOT / "README.md").read_text()) == [], (
-        "regenerate them: python -m workflow.readme")
+        "regenerate them: python -m cee_workflow.workflow.readme")
 
 
 def test_every_registered_lifecycle_has_its_diagram_in_the_readme():
-    from states import LIFECYCLES
-    from workflow.diagrams import render
+    from cee_workflow.states import LIFECYCLES
+    from cee_workflow.workflow.diagrams import render
 
     text = (ROOT / "README.md").read_text()
     for kind in LIFECYCLES:
@@ -50,7 +50,7 @@ def test_every_registered_lifecycle_has_its_diagram_in_the_readme():
 
 
 def test_a_stale_or_missing_block_is_named_and_regeneration_restores_it():
-    from workflow.readme import lifecycle_block, regenerate, stale_blocks
+    from cee_workflow.workflow.readme import lifecycle_block, regenerate, stale_blocks
 
     text = (ROOT / "README.md").read_text()
     edited = text.replace("  final --> [*]\n", "  final --> final\n", 1)

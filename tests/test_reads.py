@@ -1,4 +1,4 @@
-"""storage.reads: the light read tables never drift from the SQLModel tables."""
+"""cee_workflow.storage.reads: the light read tables never drift from the SQLModel tables."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel.sql.sqltypes import AutoString
 
-from storage.models import metadata
-from storage.reads import LIGHT_TABLES
+from cee_workflow.storage.models import metadata
+from cee_workflow.storage.reads import LIGHT_TABLES
 
 
 def _same_type(light: sa.types.TypeEngine, model: sa.types.TypeEngine) -> bool:

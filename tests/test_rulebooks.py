@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from states import LIFECYCLES
-from states.authority import Authority
-from states.base import Facts, NotFromState, build_machine
+from cee_workflow.states import LIFECYCLES
+from cee_workflow.states.authority import Authority
+from cee_workflow.states.base import Facts, NotFromState, build_machine
 
 
 @pytest.mark.parametrize("kind", LIFECYCLES)

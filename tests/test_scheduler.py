@@ -39,8 +39,8 @@ import pytest
 import sqlalchemy as sa
 from conftest import JOIN_SECONDS  # noqa: E402
 
-from storage.models import Event
-from workflow.sweep import sweep as sweep_pass
+from cee_workflow.storage.models import Event
+from cee_workflow.workflow.sweep import sweep as sweep_pass
 
 pytest.register_assert_rewrite("sweep_population")
 from sweep_population import (  # noqa: E402
@@ -110,8 +110,8 @@ def test_concurrent_sweeps_act_on_each_of_a_thousand_due_timers_exactly_once(cas
 
 def _sweep_in_process(url: str, instant: datetime, barrier, results) -> None:
     """One sweep in its own process with its own Engine; its result (or error text) by Queue."""
-    from workflow import Engine as EngineInChild
-    from workflow import SettableClock as ClockInChild
+    from cee_workflow import Engine as EngineInChild
+    from cee_workflow import SettableClock as ClockInChild
 
     try:
         engine = EngineInChild(url, clock=ClockInChild(instant))
@@ -220,7 +220,7 @@ def start_ticker(url: str, log: Path, interval: str = "0.2") -> subprocess.Popen
     env = {k: v for k, v in os.environ.items() if not k.startswith("CEE_")}
     env["HOME"] = env["XDG_DATA_HOME"] = str(log.parent)  # never the user's own data
     command = [str(CEE) if CEE.exists() else sys.executable, *([] if CEE.exists() else
-               ["-m", "cli"]), "--db", url, "--now", TICKER_NOW, "scheduler", "run",
+               ["-m", "cee_workflow.cli"]), "--db", url, "--now", TICKER_NOW, "scheduler", "run",
                "--interval", interval]
     with log.open("w") as stderr:
         return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

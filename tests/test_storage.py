@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from storage import migrate
-from storage.database import (
+from cee_workflow import Engine
+from cee_workflow.storage import migrate
+from cee_workflow.storage.database import (
     SCHEMA_REVISION,
     create_db_engine,
     default_url,
@@ -18,9 +19,8 @@ from storage.database import (
     schema_revision,
     snapshot,
 )
-from storage.models import metadata
-from storage.reference_data import CENTERS, PORTS
-from workflow import Engine
+from cee_workflow.storage.models import metadata
+from cee_workflow.storage.reference_data import CENTERS, PORTS
 
 
 def test_migrations_produce_exactly_the_models(db_url):

@@ -15,8 +15,8 @@ from __future__ import annotations
 from conftest import eastern
 from test_bulk import tables, twin  # noqa: F401, F811  (`twin` clones the test database)
 
-from workflow import Engine
-from workflow.sweep import sweep as sweep_pass
+from cee_workflow import Engine
+from cee_workflow.workflow.sweep import sweep as sweep_pass
 
 ACME = "12-3456789AB"
 PASSES = ("2025-11-10", "2025-11-17", "2025-12-01")  # warnings; auto-schedules; the later ones

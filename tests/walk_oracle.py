@@ -18,12 +18,12 @@ from datetime import date, timedelta
 
 from conftest import Cast
 
-from states import LIFECYCLES
-from states.authority import Authority
-from states.base import STAY
-from states.calendar import LEGAL_TZ
-from workflow import Conflict, InvalidTransition, NotPermitted
-from workflow.jurisdiction import Officer
+from cee_workflow import Conflict, InvalidTransition, NotPermitted
+from cee_workflow.states import LIFECYCLES
+from cee_workflow.states.authority import Authority
+from cee_workflow.states.base import STAY
+from cee_workflow.states.calendar import LEGAL_TZ
+from cee_workflow.workflow.jurisdiction import Officer
 
 # Authority regimes, restated here from REFERENCE.md §0 (not read from states.authority): the
 # walk checks the engine against the law, not against itself.

@@ -50,10 +50,7 @@ from walk_oracle import (
     next_friday,
 )
 
-from states import LIFECYCLES
-from states.base import STAY
-from storage.models import Deadline, Entry, Event, Serial
-from workflow import (
+from cee_workflow import (
     Conflict,
     Engine,
     InvalidInput,
@@ -62,7 +59,10 @@ from workflow import (
     RuleViolation,
     SettableClock,
 )
-from workflow.jurisdiction import SYSTEM, Officer
+from cee_workflow.states import LIFECYCLES
+from cee_workflow.states.base import STAY
+from cee_workflow.storage.models import Deadline, Entry, Event, Serial
+from cee_workflow.workflow.jurisdiction import SYSTEM, Officer
 
 REFUSALS = (NotPermitted, RuleViolation, InvalidTransition, InvalidInput, Conflict)
 OUTCOMES: Counter[str] = Counter()  # what the walks did; printed with CEE_PROPERTY_STATS=1

@@ -15,8 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from states import LIFECYCLES
-from states.base import (
+from cee_workflow.states import LIFECYCLES
+from cee_workflow.states.base import (
     STAY,
     EntryFacts,
     Facts,
@@ -26,18 +26,24 @@ from states.base import (
     TransitionSpec,
     iso,
 )
-from states.liquidation import ADCVD_SUSPENSIONS, scheduled_liquidation
-from states.params import RuleParams
-from states.protest import RESOLVED
-from storage import queries, single
-from storage.models import Case, Office
-from storage.single import CaseRow
-from workflow.audit import chain_hash
-from workflow.errors import Conflict, InvalidInput, InvalidTransition, NotFound, RuleViolation
-from workflow.identifiers import format_entry_number
-from workflow.jurisdiction import SYSTEM, Actor, CaseScope, authorize
-from workflow.timers import carry_levels, timer_rows
-from workflow.views import EventView, jsonable
+from cee_workflow.states.liquidation import ADCVD_SUSPENSIONS, scheduled_liquidation
+from cee_workflow.states.params import RuleParams
+from cee_workflow.states.protest import RESOLVED
+from cee_workflow.storage import queries, single
+from cee_workflow.storage.models import Case, Office
+from cee_workflow.storage.single import CaseRow
+from cee_workflow.workflow.audit import chain_hash
+from cee_workflow.workflow.errors import (
+    Conflict,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    RuleViolation,
+)
+from cee_workflow.workflow.identifiers import format_entry_number
+from cee_workflow.workflow.jurisdiction import SYSTEM, Actor, CaseScope, authorize
+from cee_workflow.workflow.timers import carry_levels, timer_rows
+from cee_workflow.workflow.views import EventView, jsonable
 
 
 class Context:

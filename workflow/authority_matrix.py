@@ -9,8 +9,8 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
-from states import LIFECYCLES
-from states.matrix import MATRIX, Function
+from cee_workflow.states import LIFECYCLES
+from cee_workflow.states.matrix import MATRIX, Function
 
 
 def regime_summary(function: Function) -> str:

@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
 
-from states.base import EntryFacts, Facts, Refusal, TransitionSpec, iso
-from states.calendar import legal_date
-from states.liquidation import BULLETIN_RUN_GUARDS, BULLETIN_TRIGGER, LIQUIDATION
-from storage import bulk as writes
-from storage import queries
-from storage.database import transaction
-from workflow.advance import (
+from cee_workflow.states.base import EntryFacts, Facts, Refusal, TransitionSpec, iso
+from cee_workflow.states.calendar import legal_date
+from cee_workflow.states.liquidation import BULLETIN_RUN_GUARDS, BULLETIN_TRIGGER, LIQUIDATION
+from cee_workflow.storage import bulk as writes
+from cee_workflow.storage import queries
+from cee_workflow.storage.database import transaction
+from cee_workflow.workflow.advance import (
     Context,
     apply,
     chained_event,
@@ -38,8 +38,8 @@ from workflow.advance import (
     parse_inputs,
     transition_values,
 )
-from workflow.errors import InvalidInput, InvalidTransition, RuleViolation
-from workflow.jurisdiction import Actor, CaseScope, Grant, Officer, authorize
+from cee_workflow.workflow.errors import InvalidInput, InvalidTransition, RuleViolation
+from cee_workflow.workflow.jurisdiction import Actor, CaseScope, Grant, Officer, authorize
 
 DEFAULT_BATCH_SIZE = 1000
 MAX_BATCH_SIZE = 10_000  # a batch's ids go into IN lists: stay well within bound-parameter limits

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 
-from states.calendar import legal_date
+from cee_workflow.states.calendar import legal_date
 
 
 class Clock(Protocol):

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
-from states.calendar import LEGAL_TZ
-from workflow.clock import SettableClock
-from workflow.engine import Engine
-from workflow.errors import InvalidInput, WorkflowError
-from workflow.views import CaseView
+from cee_workflow.states.calendar import LEGAL_TZ
+from cee_workflow.workflow.clock import SettableClock
+from cee_workflow.workflow.engine import Engine
+from cee_workflow.workflow.errors import InvalidInput, WorkflowError
+from cee_workflow.workflow.views import CaseView
 
 Say = Callable[..., None]
 
@@ -35,7 +35,7 @@ def run_demo(url: str, say: Say) -> list[CaseView]:
 
 
 def _prepare(engine: Engine) -> None:
-    from storage.database import schema_revision
+    from cee_workflow.storage.database import schema_revision
 
     if schema_revision(engine.db) is not None:
         if not engine.is_simulation():

@@ -8,14 +8,14 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
-from states import LIFECYCLES
-from states.base import STAY, Facts, Lifecycle
-from states.params import DEFAULT_PARAMS, RuleParams
-from storage import queries, single
-from storage.database import is_simulation, transaction
-from storage.models import Case, CaseEntry
-from workflow import registry
-from workflow.advance import (
+from cee_workflow.states import LIFECYCLES
+from cee_workflow.states.base import STAY, Facts, Lifecycle
+from cee_workflow.states.params import DEFAULT_PARAMS, RuleParams
+from cee_workflow.storage import queries, single
+from cee_workflow.storage.database import is_simulation, transaction
+from cee_workflow.storage.models import Case, CaseEntry
+from cee_workflow.workflow import registry
+from cee_workflow.workflow.advance import (
     Context,
     apply,
     entry_facts,
@@ -24,13 +24,13 @@ from workflow.advance import (
     parse_inputs,
     scope_of,
 )
-from workflow.audit import verify_chain
-from workflow.clock import Clock, SystemClock
-from workflow.errors import InvalidInput, NotFound, NotPermitted, WorkflowError
-from workflow.identifiers import parse_entry_number, protest_number
-from workflow.jurisdiction import SYSTEM, Actor, authorize
-from workflow.reader import Reader
-from workflow.views import (
+from cee_workflow.workflow.audit import verify_chain
+from cee_workflow.workflow.clock import Clock, SystemClock
+from cee_workflow.workflow.errors import InvalidInput, NotFound, NotPermitted, WorkflowError
+from cee_workflow.workflow.identifiers import parse_entry_number, protest_number
+from cee_workflow.workflow.jurisdiction import SYSTEM, Actor, authorize
+from cee_workflow.workflow.reader import Reader
+from cee_workflow.workflow.views import (
     AuditReport,
     Availability,
     CaseView,
@@ -62,7 +62,7 @@ class Engine(Reader):
 
     def upgrade(self, *, simulation: bool = False) -> None:
         """Apply migrations and seed the centers and ports (idempotent)."""
-        from storage import migrate  # alembic loads only when migrating
+        from cee_workflow.storage import migrate  # alembic loads only when migrating
 
         migrate.upgrade(self.db, simulation=simulation)
 
@@ -82,7 +82,7 @@ class Engine(Reader):
     def offices(self) -> list[dict[str, str]]:
         from sqlmodel import select
 
-        from storage.models import Office
+        from cee_workflow.storage.models import Office
         with transaction(self.db, write=False) as session:
             rows = session.exec(select(Office).order_by(Office.kind, Office.code))
             return [{"code": o.code, "kind": o.kind, "name": o.name} for o in rows]
@@ -183,7 +183,7 @@ class Engine(Reader):
         it, or that changed since it was selected, is skipped and reported in the BulkResult.
         `progress(handled, total)` is called after each batch commits.
         """
-        from workflow.bulk import advance_many
+        from cee_workflow.workflow.bulk import advance_many
 
         if actor is SYSTEM:
             raise NotPermitted("the system actor is the scheduler's alone")
@@ -195,7 +195,7 @@ class Engine(Reader):
         """Liquidate every entry of `center` (default: the actor's center) scheduled for the
         Friday bulletin of `day` (19 CFR 159.9(c)(1)); see `advance_many`. A re-run after an
         interruption finishes the job: only entries still scheduled are selected."""
-        from workflow.bulk import liquidate_bulletin
+        from cee_workflow.workflow.bulk import liquidate_bulletin
 
         if actor is SYSTEM:
             raise NotPermitted("the system actor is the scheduler's alone")
@@ -270,7 +270,7 @@ class Engine(Reader):
     def sweep(self, now: datetime | None = None, *, limit: int = 10_000, batch: int = 200):
         """One scheduler pass at `now` (default: the clock): warn, escalate, and fire what the
         law does by itself. Safe to run from several processes at once."""
-        from workflow.sweep import sweep
+        from cee_workflow.workflow.sweep import sweep
 
         return sweep(self, now or self.clock.now(), limit=limit, batch=batch)
 
@@ -281,8 +281,8 @@ class Engine(Reader):
         (reported as blocked when the law's condition fails), as the sweep does. First-order:
         a timer armed by what that sweep fires is left to the next pass, here as there.
         """
-        from states.calendar import legal_date
-        from workflow.timers import reached, stages
+        from cee_workflow.states.calendar import legal_date
+        from cee_workflow.workflow.timers import reached, stages
 
         today = legal_date(until)
         result, moved = [], set()
@@ -335,7 +335,7 @@ class Engine(Reader):
 
     def start_scheduler(self, interval: float = 60.0) -> None:
         """Sweep every `interval` seconds in a background thread (APScheduler)."""
-        from workflow import scheduler
+        from cee_workflow.workflow import scheduler
 
         if getattr(self, "_scheduler", None) is None:
             self._scheduler = scheduler.background(self, interval)
@@ -348,13 +348,13 @@ class Engine(Reader):
     # --- internals ------------------------------------------------------------------------
 
     def _today(self) -> date:
-        from states.calendar import legal_date
+        from cee_workflow.states.calendar import legal_date
         return legal_date(self.clock.now())
 
     @contextmanager
     def _write(self):
         now = self.clock.now()
-        from states.calendar import legal_date
+        from cee_workflow.states.calendar import legal_date
         # A Core connection: the single advance runs on it alone; steps that need the ORM
         # (opening a case, registering an entry, cascades) get a session joined to it.
         with self.db.begin() as conn:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from workflow.errors import InvalidInput
+from cee_workflow.workflow.errors import InvalidInput
 
 # Letters map to digits A–I = 1–9, J–R = 1–9, S–Z = 2–9 (UNCONFIRMED table; REFERENCE.md §7).
 _LETTER_VALUES = {

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from states.authority import Authority, Role, regime_at
-from states.base import TransitionSpec
-from workflow.errors import NotPermitted
+from cee_workflow.states.authority import Authority, Role, regime_at
+from cee_workflow.states.base import TransitionSpec
+from cee_workflow.workflow.errors import NotPermitted
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from storage import reads
-from storage.database import (
+from cee_workflow.storage import reads
+from cee_workflow.storage.database import (
     SCHEMA_REVISION,
     create_db_engine,
     default_url,
@@ -18,8 +18,8 @@ from storage.database import (
     schema_revision,
     snapshot,
 )
-from workflow.errors import InvalidInput, NotFound
-from workflow.views import CaseView, DeadlineView, EventView
+from cee_workflow.workflow.errors import InvalidInput, NotFound
+from cee_workflow.workflow.views import CaseView, DeadlineView, EventView
 
 if TYPE_CHECKING:
     import sqlalchemy as sa

@@ -1,7 +1,7 @@
 """The README's generated blocks: each lifecycle's mermaid diagram and the authority matrix.
 
-    python -m workflow.readme            rewrite the blocks in README.md
-    python -m workflow.readme --check    exit 1, naming each block that is stale or missing
+    python -m cee_workflow.workflow.readme          rewrite the blocks in README.md
+    python -m cee_workflow.workflow.readme --check  exit 1, naming each stale or missing block
 
 A block sits between markers, exactly as `cee lifecycle show KIND --format mermaid` prints it:
 
@@ -23,9 +23,9 @@ import re
 import sys
 from pathlib import Path
 
-from states import LIFECYCLES
-from workflow.authority_matrix import markdown
-from workflow.diagrams import render
+from cee_workflow.states import LIFECYCLES
+from cee_workflow.workflow.authority_matrix import markdown
+from cee_workflow.workflow.diagrams import render
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 DIAGRAMS_AT = "<!-- lifecycle-diagrams -->"
@@ -88,10 +88,11 @@ def main(argv: list[str] | None = None) -> int:
     if args == ["--check"]:
         problems = stale_blocks(text)
         for problem in problems:
-            print(f"README.md: {problem}; run `python -m workflow.readme`", file=sys.stderr)
+            print(f"README.md: {problem}; run `python -m cee_workflow.workflow.readme`",
+                  file=sys.stderr)
         return 1 if problems else 0
     if args:
-        print("usage: python -m workflow.readme [--check]", file=sys.stderr)
+        print("usage: python -m cee_workflow.workflow.readme [--check]", file=sys.stderr)
         return 2
     README.write_text(regenerate(text))
     return 0

@@ -7,12 +7,12 @@ from datetime import date
 
 from sqlmodel import Session
 
-from states.authority import CENTER_DIVISIONS, PORT_UNITS, Role
-from storage.models import Entry, Importer, Office
-from storage.models import Officer as OfficerRow
-from workflow.errors import InvalidInput, NotFound, NotPermitted
-from workflow.identifiers import parse_entry_number, parse_importer_number
-from workflow.jurisdiction import Actor, Filer, Officer
+from cee_workflow.states.authority import CENTER_DIVISIONS, PORT_UNITS, Role
+from cee_workflow.storage.models import Entry, Importer, Office
+from cee_workflow.storage.models import Officer as OfficerRow
+from cee_workflow.workflow.errors import InvalidInput, NotFound, NotPermitted
+from cee_workflow.workflow.identifiers import parse_entry_number, parse_importer_number
+from cee_workflow.workflow.jurisdiction import Actor, Filer, Officer
 
 TRUSTED_PROGRAMS = ("ctpat", "isa")
 _PORT_CODE = re.compile(r"^\d{4}$")

@@ -22,17 +22,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from states.authority import regime_at
-from states.calendar import legal_date
-from storage import queries
-from storage.database import transaction
-from storage.models import Case, Deadline
-from storage.sweep_claims import CaseRow, DeadlineRow, claim_due_with_cases
-from workflow.advance import Context, apply, lifecycle_of, write_event
-from workflow.errors import RuleViolation
-from workflow.jurisdiction import SYSTEM
-from workflow.sweep_fires import fire_run, fires_together
-from workflow.timers import LEVELS, Stage, reached, stages
+from cee_workflow.states.authority import regime_at
+from cee_workflow.states.calendar import legal_date
+from cee_workflow.storage import queries
+from cee_workflow.storage.database import transaction
+from cee_workflow.storage.models import Case, Deadline
+from cee_workflow.storage.sweep_claims import CaseRow, DeadlineRow, claim_due_with_cases
+from cee_workflow.workflow.advance import Context, apply, lifecycle_of, write_event
+from cee_workflow.workflow.errors import RuleViolation
+from cee_workflow.workflow.jurisdiction import SYSTEM
+from cee_workflow.workflow.sweep_fires import fire_run, fires_together
+from cee_workflow.workflow.timers import LEVELS, Stage, reached, stages
 
 log = logging.getLogger("cee.sweep")
 SWEEPER = f"{socket.gethostname()}:{os.getpid()}"

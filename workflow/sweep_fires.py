@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from states.base import Facts, Refusal, TransitionSpec
-from storage import bulk as writes
-from storage import queries
-from storage.sweep_claims import CaseRow, DeadlineRow, settle_many
-from workflow.advance import (
+from cee_workflow.states.base import Facts, Refusal, TransitionSpec
+from cee_workflow.storage import bulk as writes
+from cee_workflow.storage import queries
+from cee_workflow.storage.sweep_claims import CaseRow, DeadlineRow, settle_many
+from cee_workflow.workflow.advance import (
     Context,
     chained_event,
     event_data,
@@ -30,9 +30,9 @@ from workflow.advance import (
     scope_of,
     transition_values,
 )
-from workflow.bulk import Planned, batch_facts, write_planned
-from workflow.errors import Conflict, RuleViolation
-from workflow.jurisdiction import SYSTEM, Grant, authorize
+from cee_workflow.workflow.bulk import Planned, batch_facts, write_planned
+from cee_workflow.workflow.errors import Conflict, RuleViolation
+from cee_workflow.workflow.jurisdiction import SYSTEM, Grant, authorize
 
 Claimed = tuple[DeadlineRow, CaseRow]
 

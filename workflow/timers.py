@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from states.base import Lifecycle
-from states.calendar import start_of_legal_day
-from states.params import RuleParams
+from cee_workflow.states.base import Lifecycle
+from cee_workflow.states.calendar import start_of_legal_day
+from cee_workflow.states.params import RuleParams
 
 LEVELS = {1: "warning", 2: "overdue", 3: "director"}
 

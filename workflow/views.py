@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from workflow.identifiers import format_entry_number
+from cee_workflow.workflow.identifiers import format_entry_number
 
 
 def jsonable(value: Any) -> Any:

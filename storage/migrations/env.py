@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from storage.models import metadata
+from cee_workflow.storage.models import metadata
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)

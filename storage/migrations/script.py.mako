@@ -7,7 +7,7 @@ Revises: ${down_revision | comma,n}
 import sqlalchemy as sa
 from alembic import op
 
-import storage.models
+import cee_workflow.storage.models
 ${imports if imports else ""}
 revision = ${repr(up_revision)}
 down_revision = ${repr(down_revision)}

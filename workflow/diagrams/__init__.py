@@ -9,10 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from states import LIFECYCLES
-from workflow.diagrams import dot, mermaid, text
-from workflow.diagrams.extract import Edge, LifecycleGraph, StateNode, TimerNode, extract
-from workflow.errors import InvalidInput
+from cee_workflow.states import LIFECYCLES
+from cee_workflow.workflow.diagrams import dot, mermaid, text
+from cee_workflow.workflow.diagrams.extract import (
+    Edge,
+    LifecycleGraph,
+    StateNode,
+    TimerNode,
+    extract,
+)
+from cee_workflow.workflow.errors import InvalidInput
 
 RENDERERS: dict[str, Callable[[LifecycleGraph], str]] = {
     "text": text.render,

@@ -7,7 +7,7 @@ Render it with `dot -Tsvg` where graphviz is installed.
 
 from __future__ import annotations
 
-from workflow.diagrams.extract import LifecycleGraph, StateNode
+from cee_workflow.workflow.diagrams.extract import LifecycleGraph, StateNode
 
 
 def escape(text: str) -> str:

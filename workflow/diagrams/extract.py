@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from states import LIFECYCLES
-from states.base import STAY, Lifecycle, TimerSpec
-from states.matrix import functions_exercised_by
-from states.params import DEFAULT_PARAMS, RuleParams
-from workflow.errors import InvalidInput
+from cee_workflow.states import LIFECYCLES
+from cee_workflow.states.base import STAY, Lifecycle, TimerSpec
+from cee_workflow.states.matrix import functions_exercised_by
+from cee_workflow.states.params import DEFAULT_PARAMS, RuleParams
+from cee_workflow.workflow.errors import InvalidInput
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ terminal states (`state --> [*]`) and each state's timers as a note. Mermaid's g
 
 from __future__ import annotations
 
-from workflow.diagrams.extract import LifecycleGraph
+from cee_workflow.workflow.diagrams.extract import LifecycleGraph
 
 
 def render(graph: LifecycleGraph) -> str:

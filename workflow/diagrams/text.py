@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from workflow.diagrams.extract import LifecycleGraph
+from cee_workflow.workflow.diagrams.extract import LifecycleGraph
 
 
 def columns(headers: list[str], rows: list[list[str]]) -> list[str]:

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from storage.models import UTCDateTime
+from cee_workflow.storage.models import UTCDateTime
 
 revision = "0001"
 down_revision = None

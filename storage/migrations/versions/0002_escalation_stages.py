@@ -11,7 +11,7 @@ Revises: 0001
 import sqlalchemy as sa
 from alembic import op
 
-from storage.models import UTCDateTime
+from cee_workflow.storage.models import UTCDateTime
 
 revision = "0002"
 down_revision = "0001"

@@ -1,0 +1,66 @@
+"""cee-workflow: `from cee_workflow import Engine`.
+
+The distribution installs one top-level package, `cee_workflow`, whose directory is the
+repository root (setuptools `package-dir = {"cee_workflow" = "."}`): `workflow/`, `states/`,
+`storage/` and `cli.py` keep the layout of the design card, and install as
+`cee_workflow.workflow`, `cee_workflow.states`, `cee_workflow.storage` and `cee_workflow.cli`, so
+they never collide with an application's own `workflow`, `storage` or `cli` modules.
+
+The public names load on first use (PEP 562), so that importing a light module of the package
+(`cee_workflow.workflow.reader`, `cee_workflow.workflow.views`) does not load the engine, the
+rulebooks or the diagrams.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cee_workflow.workflow.authority_matrix import authority_matrix
+    from cee_workflow.workflow.clock import SettableClock, SystemClock
+    from cee_workflow.workflow.diagrams import render as lifecycle_diagram
+    from cee_workflow.workflow.diagrams import summaries as lifecycle_summaries
+    from cee_workflow.workflow.engine import Engine
+    from cee_workflow.workflow.errors import (
+        Conflict,
+        InvalidInput,
+        InvalidTransition,
+        NotFound,
+        NotPermitted,
+        RuleViolation,
+        WorkflowError,
+    )
+
+# Public name → (module, attribute).
+_ERRORS = ("Conflict", "InvalidInput", "InvalidTransition", "NotFound", "NotPermitted",
+           "RuleViolation", "WorkflowError")
+_PUBLIC: dict[str, tuple[str, str]] = {
+    "Engine": ("cee_workflow.workflow.engine", "Engine"),
+    "SettableClock": ("cee_workflow.workflow.clock", "SettableClock"),
+    "SystemClock": ("cee_workflow.workflow.clock", "SystemClock"),
+    **{name: ("cee_workflow.workflow.errors", name) for name in _ERRORS},
+    # Rulebook documents: no database needed (`cee authority`, `cee lifecycle`).
+    "authority_matrix": ("cee_workflow.workflow.authority_matrix", "authority_matrix"),
+    "lifecycle_diagram": ("cee_workflow.workflow.diagrams", "render"),
+    "lifecycle_summaries": ("cee_workflow.workflow.diagrams", "summaries"),
+}
+
+__all__ = ["Engine", "SettableClock", "SystemClock", "Conflict", "InvalidInput",
+           "InvalidTransition", "NotFound", "NotPermitted", "RuleViolation", "WorkflowError"]
+__all__ += ["authority_matrix", "lifecycle_diagram", "lifecycle_summaries"]
+
+
+def __getattr__(name: str) -> Any:
+    # An unknown name must raise AttributeError: `from cee_workflow import workflow` relies on it
+    # to fall back to importing the submodule.
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'cee_workflow' has no attribute {name!r}")
+    module, attribute = _PUBLIC[name]
+    value = getattr(import_module(module), attribute)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
