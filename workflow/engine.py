@@ -24,7 +24,6 @@ from cee_workflow.workflow.advance import (
     parse_inputs,
     scope_of,
 )
-from cee_workflow.workflow.audit import verify_chain
 from cee_workflow.workflow.clock import Clock, SystemClock
 from cee_workflow.workflow.errors import InvalidInput, NotFound, NotPermitted, WorkflowError
 from cee_workflow.workflow.identifiers import parse_entry_number, protest_number
@@ -246,26 +245,24 @@ class Engine(Reader):
                 result.append(_availability(specs, actor, case, facts, today, self.params))
             return result
 
-    def verify_audit(self, case_id: str | None = None, *, batch: int = 500) -> AuditReport:
-        """Recompute every event hash chain (or one case's); report every broken case."""
-        broken, cases, events = [], 0, 0
-        with transaction(self.db, write=False) as session:
-            if case_id is not None:
-                pages = [[(case_id, self._require(session, case_id).head_hash)]]
-            else:
-                pages = _pages(lambda after: queries.case_ids(session, after, batch))
-            for page in pages:
-                rows = queries.events_of_cases(session, [cid for cid, _ in page])
-                by_case: dict[str, list[dict]] = {}
-                for row in rows:
-                    by_case.setdefault(row.case_id, []).append(row.model_dump())
-                for cid, head in page:
-                    cases += 1
-                    events += len(by_case.get(cid, []))
-                    link = verify_chain(cid, by_case.get(cid, []), head)
-                    if link:
-                        broken.append(str(link))
-        return AuditReport(cases=cases, events=events, broken=tuple(broken))
+    def verify_audit(self, case_id: str | None = None, *, batch: int = 500,
+                     checkpoint: str | None = None, public_key: str | None = None
+                     ) -> AuditReport:
+        """Check every case (or one): its hash chain, that its row is the fold of its events
+        and its pending timers those its state arms; the event numbering; and, given a signed
+        `checkpoint` and its `public_key`, that every event it covers is unchanged and present.
+        Every problem is named in the report (README: "What the audit proves")."""
+        from cee_workflow.workflow.audit_verify import verify
+
+        return verify(self, case_id, batch=batch, checkpoint=checkpoint,
+                      public_key=public_key)
+
+    def checkpoint(self, key: str, out_dir: str = ".") -> str:
+        """Sign the tree head of the event log with the Ed25519 key file `key` (kept outside
+        the database) and write it to `out_dir`; returns the checkpoint file's path."""
+        from cee_workflow.workflow.checkpoint import write_checkpoint
+
+        return str(write_checkpoint(self.db, key, out_dir, self.clock.now()))
 
     def sweep(self, now: datetime | None = None, *, limit: int = 10_000, batch: int = 200):
         """One scheduler pass at `now` (default: the clock): warn, escalate, and fire what the
@@ -333,12 +330,15 @@ class Engine(Reader):
                                              center=center, limit=limit)
             return [DeadlineView.of(row) for row, _ in rows]
 
-    def start_scheduler(self, interval: float = 60.0) -> None:
-        """Sweep every `interval` seconds in a background thread (APScheduler)."""
+    def start_scheduler(self, interval: float = 60.0, checkpoints=None) -> None:
+        """Sweep every `interval` seconds in a background thread (APScheduler); with
+        `checkpoints` (workflow.scheduler.Checkpoints), sign a checkpoint at its interval."""
         from cee_workflow.workflow import scheduler
 
         if getattr(self, "_scheduler", None) is None:
-            self._scheduler = scheduler.background(self, interval)
+            if checkpoints is not None:
+                checkpoints.check()
+            self._scheduler = scheduler.background(self, interval, checkpoints)
 
     def stop_scheduler(self, wait: bool = True) -> None:
         if getattr(self, "_scheduler", None) is not None:
@@ -425,12 +425,3 @@ def _availability(specs, actor: Actor, case: Case, entries, today: date,
                         summary=spec.summary + (" (stays in state)" if spec.dest == STAY else ""),
                         why_not=why, inputs=needs)
 
-
-def _pages(fetch):
-    after = None
-    while True:
-        page = fetch(after)
-        if not page:
-            return
-        yield page
-        after = page[-1][0]
