@@ -166,6 +166,9 @@ class Engine(Reader):
             if found is None:
                 raise NotFound("case", case_id, "list cases with `cee case list`")
             case, ctx.entries[case_id], naming = found
+            # PostgreSQL: the instant once the case is locked (its events never go backwards).
+            ctx.now = self.clock.now()
+            ctx.today = self._today_of(ctx.now)
             if naming:
                 ctx.facts[case_id] = facts_from_naming(ctx.entries[case_id], naming)
             updated = apply(ctx, case, trigger, actor, note=note, inputs=inputs or {},
@@ -347,17 +350,24 @@ class Engine(Reader):
 
     # --- internals ------------------------------------------------------------------------
 
+    @staticmethod
+    def _today_of(now: datetime) -> date:
+        from cee_workflow.states.calendar import legal_date
+        return legal_date(now)
+
     def _today(self) -> date:
         from cee_workflow.states.calendar import legal_date
         return legal_date(self.clock.now())
 
     @contextmanager
     def _write(self):
-        now = self.clock.now()
         from cee_workflow.states.calendar import legal_date
         # A Core connection: the single advance runs on it alone; steps that need the ORM
         # (opening a case, registering an entry, cascades) get a session joined to it.
         with self.db.begin() as conn:
+            # The instant is taken once the transaction holds SQLite's write lock (BEGIN
+            # IMMEDIATE), so that a case's events never go backwards (audit verify checks it).
+            now = self.clock.now()
             ctx = Context(conn=conn, now=now, today=legal_date(now), params=self.params)
             try:
                 yield ctx
