@@ -320,3 +320,16 @@ def test_a_checkpoint_altered_or_checked_with_another_key_is_refused(tmp_path, c
         json.dump(document, handle)
     with pytest.raises(NotPermitted, match="does not verify"):
         engine.verify_audit(checkpoint=path, public_key=str(public))
+
+
+def test_a_sweep_given_an_eastern_instant_chains_what_it_stores(cast, engine):
+    """The instant is hashed in UTC, as the database reads it back (a sweep at midnight
+    Eastern once chained '…-04:00' and stored '…+00:00': every such event read as altered)."""
+    from datetime import datetime, time
+
+    from cee_workflow.states.calendar import LEGAL_TZ
+
+    story = _story(cast, engine)
+    engine.sweep(datetime.combine(datetime(2026, 1, 5).date(), time.min, tzinfo=LEGAL_TZ))
+    assert len(engine.history(story.later)) > 1  # the sweep wrote events
+    assert engine.verify_audit().ok, engine.verify_audit().broken

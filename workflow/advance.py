@@ -9,7 +9,7 @@ allowed protest reliquidates its entries) in the same transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -338,6 +338,8 @@ def chained_event(case: Any, now: datetime, *, actor: str, authority: str, regim
 
     `case` is anything with id, state, event_count and head_hash (an ORM row or a plain row).
     """
+    now = now.astimezone(UTC)  # hashed as stored: an instant in UTC (a sweep may be given
+    # any aware instant, e.g. midnight Eastern; the database reads every instant back in UTC)
     event = {
         "case_id": case.id, "case_seq": case.event_count + 1, "at": now, "actor": actor,
         "authority": authority, "regime": regime, "trigger": trigger,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from cee_workflow.states import LIFECYCLES
@@ -272,7 +272,10 @@ class Engine(Reader):
         law does by itself. Safe to run from several processes at once."""
         from cee_workflow.workflow.sweep import sweep
 
-        return sweep(self, now or self.clock.now(), limit=limit, batch=batch)
+        now = now or self.clock.now()
+        if now.tzinfo is None:
+            raise InvalidInput("a sweep's instant must say its time zone (an aware datetime)")
+        return sweep(self, now.astimezone(UTC), limit=limit, batch=batch)
 
     def forecast(self, until: datetime, *, center: str | None = None) -> list[dict[str, Any]]:
         """What a sweep at `until` would do, per pending deadline — without writing anything.
