@@ -169,6 +169,13 @@ def check_timers(case: Any, folded: Folded, events: Sequence[Mapping[str, Any]],
                                    params), params)
     rows = {d["timer"]: d for d in here if d["armed_version"] == version
             and d["status"] != "cancelled"}
+    # Timers anchored on dates that follow other cases (Lifecycle.timer_data: a PSC's lead
+    # before its entry's liquidation) were armed from those cases as they were then, which the
+    # case's own events do not record: only their state and version are checked.
+    followed = _followed(lifecycle, folded.state, data, params)
+    armed = [t for t in armed if t["timer"] not in followed]
+    for name in followed:
+        rows.pop(name, None)
     for timer in armed:
         found = rows.pop(timer["timer"], None)
         if found is None:
@@ -190,6 +197,14 @@ def check_timers(case: Any, folded: Folded, events: Sequence[Mapping[str, Any]],
                                        f"{folded.state} does not give it: it was added "
                                        "without an event"))
     return problems
+
+
+def _followed(lifecycle: Lifecycle, state: str, data: Mapping[str, Any],
+              params: RuleParams) -> set[str]:
+    if lifecycle.timer_data is None:
+        return set()
+    keys = set(lifecycle.timer_data(data, (), params))
+    return {t.name for t in lifecycle.timers_of(state) if t.anchor in keys}
 
 
 def check_system_events(case: Any, events: Sequence[Mapping[str, Any]],
