@@ -52,7 +52,7 @@ def tables(url: str) -> dict[str, list[dict]]:
     engine = create_db_engine(url)
     try:
         with engine.connect() as connection:
-            return {model.__tablename__: [
+            return {model.__tablename__.removeprefix("cee_"): [
                 dict(row) for row in connection.execute(
                     sa.select(model.__table__).order_by(*model.__table__.primary_key.columns)
                 ).mappings()] for model in (Case, Event, Deadline)}

@@ -327,7 +327,7 @@ def test_audit_verify_names_a_tampered_event(db_url, cast):
     cast.engine.close()
     with sqlite3.connect(db.removeprefix("sqlite:///")) as connection:
         changed = connection.execute(
-            "UPDATE event SET note = 'nothing to see' WHERE case_id = ? AND case_seq = 2",
+            "UPDATE cee_event SET note = 'nothing to see' WHERE case_id = ? AND case_seq = 2",
             (tampered.id,)).rowcount
     connection.close()
     assert changed == 1

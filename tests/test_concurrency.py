@@ -298,7 +298,7 @@ def test_an_advance_that_waited_for_a_lock_reads_the_facts_committed_meanwhile(p
 
         with engine.db.connect() as holder, holder.begin():
             single.case_for_transition(holder, protest.id, for_update=True)
-            holder.execute(sa.text("UPDATE \"case\" SET state = 'final' WHERE id = :id"),
+            holder.execute(sa.text("UPDATE cee_case SET state = 'final' WHERE id = :id"),
                            {"id": entry.id})
             waiter = threading.Thread(target=advance_waiting_for_the_lock)
             waiter.start()

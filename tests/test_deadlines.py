@@ -262,10 +262,10 @@ def test_a_timer_whose_case_moved_on_is_cancelled_not_fired(cast, engine):
     # leave it) is cancelled by the sweep, never fired.
     with engine.db.begin() as connection:
         connection.execute(sa.text(
-            "INSERT INTO deadline (case_id, timer, kind, state, armed_version, last_day, due_at,"
-            " warn_at, action, citation, status, level, next_at) SELECT case_id, timer, kind,"
-            " 'unliquidated', armed_version, last_day, due_at, warn_at, action, citation,"
-            " 'pending', 0, due_at FROM deadline WHERE case_id = :c AND timer ="
+            "INSERT INTO cee_deadline (case_id, timer, kind, state, armed_version, last_day,"
+            " due_at, warn_at, action, citation, status, level, next_at) SELECT case_id, timer,"
+            " kind, 'unliquidated', armed_version, last_day, due_at, warn_at, action, citation,"
+            " 'pending', 0, due_at FROM cee_deadline WHERE case_id = :c AND timer ="
             " 'auto_liquidation_schedule'"), {"c": case.id})
     result = engine.sweep()
     assert (result.fired, result.stale) == ([], 1)
