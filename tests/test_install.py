@@ -51,7 +51,13 @@ class Installed:
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> Installed:
     root = tmp_path_factory.mktemp("install")
-    run(sys.executable, "-m", "pip", "wheel", ROOT, "--no-deps", "-q", "-w", root / "dist",
+    # Built from a copy of the sources: a build directory left in the checkout (which is the
+    # package directory) could otherwise carry stale modules into the wheel.
+    source = root / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv*", "build", "dist", "*.egg-info", "__pycache__", ".*_cache",
+        ".hypothesis", "*.db", "*.db-*"))
+    run(sys.executable, "-m", "pip", "wheel", source, "--no-deps", "-q", "-w", root / "dist",
         cwd=root)
     where = Installed(root)
     run(sys.executable, "-m", "venv", where.venv, cwd=root)
