@@ -158,13 +158,6 @@ def swap_timestamps(engine, s):
     return s.entry, 3
 
 
-def change_owner(engine, s):
-    """Not among the issue's twelve: the protest moved to another importer and center."""
-    _sql(engine, "UPDATE cee_case SET importer = '98-7654321CD', center = '005' WHERE id = :c",
-         c=s.protest)
-    return s.protest, 1
-
-
 def naive_edit(engine, s):
     _sql(engine, "UPDATE cee_event SET note = 'nothing to see' WHERE case_id = :c "
          "AND case_seq = 2", c=s.protest)
@@ -194,7 +187,6 @@ FORGERIES = [
     (delete_case, True),  # the protest's number was issued: the case is named
     (renumber, False),
     (swap_timestamps, False),  # on a simulation database; a real one names it (below)
-    (change_owner, True),  # its opening event records whose case it is
     (naive_edit, True),
     (naive_delete, True),
     (naive_actor, True),

@@ -269,8 +269,7 @@ def apply(ctx: Context, case: Case | CaseRow, trigger: str, actor: Actor, *, not
     updated = write_event(
         ctx, case, actor=actor.label, authority=grant.authority, regime=grant.regime,
         trigger=trigger, note=note, values=values,
-        data=event_data(spec, inputs_used, changes, via)
-        | (opened(case, entries) if case.state == lifecycle.initial else {}))
+        data=event_data(spec, inputs_used, changes, via))
     single.insert_deadlines(ctx.connection(), armed)
     for notice in spec.notices:
         updated = write_notice(ctx, updated, notice, grant.regime, trigger)
@@ -326,13 +325,6 @@ def transition_values(lifecycle: Lifecycle, case: Any, spec: TransitionSpec, des
 def event_data(spec: TransitionSpec, inputs_used: Mapping[str, Any],
                changes: Mapping[str, Any], via: str | None) -> dict[str, Any]:
     return {"inputs": inputs_used, "changes": changes, "via": via, "citation": spec.citation}
-
-
-def opened(case: Any, entries: Iterable[str]) -> dict[str, Any]:
-    """What the opening event records of the case it opens (audit verify checks the row)."""
-    return {"opened": {"kind": case.kind, "importer": case.importer, "port": case.port,
-                       "center": case.center, "division": case.division,
-                       "entries": sorted(entries)}}
 
 
 def case_columns(data: Mapping[str, Any]) -> dict[str, Any]:

@@ -88,8 +88,8 @@ def fold_events(case: Any, events: Sequence[Mapping[str, Any]], lifecycle: Lifec
 
 def check_case(case: Any, events: Sequence[Mapping[str, Any]],
                deadlines: Sequence[Mapping[str, Any]], params: RuleParams,
-               entries: Callable[[], tuple[EntryFacts, ...]], *, timed: bool = True,
-               numbers: Sequence[str] | None = None) -> list[BrokenLink]:
+               entries: Callable[[], tuple[EntryFacts, ...]], *, timed: bool = True
+               ) -> list[BrokenLink]:
     """Every way the case's row, events and timers disagree (empty when they agree).
 
     `events` in case_seq order, `deadlines` every row of the case (any status), `entries`
@@ -114,7 +114,6 @@ def check_case(case: Any, events: Sequence[Mapping[str, Any]],
                 f"{row[column]!r}, its events make it {value!r}")
             problems.append(BrokenLink(*where, f"the case row's {column} is {shown}: the case "
                                        "was changed without an event"))
-    problems.extend(check_opening(case, events, numbers))
     problems.extend(check_system_events(case, events, deadlines, lifecycle))
     if row["state"] == folded.state and row["version"] == folded.count:
         problems.extend(check_timers(case, folded, events, deadlines, lifecycle, params,
@@ -246,23 +245,3 @@ def _justified(event: Mapping[str, Any], previous: Mapping[str, Any] | None,
             if trigger in (d["action"], otherwise):
                 return True
     return False
-
-
-def check_opening(case: Any, events: Sequence[Mapping[str, Any]],
-                  numbers: Sequence[str] | None) -> list[BrokenLink]:
-    """The case's kind, owner, offices and entries are those its opening event recorded (events
-    written before the opening recorded them carry no `opened`: nothing to check)."""
-    opened = (events[0]["data"] or {}).get("opened") if events else None
-    if not isinstance(opened, dict):
-        return []
-    row = {"kind": case.kind, "importer": case.importer, "port": case.port,
-           "center": case.center, "division": case.division}
-    if numbers is not None:
-        row["entries"] = sorted(numbers)
-    wrong = [k for k in row if k in opened and row[k] != opened[k]]
-    if not wrong:
-        return []
-    shown = ", ".join(f"{k} {row[k]!r} instead of {opened[k]!r}" for k in wrong[:3])
-    return [BrokenLink(case.id, events[0]["case_seq"], events[0]["seq"],
-                       f"the case row is not the case this event opened ({shown}): it was "
-                       "changed without an event")]

@@ -37,14 +37,12 @@ def verify(engine, case_id: str | None = None, *, batch: int = 500,
             ids = [c.id for c in page]
             by_case = audit_reads.events_of_cases(session, ids)
             deadlines = audit_reads.deadlines_of_cases(session, ids)
-            numbers = queries.entries_of_cases(session, ids)
             for case in page:
                 cases += 1
                 events += len(by_case[case.id])
                 broken.extend(str(p) for p in check_case(
                     case, by_case[case.id], deadlines[case.id], engine.params,
-                    _entries_reader(session, numbers.get(case.id, [])), timed=timed,
-                    numbers=numbers.get(case.id, [])))
+                    _entries_reader(session, case.id), timed=timed))
         if case_id is None:
             broken.extend(numbering(session))
     if not broken:
@@ -69,8 +67,9 @@ def _pages(session: Session, batch: int) -> Iterator[list]:
         session.expunge_all()  # bounded memory over millions of cases
 
 
-def _entries_reader(session: Session, numbers: list[str]):
+def _entries_reader(session: Session, case_id: str):
     def read():
+        numbers = queries.entries_of_cases(session, [case_id])[case_id]
         return entry_facts(session, numbers) if numbers else ()
     return read
 
