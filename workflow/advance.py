@@ -277,13 +277,17 @@ def apply(ctx: Context, case: Case | CaseRow, trigger: str, actor: Actor, *, not
     for notice in spec.notices:
         updated = write_notice(ctx, updated, notice, grant.regime, trigger)
     for cascade in spec.cascades:
-        for entry in entries:
+        after = updated.data
+        if cascade.when is not None and not cascade.when(after):
+            continue
+        skipped = set(after.get(cascade.skip) or ()) if cascade.skip else set()
+        for entry in (e for e in entries if e not in skipped):
             target = queries.get_case(ctx.session, f"{LIFECYCLES[cascade.lifecycle].prefix}-"
                                       f"{entry}", for_update=True)
             if target is None:
                 raise NotFound(f"{cascade.lifecycle} case of entry", entry)
             apply(ctx, target, cascade.trigger, actor, note=f"from {case.id} {trigger}",
-                  via=case.id)
+                  inputs=dict(cascade.inputs), via=case.id)
     if spec.raises_summary_version:
         for entry in facts.entries:
             if not queries.raise_summary_version(ctx.session, entry.number,
