@@ -14,15 +14,15 @@ def test_an_exclusion_protest_lies_on_an_unliquidated_entry_from_its_decision_da
                                                                                    engine):
     entry = cast.entry()
     cast.at("2025-03-10")
-    protest = engine.open("protest", actor=who(cast, "filer"), entries=[entry.entries[0]],
+    protest = engine.open_case("protest", actor=who(cast, "filer"), entries=[entry.entries[0]],
                           protested="exclusion", decision_date="2025-03-03")
     assert (protest.data["protested"], protest.data["decision_date"]) == ("exclusion",
                                                                           "2025-03-03")
     assert protest.data["protest_deadline"] == "2025-09-02"  # 03-03 + 180 = Sat 08-30 → Tue
     with pytest.raises(RuleViolation, match=r"not liquidated.*1514\(a\)\(5\)"):
-        engine.open("protest", actor=who(cast, "filer"), entries=[entry.entries[0]])
+        engine.open_case("protest", actor=who(cast, "filer"), entries=[entry.entries[0]])
     with pytest.raises(InvalidInput, match=r"decision_date 2025-03-11 is after today"):
-        engine.open("protest", actor=who(cast, "filer"), entries=[entry.entries[0]],
+        engine.open_case("protest", actor=who(cast, "filer"), entries=[entry.entries[0]],
                     protested="charge", decision_date="2025-03-11")
 
 
