@@ -115,6 +115,10 @@ def _describe(error: Exception) -> tuple[int, str]:
         from sqlalchemy.exc import DBAPIError, OperationalError
     except ImportError:  # pragma: no cover
         return 1, f"{type(error).__name__}: {error}"
+    from cee_workflow.workflow.errors import database_fault
+
+    if isinstance(error, DBAPIError) and (fault := database_fault(error)) is not None:
+        return fault.exit_code, fault.message
     if isinstance(error, OperationalError):
         first = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
         return 1, f"cannot use the database: {first}; check --db or CEE_DATABASE_URL"

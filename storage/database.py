@@ -18,7 +18,8 @@ URL_ENV = "CEE_DATABASE_URL"
 # The alembic head this code expects (tests/test_storage.py checks it against the migrations),
 # read with plain SQL so that every command need not import alembic.
 SCHEMA_REVISION = "0003"
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+# How long a SQLite writer waits for another's lock; CEE_SQLITE_BUSY_TIMEOUT_MS overrides it.
+SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("CEE_SQLITE_BUSY_TIMEOUT_MS") or 30_000)
 
 
 def default_url() -> str:
@@ -111,8 +112,12 @@ def schema_revision(engine: sa.Engine) -> str | None:
     try:
         with engine.connect() as connection:
             return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
-    except (sa.exc.OperationalError, sa.exc.ProgrammingError):
-        return None
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError) as error:
+        # Only a missing table means "no schema"; a locked or unreachable database is raised.
+        text = str(error.orig).lower()
+        if "no such table" in text or "does not exist" in text:
+            return None
+        raise
 
 
 def is_simulation(engine: sa.Engine) -> bool:

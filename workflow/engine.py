@@ -8,6 +8,8 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
+import sqlalchemy as sa
+
 from cee_workflow.states import LIFECYCLES
 from cee_workflow.states.base import STAY, Facts, Lifecycle
 from cee_workflow.states.params import DEFAULT_PARAMS, RuleParams
@@ -26,7 +28,13 @@ from cee_workflow.workflow.advance import (
 )
 from cee_workflow.workflow.audit import verify_chain
 from cee_workflow.workflow.clock import Clock, SystemClock
-from cee_workflow.workflow.errors import InvalidInput, NotFound, NotPermitted, WorkflowError
+from cee_workflow.workflow.errors import (
+    InvalidInput,
+    NotFound,
+    NotPermitted,
+    WorkflowError,
+    database_fault,
+)
 from cee_workflow.workflow.identifiers import parse_entry_number, protest_number
 from cee_workflow.workflow.jurisdiction import SYSTEM, Actor, authorize
 from cee_workflow.workflow.reader import Reader
@@ -110,7 +118,8 @@ class Engine(Reader):
             case = self._new_case(ctx, LIFECYCLES["liquidation"], f"LQ-{entry.number}",
                                   owner, port, [entry.number])
             case = apply(ctx, case, LIFECYCLES["liquidation"].opening, actor)
-        return self.get(case.id)
+        # As written, no re-read after COMMIT: a connection lost then cannot report a failure.
+        return CaseView.of(case, [entry.number])
 
     # --- cases ----------------------------------------------------------------------------
 
@@ -148,7 +157,7 @@ class Engine(Reader):
             case_id = f"{lifecycle.prefix}-{protest_number(port, ctx.today.year, serial)}"
             case = self._new_case(ctx, lifecycle, case_id, owner, port, numbers)
             case = apply(ctx, case, lifecycle.opening, actor, note=note, inputs=inputs)
-        return self.get(case.id)
+        return CaseView.of(case, numbers)  # as written: no re-read after COMMIT
 
     def advance(self, case_id: str, trigger: str, *, actor: Actor, note: str = "",
                 inputs: Mapping[str, Any] | None = None,
@@ -357,13 +366,16 @@ class Engine(Reader):
         from cee_workflow.states.calendar import legal_date
         # A Core connection: the single advance runs on it alone; steps that need the ORM
         # (opening a case, registering an entry, cascades) get a session joined to it.
-        with self.db.begin() as conn:
-            ctx = Context(conn=conn, now=now, today=legal_date(now), params=self.params)
-            try:
-                yield ctx
-                ctx.flush()
-            finally:
-                ctx.close()
+        try:
+            with self.db.begin() as conn:
+                ctx = Context(conn=conn, now=now, today=legal_date(now), params=self.params)
+                try:
+                    yield ctx
+                    ctx.flush()
+                finally:
+                    ctx.close()
+        except sa.exc.DBAPIError as error:
+            raise (database_fault(error) or error) from error
         self._notify(ctx.events)
 
     def _notify(self, events: list[EventView]) -> None:

@@ -49,3 +49,33 @@ class RuleViolation(WorkflowError):
 
 class Conflict(WorkflowError):
     exit_code = 6
+
+
+class ConnectionLost(WorkflowError):
+    """The database connection broke mid-command (server restart, terminated backend)."""
+
+    def __init__(self, message: str = "the connection to the database was lost; the command's "
+                                      "transaction was rolled back, try again"):
+        super().__init__(message)
+
+
+class DatabaseLocked(WorkflowError):
+    """SQLite: another process held the write lock for longer than the busy timeout."""
+
+    def __init__(self, message: str = "the database is locked by another process; try again "
+                                      "when it has finished"):
+        super().__init__(message)
+
+
+def database_fault(error: Exception) -> WorkflowError | None:
+    """The typed error for a SQLAlchemy DBAPIError that is a lost connection or a locked
+    SQLite database, else None."""
+    text = str(getattr(error, "orig", None) or error).lower()
+    if getattr(error, "connection_invalidated", False) or any(
+            sign in text for sign in ("terminating connection", "server closed the connection",
+                                      "connection is closed", "consuming input failed",
+                                      "the connection is lost")):
+        return ConnectionLost()
+    if "database is locked" in text or "database table is locked" in text:
+        return DatabaseLocked()
+    return None
