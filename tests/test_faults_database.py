@@ -92,3 +92,35 @@ def test_a_write_on_a_locked_sqlite_database_says_it_is_locked(cast, engine, db_
     assert done.stderr.startswith("error: the database is locked by another process"), done
     assert done.stderr.count("\n") == 1 and not done.stdout, done
     assert not [c.id for c in engine.list() if "0000901" in c.id or "0000902" in c.id]
+
+
+class _Deadlock(Exception):
+    sqlstate = "40P01"  # what psycopg's DeadlockDetected carries
+
+
+def test_an_advance_chosen_as_deadlock_victim_is_retried_then_reported_as_conflict(
+        cast, engine, monkeypatch):
+    from cee_workflow.storage import single
+    from cee_workflow.workflow import engine as engine_module
+    from cee_workflow.workflow.errors import Conflict
+
+    case = cast.entry()
+    real = single.case_for_transition
+    failures = {"left": engine_module.DEADLOCK_RETRIES}
+
+    def deadlocking(*args, **kwargs):
+        if failures["left"]:
+            failures["left"] -= 1
+            raise sa.exc.OperationalError("SELECT … FOR UPDATE", {}, _Deadlock("deadlock"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(single, "case_for_transition", deadlocking)
+    cast.at("2025-01-06")
+    done = engine.advance(case.id, "schedule", actor=cast.actor("c007"),
+                          inputs={"date": "2025-02-07"})
+    assert done.version == case.version + 1 and failures["left"] == 0
+    failures["left"] = engine_module.DEADLOCK_RETRIES + 1
+    with pytest.raises(Conflict, match="concurrent change") as refused:
+        engine.advance(case.id, "liquidate", actor=cast.actor("c007"))
+    assert refused.value.exit_code == 6
+    assert engine.get(case.id) == done and engine.verify_audit().ok

@@ -29,11 +29,13 @@ from cee_workflow.workflow.advance import (
 from cee_workflow.workflow.audit import verify_chain
 from cee_workflow.workflow.clock import Clock, SystemClock
 from cee_workflow.workflow.errors import (
+    Conflict,
     InvalidInput,
     NotFound,
     NotPermitted,
     WorkflowError,
     database_fault,
+    is_lock_conflict,
 )
 from cee_workflow.workflow.identifiers import parse_entry_number, protest_number
 from cee_workflow.workflow.jurisdiction import SYSTEM, Actor, authorize
@@ -47,6 +49,9 @@ from cee_workflow.workflow.views import (
 )
 
 log = logging.getLogger("cee.workflow")
+# PostgreSQL: how many times an advance chosen as a deadlock victim is retried before it is
+# reported as Conflict (exit 6).
+DEADLOCK_RETRIES = 3
 Subscriber = Callable[[list[EventView]], None]
 
 
@@ -169,6 +174,17 @@ class Engine(Reader):
         """
         if actor is SYSTEM:
             raise NotPermitted("the system actor is the scheduler's alone")
+        for attempt in range(DEADLOCK_RETRIES + 1):
+            try:
+                return self._advance(case_id, trigger, actor=actor, note=note, inputs=inputs,
+                                     expected_version=expected_version)
+            except Conflict as error:  # a deadlock victim: the whole transaction again
+                if not is_lock_conflict(error.__cause__) or attempt == DEADLOCK_RETRIES:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _advance(self, case_id: str, trigger: str, *, actor: Actor, note: str,
+                 inputs: Mapping[str, Any] | None, expected_version: int | None) -> CaseView:
         with self._write() as ctx:
             # The case, its entries and their facts in one statement (the entries are read
             # once per transaction: Context.entries_of; the facts are used once, by `apply`).

@@ -71,6 +71,9 @@ def database_fault(error: Exception) -> WorkflowError | None:
     """The typed error for a SQLAlchemy DBAPIError that is a lost connection or a locked
     SQLite database, else None."""
     text = str(getattr(error, "orig", None) or error).lower()
+    if is_lock_conflict(error):
+        return Conflict("the change met another officer's concurrent change to the same cases "
+                        "and was rolled back; re-read the case and try again")
     if getattr(error, "connection_invalidated", False) or any(
             sign in text for sign in ("terminating connection", "server closed the connection",
                                       "connection is closed", "consuming input failed",
@@ -79,3 +82,12 @@ def database_fault(error: Exception) -> WorkflowError | None:
     if "database is locked" in text or "database table is locked" in text:
         return DatabaseLocked()
     return None
+
+
+LOCK_CONFLICT_SQLSTATES = ("40P01", "40001")  # deadlock detected, serialization failure
+
+
+def is_lock_conflict(error: Exception) -> bool:
+    """PostgreSQL rolled the transaction back as a deadlock victim or a serialization
+    failure: retrying the whole transaction is safe."""
+    return getattr(getattr(error, "orig", None), "sqlstate", None) in LOCK_CONFLICT_SQLSTATES
