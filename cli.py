@@ -118,6 +118,10 @@ def _describe(error: Exception) -> dict:
     kind, message = "unexpected", f"unexpected {type(error).__name__}: {error}"
     from sqlalchemy.exc import DBAPIError, OperationalError
 
+    from cee_workflow.workflow.errors import database_fault
+
+    if isinstance(error, DBAPIError) and (fault := database_fault(error)) is not None:
+        return fault.to_dict()
     if isinstance(error, OperationalError):
         first = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
         kind = "database_unavailable"

@@ -21,7 +21,8 @@ SCHEMA_REVISION = "0004"
 # Our alembic version table: the default `alembic_version` belongs to the host application when
 # the engine shares its database (storage/migrate.py adopts a legacy one).
 VERSION_TABLE = "cee_alembic_version"
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+# How long a SQLite writer waits for another's lock; CEE_SQLITE_BUSY_TIMEOUT_MS overrides it.
+SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("CEE_SQLITE_BUSY_TIMEOUT_MS") or 30_000)
 
 
 def default_url() -> str:
@@ -114,8 +115,12 @@ def schema_revision(engine: sa.Engine) -> str | None:
     try:
         with engine.connect() as connection:
             return connection.exec_driver_sql(f"SELECT version_num FROM {VERSION_TABLE}").scalar()
-    except (sa.exc.OperationalError, sa.exc.ProgrammingError):
-        return None
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError) as error:
+        # Only a missing table means "no schema"; a locked or unreachable database is raised.
+        text = str(error.orig).lower()
+        if "no such table" in text or "does not exist" in text:
+            return None
+        raise
 
 
 def is_simulation(engine: sa.Engine) -> bool:

@@ -8,6 +8,8 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
+
 from cee_workflow.states import LIFECYCLES
 from cee_workflow.states.base import STAY, Facts, Lifecycle
 from cee_workflow.states.params import DEFAULT_PARAMS, RuleParams
@@ -26,7 +28,15 @@ from cee_workflow.workflow.advance import (
 )
 from cee_workflow.workflow.clock import Clock, SystemClock
 from cee_workflow.workflow.deprecation import renamed
-from cee_workflow.workflow.errors import InvalidInput, NotFound, NotPermitted, WorkflowError
+from cee_workflow.workflow.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    NotPermitted,
+    WorkflowError,
+    database_fault,
+    is_lock_conflict,
+)
 from cee_workflow.workflow.identifiers import parse_entry_number, protest_number
 from cee_workflow.workflow.jurisdiction import SYSTEM, Actor, authorize
 from cee_workflow.workflow.reader import Reader
@@ -43,6 +53,9 @@ if TYPE_CHECKING:  # the bulk and sweep modules load when first used
     from cee_workflow.workflow.sweep import SweepResult
 
 log = logging.getLogger("cee.workflow")
+# PostgreSQL: how many times an advance chosen as a deadlock victim is retried before it is
+# reported as Conflict (exit 6).
+DEADLOCK_RETRIES = 3
 Subscriber = Callable[[list[EventView]], None]
 
 
@@ -116,7 +129,8 @@ class Engine(Reader):
             case = self._new_case(ctx, LIFECYCLES["liquidation"], f"LQ-{entry.number}",
                                   owner, port, [entry.number])
             case = apply(ctx, case, LIFECYCLES["liquidation"].opening, actor)
-        return self.get(case.id)
+        # As written, no re-read after COMMIT: a connection lost then cannot report a failure.
+        return CaseView.of(case, [entry.number])
 
     # --- cases ----------------------------------------------------------------------------
 
@@ -154,7 +168,7 @@ class Engine(Reader):
             case_id = f"{lifecycle.prefix}-{protest_number(port, ctx.today.year, serial)}"
             case = self._new_case(ctx, lifecycle, case_id, owner, port, numbers)
             case = apply(ctx, case, lifecycle.opening, actor, note=note, inputs=inputs)
-        return self.get(case.id)
+        return CaseView.of(case, numbers)  # as written: no re-read after COMMIT
 
     def advance(self, case_id: str, trigger: str, *, actor: Actor, note: str = "",
                 inputs: Mapping[str, Any] | None = None,
@@ -167,6 +181,17 @@ class Engine(Reader):
         if actor is SYSTEM:
             raise NotPermitted("the system actor is the scheduler's alone", case=case_id,
                                trigger=trigger)
+        for attempt in range(DEADLOCK_RETRIES + 1):
+            try:
+                return self._advance(case_id, trigger, actor=actor, note=note, inputs=inputs,
+                                     expected_version=expected_version)
+            except Conflict as error:  # a deadlock victim: the whole transaction again
+                if not is_lock_conflict(error.__cause__) or attempt == DEADLOCK_RETRIES:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _advance(self, case_id: str, trigger: str, *, actor: Actor, note: str,
+                 inputs: Mapping[str, Any] | None, expected_version: int | None) -> CaseView:
         with self._write() as ctx:
             # The case, its entries and their facts in one statement (the entries are read
             # once per transaction: Context.entries_of; the facts are used once, by `apply`).
@@ -385,16 +410,19 @@ class Engine(Reader):
         from cee_workflow.states.calendar import legal_date
         # A Core connection: the single advance runs on it alone; steps that need the ORM
         # (opening a case, registering an entry, cascades) get a session joined to it.
-        with self.db.begin() as conn:
-            # The instant is taken once the transaction holds SQLite's write lock (BEGIN
-            # IMMEDIATE), so that a case's events never go backwards (audit verify checks it).
-            now = self.clock.now()
-            ctx = Context(conn=conn, now=now, today=legal_date(now), params=self.params)
-            try:
-                yield ctx
-                ctx.flush()
-            finally:
-                ctx.close()
+        try:
+            with self.db.begin() as conn:
+                # The instant is taken once the transaction holds SQLite's write lock (BEGIN
+                # IMMEDIATE), so that a case's events never go backwards (audit verify checks it).
+                now = self.clock.now()
+                ctx = Context(conn=conn, now=now, today=legal_date(now), params=self.params)
+                try:
+                    yield ctx
+                    ctx.flush()
+                finally:
+                    ctx.close()
+        except sa.exc.DBAPIError as error:
+            raise (database_fault(error) or error) from error
         self._notify(ctx.events)
 
     def _notify(self, events: list[EventView]) -> None:

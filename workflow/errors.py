@@ -85,6 +85,52 @@ class Conflict(WorkflowError):
     exit_code = 6
 
 
+class ConnectionLost(WorkflowError):
+    """The database connection broke mid-command (server restart, terminated backend)."""
+
+    kind = "connection_lost"
+
+    def __init__(self, message: str = "the connection to the database was lost; the command's "
+                                      "transaction was rolled back, try again"):
+        super().__init__(message)
+
+
+class DatabaseLocked(WorkflowError):
+    """SQLite: another process held the write lock for longer than the busy timeout."""
+
+    kind = "database_locked"
+
+    def __init__(self, message: str = "the database is locked by another process; try again "
+                                      "when it has finished"):
+        super().__init__(message)
+
+
+def database_fault(error: Exception) -> WorkflowError | None:
+    """The typed error for a SQLAlchemy DBAPIError that is a lost connection or a locked
+    SQLite database, else None."""
+    text = str(getattr(error, "orig", None) or error).lower()
+    if is_lock_conflict(error):
+        return Conflict("the change met another officer's concurrent change to the same cases "
+                        "and was rolled back; re-read the case and try again")
+    if getattr(error, "connection_invalidated", False) or any(
+            sign in text for sign in ("terminating connection", "server closed the connection",
+                                      "connection is closed", "consuming input failed",
+                                      "the connection is lost")):
+        return ConnectionLost()
+    if "database is locked" in text or "database table is locked" in text:
+        return DatabaseLocked()
+    return None
+
+
+LOCK_CONFLICT_SQLSTATES = ("40P01", "40001")  # deadlock detected, serialization failure
+
+
+def is_lock_conflict(error: Exception) -> bool:
+    """PostgreSQL rolled the transaction back as a deadlock victim or a serialization
+    failure: retrying the whole transaction is safe."""
+    return getattr(getattr(error, "orig", None), "sqlstate", None) in LOCK_CONFLICT_SQLSTATES
+
+
 KINDS: dict[str, type[WorkflowError]] = {cls.kind: cls for cls in (
     WorkflowError, InvalidInput, NotFound, NotPermitted, InvalidTransition, RuleViolation,
-    Conflict)}
+    Conflict, ConnectionLost, DatabaseLocked)}

@@ -8,10 +8,13 @@ time, coalesced, never discarded for lateness.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -74,35 +77,77 @@ def _add_sweep_job(scheduler, engine, interval: float,
                       next_run_time=datetime.now(UTC))
 
 
-def background(engine, interval: float, checkpoints: Checkpoints | None = None):
+def _executor(probe: Callable[[str], None] | None):
+    """The thread pool the sweep runs in; `probe(moment)` (tests only) is called just before a
+    job is handed to the pool ("before-submit") and inside the hand-over, with the executor's
+    lock held ("submitting")."""
+    from apscheduler.executors.pool import ThreadPoolExecutor
+
+    class Executor(ThreadPoolExecutor):
+        def submit_job(self, job, run_times):
+            probe("before-submit")
+            super().submit_job(job, run_times)
+
+        def _do_submit_job(self, job, run_times):
+            probe("submitting")
+            super()._do_submit_job(job, run_times)
+
+    return Executor(max_workers=1) if probe else ThreadPoolExecutor(max_workers=1)
+
+
+def background(engine, interval: float, checkpoints: Checkpoints | None = None, *,
+               probe: Callable[[str], None] | None = None):
     """A started BackgroundScheduler sweeping every `interval` seconds (for embedding apps)."""
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    scheduler = BackgroundScheduler(timezone=UTC)
+    scheduler = BackgroundScheduler(timezone=UTC, executors={"default": _executor(probe)})
     _add_sweep_job(scheduler, engine, interval, checkpoints)
     scheduler.start()
     return scheduler
 
 
-def run_blocking(engine, interval: float, checkpoints: Checkpoints | None = None) -> None:
-    """Sweep every `interval` seconds until SIGTERM or SIGINT; finish the running sweep first."""
-    from apscheduler.schedulers.blocking import BlockingScheduler
+def run_blocking(engine, interval: float, checkpoints: Checkpoints | None = None, *,
+                 probe: Callable[[str], None] | None = None) -> None:
+    """Sweep every `interval` seconds until SIGTERM or SIGINT; finish the running sweep first.
 
+    The sweeps run in APScheduler's background thread; the main thread waits on a pipe. The
+    signal handler only records the signal and writes one byte to the pipe (no lock, no
+    logging: it may interrupt the main thread anywhere), and the main thread then shuts the
+    scheduler down, outside the handler. A second signal during the shutdown is recorded and
+    changes nothing. `probe` (tests only): see `_executor`; it is also called with "waiting"
+    once the ticker is ready for signals.
+    """
     if checkpoints is not None:
         checkpoints.check()
-    scheduler = BlockingScheduler(timezone=UTC)
-    _add_sweep_job(scheduler, engine, interval, checkpoints)
+    received: list[int] = []
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_write, False)
 
-    def stop(signum, _frame):
-        log.info(json.dumps({"event": "stop", "signal": signal.Signals(signum).name}))
-        # The sweep in flight runs in a worker thread: wait for its transaction to finish.
-        scheduler.shutdown(wait=True)
+    def on_signal(signum, _frame):
+        received.append(signum)
+        with contextlib.suppress(OSError):  # a full pipe: the main thread is woken already
+            os.write(wake_write, b"s")
 
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-    log.info(json.dumps({"event": "start", "interval_seconds": interval}))
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    # A signal may be delivered to any thread: the C-level handler then writes to the wakeup
+    # fd, which wakes the main thread's read (the Python handler alone would not).
+    previous_wakeup = signal.set_wakeup_fd(wake_write)
+    scheduler = None
     try:
-        scheduler.start()
+        log.info(json.dumps({"event": "start", "interval_seconds": interval}))
+        scheduler = background(engine, interval, checkpoints, probe=probe)
+        if probe:
+            probe("waiting")
+        while not received:  # the wakeup byte may come before the handler has run; its own
+            os.read(wake_read, 1)  # byte then wakes the next read
+        log.info(json.dumps({"event": "stop", "signal": signal.Signals(received[0]).name}))
     finally:
+        if scheduler is not None:
+            # The sweep in flight runs in the worker thread: wait for its transaction to end.
+            scheduler.shutdown(wait=True)
+        signal.set_wakeup_fd(previous_wakeup)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        os.close(wake_read)
+        os.close(wake_write)
         log.info(json.dumps({"event": "stopped"}))
