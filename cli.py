@@ -762,9 +762,12 @@ def render_cases(cases) -> None:
 
 
 def render_history(history) -> None:
-    table(["#", "at (UTC)", "actor", "authority", "trigger", "from", "to", "note"],
-          [[e.case_seq, e.at.strftime("%Y-%m-%d %H:%M"), e.actor, e.authority, e.trigger,
-            e.from_state, e.to_state, e.note] for e in history])
+    # Both dates of an act: the instant it was recorded (`at`) and the legal date(s) it carries.
+    table(["#", "at (UTC)", "legal date", "actor", "authority", "trigger", "from", "to", "note"],
+          [[e.case_seq, e.at.strftime("%Y-%m-%d %H:%M"),
+            " ".join(f"{k}={v}" for k, v in e.data.get("legal_dates", {}).items()),
+            e.actor, e.authority, e.trigger, e.from_state, e.to_state, e.note]
+           for e in history])
 
 
 def render_case(shown, history, deadlines, available, actor_text) -> None:

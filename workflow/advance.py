@@ -20,11 +20,13 @@ from cee_workflow.states.base import (
     STAY,
     EntryFacts,
     Facts,
+    LegalDate,
     Lifecycle,
     Notice,
     Refusal,
     TransitionSpec,
     iso,
+    legal_dates,
 )
 from cee_workflow.states.liquidation import ADCVD_SUSPENSIONS, scheduled_liquidation
 from cee_workflow.states.params import RuleParams
@@ -121,7 +123,10 @@ def _existing(lifecycle: Lifecycle, case: Case | CaseRow) -> str | None:
     return None if case.state == lifecycle.initial else case.id
 
 
-def parse_inputs(spec: TransitionSpec, raw: Mapping[str, Any]) -> dict[str, Any]:
+def parse_inputs(spec: TransitionSpec, raw: Mapping[str, Any], today: date | None = None
+                 ) -> dict[str, Any]:
+    """The transition's inputs parsed; a legal date (LegalDate) not given is `today` unless
+    required, and one after `today` is refused as impossible (InvalidInput)."""
     declared = {i.name: i for i in spec.inputs}
     unknown = sorted(set(raw) - set(declared))
     if unknown:
@@ -135,11 +140,17 @@ def parse_inputs(spec: TransitionSpec, raw: Mapping[str, Any]) -> dict[str, Any]
                 values[name] = item.parse(raw[name])
             except ValueError as error:
                 raise InvalidInput(f"{spec.trigger}: {error}", trigger=spec.trigger) from None
+            late = (item.too_late(values[name], today)
+                    if isinstance(item, LegalDate) and today else None)
+            if late:
+                raise InvalidInput(f"{spec.trigger}: {late}", trigger=spec.trigger)
         elif item.required:
             raise InvalidInput(f"{spec.trigger} needs {name} ({item.help}); "
                                f"give it with --set {name}=VALUE", trigger=spec.trigger)
         elif item.default is not None:
             values[name] = item.default
+        elif isinstance(item, LegalDate) and today is not None:
+            values[name] = today.isoformat()
     return values
 
 
@@ -247,7 +258,7 @@ def apply(ctx: Context, case: Case | CaseRow, trigger: str, actor: Actor, *, not
     entries = ctx.entries_of(case.id)
     scope = scope_of(case, entries)
     grant = authorize(specs[0], actor, scope, ctx.today)
-    inputs_used = parse_inputs(specs[0], inputs or {})
+    inputs_used = parse_inputs(specs[0], inputs or {}, ctx.today)
     check_offices(ctx, specs[0], inputs_used)
     facts = Facts(today=ctx.today, data=case.data, inputs=inputs_used,
                   entries=ctx.facts.pop(case.id, None)
@@ -274,14 +285,18 @@ def apply(ctx: Context, case: Case | CaseRow, trigger: str, actor: Actor, *, not
     for notice in spec.notices:
         updated = write_notice(ctx, updated, notice, grant.regime, trigger)
     for cascade in spec.cascades:
-        for entry in entries:
+        after = updated.data
+        if cascade.when is not None and not cascade.when(after):
+            continue
+        skipped = set(after.get(cascade.skip) or ()) if cascade.skip else set()
+        for entry in (e for e in entries if e not in skipped):
             target = queries.get_case(ctx.session, f"{LIFECYCLES[cascade.lifecycle].prefix}-"
                                       f"{entry}", for_update=True)
             if target is None:
                 raise NotFound(f"{cascade.lifecycle} case of entry", entry,
                                trigger=cascade.trigger)
             apply(ctx, target, cascade.trigger, actor, note=f"from {case.id} {trigger}",
-                  via=case.id)
+                  inputs=dict(cascade.inputs), via=case.id)
     if spec.raises_summary_version:
         for entry in facts.entries:
             if not queries.raise_summary_version(ctx.session, entry.number,
@@ -324,7 +339,11 @@ def transition_values(lifecycle: Lifecycle, case: Any, spec: TransitionSpec, des
 
 def event_data(spec: TransitionSpec, inputs_used: Mapping[str, Any],
                changes: Mapping[str, Any], via: str | None) -> dict[str, Any]:
-    return {"inputs": inputs_used, "changes": changes, "via": via, "citation": spec.citation}
+    data = {"inputs": inputs_used, "changes": changes, "via": via, "citation": spec.citation}
+    dated = legal_dates(inputs_used, spec)
+    if dated:  # the legal dates of the act, beside the instant `at` it was recorded
+        data["legal_dates"] = dated
+    return data
 
 
 def case_columns(data: Mapping[str, Any]) -> dict[str, Any]:

@@ -333,7 +333,7 @@ class Engine(Reader):
         lifecycle = lifecycle_of(case.kind)
         entries = entry_facts(session, queries.entries_of_cases(session, [case.id])[case.id])
         facts = Facts(today=today, data=case.data, inputs=parse_inputs(
-            lifecycle.specs_for(trigger)[0], {}), entries=entries, params=self.params)
+            lifecycle.specs_for(trigger)[0], {}, today), entries=entries, params=self.params)
         for spec in lifecycle.specs_for(trigger):
             if case.state in spec.sources:
                 refusal = spec.refusal(facts)
@@ -441,7 +441,7 @@ def _availability(specs, actor: Actor, case: Case, entries, today: date,
         why = refusal.message
     needs = tuple(i.name for i in spec.inputs if i.required)
     if why is None and not needs:  # guards that read inputs wait until the inputs are given
-        facts = Facts(today=today, data=case.data, inputs=parse_inputs(spec, {}),
+        facts = Facts(today=today, data=case.data, inputs=parse_inputs(spec, {}, today),
                       entries=entries, params=params)
         reasons = []
         for candidate in specs:
