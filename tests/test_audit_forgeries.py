@@ -33,7 +33,7 @@ class Story:
 def _story(cast, engine) -> Story:
     entry = cast.liquidated()
     cast.at("2025-03-03")
-    protest = engine.open("protest", actor=cast.actor(f"filer:{cast.ACME}"),
+    protest = engine.open_case("protest", actor=cast.actor(f"filer:{cast.ACME}"),
                           entries=[entry.entries[0]])
     engine.advance(protest.id, "accept", actor=cast.actor("p2704"), note="received")
     later = cast.entry()
@@ -267,10 +267,10 @@ def test_the_scheduler_signs_a_checkpoint_on_its_interval(cast, engine, signed, 
     private, public, out = signed
     checkpoints = Checkpoints(str(out), str(private), every=3600)
     _sweep_job(engine, checkpoints)  # the first at once
-    clock.set(clock.now() + timedelta(minutes=59))
+    clock.move_to(clock.now() + timedelta(minutes=59))
     _sweep_job(engine, checkpoints)  # not yet due
     assert len(list(out.glob("checkpoint-*.json"))) == 1
-    clock.set(clock.now() + timedelta(minutes=1))
+    clock.move_to(clock.now() + timedelta(minutes=1))
     _sweep_job(engine, checkpoints)
     written = sorted(out.glob("checkpoint-*.json"))
     assert len(written) == 2
