@@ -650,6 +650,23 @@ def authority(settings: Settings):
     emit(settings, authority_matrix(), lambda: click.echo(listing(), nl=False))
 
 
+@cee.command("rules")
+@click.argument("name", required=False)
+@click.option("--on", "on", help="Show the value in force on this date (YYYY-MM-DD): the date "
+              "the rule names (entry, filing, the act's date).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.pass_obj
+def rules(settings: Settings, name: str | None, on: str | None, as_json: bool):
+    """Every rule with its dated values and sources (UNCONFIRMED where none was found)."""
+    from cee_workflow.workflow.rules import listing, rules_document
+
+    document = rules_document(name, parse_day(on, "--on") if on else None)
+    if as_json:
+        click.echo(json.dumps(document, indent=2, default=str))
+    else:
+        emit(settings, document, lambda: click.echo(listing(document), nl=False))
+
+
 @cee.group()
 def lifecycle():
     """The rulebooks: list them, draw them (reads no database)."""

@@ -45,7 +45,7 @@ class Tenure:
     """Who held a function under one authority regime (dates inclusive; end None = open)."""
 
     regime: str
-    start: date
+    start: date | None  # None: as far back as the record goes (the port's own regime)
     end: date | None
     citation: str
     held_by: str
@@ -54,6 +54,8 @@ class Tenure:
 
     @property
     def period(self) -> str:
+        if self.start is None:
+            return f"until {self.end}"
         return f"{self.start} … {self.end}" if self.end else f"from {self.start}"
 
 
@@ -81,7 +83,9 @@ class Function:
 
 def _tenure(function: Function, regime: Regime) -> Tenure:
     shared_with: tuple[str, ...] = ()
-    if function.holder is Authority.CENTER:
+    if function.holder is Authority.CENTER and regime.port_holds_center_authority:
+        held_by = "the port (its officers), before the center implemented DO 14-004"
+    elif function.holder is Authority.CENTER:
         shared_with = tuple(f"port {r.value}" for r in regime.port_roles_sharing_center_authority)
         held_by = ("the center, shared with " + " and ".join(f"{r}s" for r in shared_with)
                    if shared_with else "the center alone")
@@ -92,7 +96,8 @@ def _tenure(function: Function, regime: Regime) -> Tenure:
             Authority.FILER: "the filer (importer of record or its broker)",
             Authority.SYSTEM: "operation of law (the engine's scheduler)",
         }[function.holder]
-    return Tenure(regime.name, regime.start, regime.end, regime.citation, held_by, shared_with)
+    start = None if regime.start == date.min else regime.start
+    return Tenure(regime.name, start, regime.end, regime.citation, held_by, shared_with)
 
 
 def _ex(lifecycle: str, *triggers: str) -> tuple[Exercise, ...]:

@@ -238,7 +238,7 @@ def apply(ctx: Context, case: Case | CaseRow, trigger: str, actor: Actor, *, not
     specs = specs_from(lifecycle, case, trigger)
     entries = ctx.entries_of(case.id)
     scope = scope_of(case, entries)
-    grant = authorize(specs[0], actor, scope, ctx.today)
+    grant = authorize(specs[0], actor, scope, ctx.today, ctx.params)
     inputs_used = parse_inputs(specs[0], inputs or {})
     check_offices(ctx, specs[0], inputs_used)
     facts = Facts(today=ctx.today, data=case.data, inputs=inputs_used,

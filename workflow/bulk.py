@@ -111,7 +111,8 @@ class _Run:
 
     def authorize(self, row: Any, day: date) -> Grant:
         """Authority and jurisdiction over the group the case belongs to."""
-        return authorize(self.specs(row.kind)[0], self.actor, _scope(row), day)
+        return authorize(self.specs(row.kind)[0], self.actor, _scope(row), day,
+                         self.engine.params)
 
 
 def _scope(row: Any) -> CaseScope:
@@ -164,7 +165,8 @@ def liquidate_bulletin(engine, day: date, *, actor: Actor, center: str | None = 
     port = actor.office if isinstance(actor, Officer) and not is_center_officer else ""
     spec = LIQUIDATION.specs_for(BULLETIN_TRIGGER)[0]
     authorize(spec, actor, CaseScope(id=f"the bulletin of {day} of center {center}",
-                                     importer="", port=port, center=center), today)
+                                     importer="", port=port, center=center), today,
+              engine.params)
     facts = Facts(today=today, data={"scheduled_for": day.isoformat()}, params=engine.params)
     for guard in BULLETIN_RUN_GUARDS:
         reason = guard.check(facts)

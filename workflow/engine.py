@@ -405,7 +405,7 @@ def _availability(specs, actor: Actor, case: Case, entries, today: date,
     spec = specs[0]
     why = None
     try:
-        authorize(spec, actor, scope_of(case), today)
+        authorize(spec, actor, scope_of(case), today, params)
     except WorkflowError as refusal:
         why = refusal.message
     needs = tuple(i.name for i in spec.inputs if i.required)
