@@ -27,7 +27,6 @@ from cee_workflow.states.base import (
 )
 from cee_workflow.states.calendar import (
     add_period,
-    auto_liquidation_date,
     bulletin_for,
     roll_forward,
 )
@@ -43,9 +42,37 @@ ADCVD_SUSPENSIONS = ("04", "05")
 PSC_REVIEW = "19 CFR 101.9(b); REFERENCE.md §3 (a PSC under review escalates, never lost)"
 
 
-def protest_last_day(liquidated_on, params) -> object:
-    """Last day to protest a liquidation: 180 days after it, rolled forward (1514(c)(3))."""
-    return roll_forward(liquidated_on + timedelta(days=params.protest_period_days))
+def protest_last_day(liquidated_on, params, entry_date: date | None = None) -> date:
+    """Last day to protest a liquidation: 180 days after it — 90 for entries made before
+    2004-12-18 — rolled forward (19 U.S.C. 1514(c)(3); 19 CFR 174.12(e); T.D. 53961)."""
+    days = params.value("protest_period_days", entry_date).value
+    return roll_forward(liquidated_on + timedelta(days=days))
+
+
+def nth_deadline(entry_date: date, extensions: int, params) -> date:
+    """The liquidation deadline after `extensions` extensions: entry date + (n+1) years, counted
+    from the entry date itself so that a 29 February entry keeps 29 February in leap years
+    (19 U.S.C. 1504(a), (b); 19 CFR 159.12(a)) — not year on year, which would drift to the
+    28th for good."""
+    return add_period(entry_date, years=params.liquidation_period_years
+                      + extensions * params.extension_years)
+
+
+def extended_deadline(data: Mapping[str, Any], params) -> date:
+    """The deadline the next extension sets. Counted from the entry date (`nth_deadline`);
+    after a lifted suspension the period runs from CBP's receipt of the notice (1504(d)), so an
+    extension adds its year to that deadline (a reading: 1504(b) extends "the period")."""
+    if data.get("suspension_lifted_on"):
+        return add_period(iso(data["liquidation_deadline"]), years=params.extension_years)
+    return nth_deadline(iso(data["entry_date"]), data.get("extensions", 0) + 1, params)
+
+
+def auto_bulletin(entry_date: date, params, today: date) -> date:
+    """The bulletin the ACE cycle sets the entry for: the bulletin of the week 314 days from
+    entry (Wednesday cut-off), or of today if that day has passed (REFERENCE.md §1). The date
+    recorded at entry and the date the auto-schedule picks are this one date."""
+    due = entry_date + timedelta(days=params.auto_liquidation_days)
+    return bulletin_for(max(due, today))
 
 
 def scheduled_liquidation(state: str, data: Mapping[str, Any]) -> date | None:
@@ -58,8 +85,8 @@ def scheduled_liquidation(state: str, data: Mapping[str, Any]) -> date | None:
         return iso(data["scheduled_for"])
     if state == "extended":
         return iso(data["liquidation_deadline"])
-    auto = iso(data.get("auto_liquidation_date")) or auto_liquidation_date(
-        iso(data["auto_liquidation_from"]), 0)
+    auto = iso(data.get("auto_liquidation_date")) or bulletin_for(
+        iso(data["auto_liquidation_from"]))
     lifted = iso(data.get("suspension_lifted_on"))  # the cycle resumes on the next bulletin
     return max(auto, bulletin_for(lifted)) if lifted else auto
 
@@ -87,7 +114,7 @@ def _extension_allowed(f: Facts) -> str | None:
     if count >= p.max_extensions:
         return (f"the entry has been extended {count} times, the most allowed; "
                 "liquidate it or let it be deemed liquidated")
-    new_deadline = add_period(iso(f.data["liquidation_deadline"]), years=p.extension_years)
+    new_deadline = extended_deadline(f.data, p)
     limit = add_period(iso(f.data["entry_date"]), years=p.max_liquidation_years)
     if new_deadline > limit:
         return f"an extension to {new_deadline} would pass {limit}, 4 years from entry"
@@ -189,8 +216,7 @@ def _bulletin_is_friday(f: Facts) -> str | None:
 
 
 def _auto_bulletin(f: Facts):
-    due = iso(f.data["entry_date"]) + timedelta(days=f.params.auto_liquidation_days)
-    return bulletin_for(max(due, f.today))
+    return auto_bulletin(iso(f.data["entry_date"]), f.params, f.today)
 
 
 def _recorded(f: Facts) -> dict:
@@ -202,14 +228,14 @@ def _recorded(f: Facts) -> dict:
             add_period(entry_date, years=p.liquidation_period_years).isoformat(),
         "auto_liquidation_from":
             (entry_date + timedelta(days=p.auto_liquidation_days)).isoformat(),
-        "auto_liquidation_date":
-            auto_liquidation_date(entry_date, p.auto_liquidation_days).isoformat(),
+        "auto_liquidation_date": auto_bulletin(entry_date, p, f.today).isoformat(),
         "extensions": 0,
+        "rules_applied": {"protest_period_days": p.applied("protest_period_days", entry_date)},
     }
 
 
 def _extended(f: Facts) -> dict:
-    deadline = add_period(iso(f.data["liquidation_deadline"]), years=f.params.extension_years)
+    deadline = extended_deadline(f.data, f.params)
     return {
         "liquidation_deadline": deadline.isoformat(),
         "extensions": f.data.get("extensions", 0) + 1,
@@ -233,19 +259,24 @@ def _lifted(f: Facts) -> dict:
 
 def _liquidated(f: Facts, on, kind: str) -> dict:
     reliquidation_end = on + timedelta(days=f.params.voluntary_reliquidation_days)
+    entry_date = iso(f.data["entry_date"])
+    protest_end = protest_last_day(on, f.params, entry_date)
     return {
         "liquidated_on": on.isoformat(),
         "original_liquidated_on": on.isoformat(),
         "liquidation_type": kind,
-        "protest_deadline": protest_last_day(on, f.params).isoformat(),
-        "finality_date": max(protest_last_day(on, f.params), reliquidation_end).isoformat(),
+        "protest_deadline": protest_end.isoformat(),
+        "finality_date": max(protest_end, reliquidation_end).isoformat(),
+        "rules_applied": {"protest_period_days": f.params.applied("protest_period_days",
+                                                                  entry_date)},
     }
 
 
 def _reliquidated(f: Facts) -> dict:
     original = iso(f.data["original_liquidated_on"])
     reliquidation_end = original + timedelta(days=f.params.voluntary_reliquidation_days)
-    protest_end = protest_last_day(f.today, f.params)  # a reliquidation opens a new 180 days
+    # A reliquidation opens a new protest period (180 days; 90 for entries before 2004-12-18).
+    protest_end = protest_last_day(f.today, f.params, iso(f.data["entry_date"]))
     return {
         "liquidated_on": f.today.isoformat(),
         "reliquidated_on": f.today.isoformat(),

@@ -62,7 +62,7 @@ def _one_importer(f: Facts) -> str | None:
 
 def _filed_in_time(f: Facts) -> str | None:
     for e in f.entries:
-        last = protest_last_day(e.liquidated_on, f.params)
+        last = protest_last_day(e.liquidated_on, f.params, e.entry_date)
         if f.today > last:
             return (f"entry {e} was liquidated on {e.liquidated_on}; the 180 days to "
                     f"protest ended on {last}; the liquidation is final unless CBP reliquidates")
@@ -142,7 +142,7 @@ def _summons_last_day(f: Facts):
 
 
 def _filed(f: Facts) -> dict:
-    deadline = min(protest_last_day(e.liquidated_on, f.params) for e in f.entries)
+    deadline = min(protest_last_day(e.liquidated_on, f.params, e.entry_date) for e in f.entries)
     return {
         "filed_on": f.today.isoformat(),
         "protest_deadline": deadline.isoformat(),

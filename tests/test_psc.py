@@ -215,15 +215,18 @@ def test_15_days_before_the_scheduled_liquidation_date_when_earlier(cast, engine
         "2025-02-20", "2025-03-07")
 
 
-def test_unscheduled_entry_counts_back_from_its_auto_liquidation_date(cast, engine):
-    # Entered on a Saturday: day 314 (2025-11-14) is a Friday bulletin, so 15 days before it
-    # (10-30) comes before day 300 (10-31) — known from the day the entry was recorded.
+def test_unscheduled_entry_counts_back_from_the_one_bulletin_the_auto_schedule_picks(cast, engine):
+    # Entered on a Saturday: day 314 (2025-11-14) is a Friday, processed that day it posts on
+    # the next bulletin (Wednesday cut-off): 2025-11-21 is both the date recorded at entry and
+    # the date the auto-schedule picks — one scheduled-liquidation date per entry.
     entry = cast.entry(entry_date="2025-01-04")
-    assert entry.data["auto_liquidation_date"] == "2025-11-14"
-    refused_filing(cast, engine, entry, r"until 2025-10-30 \(15 days before the scheduled "
-                                        r"liquidation date 2025-11-14\)", on="2025-10-31")
-    assert file_psc(cast, engine, entry, on="2025-10-30").data["last_permitted_day"] == \
-        "2025-10-30"
+    assert entry.data["auto_liquidation_date"] == "2025-11-21"
+    psc = file_psc(cast, engine, entry, on="2025-10-31")  # day 300 comes before 11-06
+    assert (psc.data["scheduled_liquidation"], psc.data["last_permitted_day"]) == (
+        "2025-11-21", "2025-10-31")
+    cast.at("2025-11-14")
+    engine.sweep()
+    assert engine.get(entry.id).data["scheduled_for"] == "2025-11-21"
 
 
 def test_importer_extension_moves_the_limit_to_15_days_before_the_extended_date(cast, engine):
