@@ -14,6 +14,7 @@ from typing import Any
 from cee_workflow.states.authority import Authority, Role
 from cee_workflow.states.base import (
     STAY,
+    Cascade,
     Facts,
     Guard,
     Input,
@@ -152,17 +153,20 @@ def _bulletin_reached(f: Facts) -> str | None:
 
 
 def _no_open_psc(f: Facts) -> str | None:
+    # Only a PSC in team review holds the bulletin: a validated PSC nobody reviews has replaced
+    # the summary, and the entry liquidates on it (REFERENCE.md §3).
     entry = f.entries[0]
-    if entry.open_pscs:
-        return (f"post-summary correction {', '.join(entry.open_pscs)} is under review on entry "
+    if entry.pscs_in_review:
+        return (f"post-summary correction {', '.join(entry.pscs_in_review)} is in team review on "
+                f"entry "
                 f"{entry}; accept or reject its changes first, or have a supervisor liquidate "
                 "over it (liquidate_over_psc with a reason)")
     return None
 
 
 def _psc_open(f: Facts) -> str | None:
-    if not f.entries[0].open_pscs:
-        return "no post-summary correction is under review on this entry; use liquidate"
+    if not f.entries[0].pscs_in_review:
+        return "no post-summary correction is in team review on this entry; use liquidate"
     return None
 
 
@@ -291,7 +295,9 @@ def _reliquidated(f: Facts) -> dict:
 # --- the rulebook ----------------------------------------------------------------------------
 
 WITHIN_PERIOD = Guard("within liquidation period", "19 U.S.C. 1504(a)", _within_liquidation_period)
-NO_OPEN_PSC = Guard("no PSC under review", PSC_REVIEW, _no_open_psc)
+NO_OPEN_PSC = Guard("no PSC in team review", PSC_REVIEW, _no_open_psc)
+# Liquidating by any path closes the entry's open PSCs in the same transaction (REFERENCE.md §3).
+CLOSES_PSCS = (Cascade("psc", "close_on_liquidation"),)
 BULLETIN_REACHED = Guard("bulletin date reached", "19 CFR 159.9(c)(1)", _bulletin_reached)
 # A PSC follows its entry's scheduled liquidation: these re-arm its escalation timer.
 FOLLOWED_BY = ("psc",)
@@ -419,6 +425,7 @@ LIQUIDATION = Lifecycle(
             inputs=(Input("type", "1 no change, 2 bill, 3 refund", "choice", LIQUIDATION_TYPES,
                           default="1"),),
             effect=lambda f: _liquidated(f, iso(f.data["scheduled_for"]), f.inputs["type"]),
+            closes=CLOSES_PSCS,
         ),
         TransitionSpec(
             "auto_liquidate", ("scheduled",), "liquidated", Authority.SYSTEM,
@@ -426,6 +433,7 @@ LIQUIDATION = Lifecycle(
             summary="post the liquidation on the scheduled bulletin (type 6, automatic)",
             guards=(WITHIN_PERIOD, BULLETIN_REACHED, NO_OPEN_PSC),
             effect=lambda f: _liquidated(f, iso(f.data["scheduled_for"]), "6"),
+            closes=CLOSES_PSCS,
         ),
         TransitionSpec(
             "liquidate_over_psc", ("scheduled",), "liquidated", Authority.CENTER,
@@ -440,8 +448,9 @@ LIQUIDATION = Lifecycle(
                     Input("type", "1 no change, 2 bill, 3 refund", "choice", LIQUIDATION_TYPES,
                           default="1")),
             effect=lambda f: {**_liquidated(f, iso(f.data["scheduled_for"]), f.inputs["type"]),
-                              "liquidated_over_psc": list(f.entries[0].open_pscs),
+                              "liquidated_over_psc": list(f.entries[0].pscs_in_review),
                               "override_reason": f.inputs["reason"]},
+            closes=CLOSES_PSCS,
         ),
         TransitionSpec(
             "start_summary_review", HOLDS + ("suspended",), STAY, Authority.CENTER,
@@ -469,6 +478,7 @@ LIQUIDATION = Lifecycle(
                           _liquidation_period_over),),
             effect=lambda f: {**_liquidated(f, iso(f.data["liquidation_deadline"]), "7"),
                               "deemed": True},
+            closes=CLOSES_PSCS,
         ),
         TransitionSpec(
             "reliquidate", LIQUIDATED, "reliquidated", Authority.CENTER,

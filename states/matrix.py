@@ -216,9 +216,10 @@ MATRIX: tuple[Function, ...] = (
            *_ex("protest", "request_accelerated_disposition")),
     # --- operation of law and ACE ----------------------------------------------------------------
     _law("ace_processing", "ACE processing: the 314-day liquidation cycle, bulletin posting, "
-         "PSC validation or rejection", "19 CFR 159.9(c)(1), 101.9(b)",
-         *_ex("liquidation", "auto_schedule", "auto_liquidate"), *_ex("psc", "validate",
-                                                                       "reject")),
+         "PSC validation or rejection, PSCs closed when their entry liquidates",
+         "19 CFR 159.9(c)(1), 101.9(b)",
+         *_ex("liquidation", "auto_schedule", "auto_liquidate"),
+         *_ex("psc", "validate", "reject", "close_on_liquidation")),
     _law("disclosure_tender", "A tender made with a prior disclosure, applied once the loss is "
          "calculated", "19 CFR 162.74(c)", *_ex("prior_disclosure", "apply_disclosure_tender")),
     _law("deemed_liquidation", "Deemed liquidation", "19 U.S.C. 1504(a), (d)",

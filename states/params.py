@@ -62,6 +62,9 @@ class RuleParams:
     # division, whose targets are tighter: escalate earlier, decide sooner.
     psc_liquidation_lead_days: int = 30
     psc_liquidation_lead_days_partnership: int = 45
+    # A PSC in team review goes to a supervisor this many days before its entry's deemed-
+    # liquidation date, and to the director `director_escalation_days` later — still before it.
+    psc_deemed_liquidation_lead_days: int = 45
     psc_team_review_days: int = 60
     psc_team_review_days_partnership: int = 30
 
