@@ -284,12 +284,20 @@ def entry():
 @click.option("--importer", "importer_number", metavar="NUMBER", required=True)
 @click.option("--port", metavar="CODE", required=True, help="Port of entry.")
 @click.option("--date", "entry_date", metavar="YYYY-MM-DD", required=True)
+@click.option("--suspended", metavar="REASON", help="Recorded suspended by statute or court "
+              "order: 04/05 AD/CVD, 06 court order, 08 statute (19 CFR 159.12(f)).")
+@click.option("--suspended-from", metavar="YYYY-MM-DD",
+              help="The date the suspension began (default: the entry date).")
 @click.pass_obj
-def entry_add(settings: Settings, number, importer_number, port, entry_date):
-    """Record an entry; opens its liquidation case."""
+def entry_add(settings: Settings, number, importer_number, port, entry_date, suspended,
+              suspended_from):
+    """Record an entry; opens its liquidation case (suspended with --suspended)."""
     engine = settings.engine()
-    case = engine.add_entry(number, importer=importer_number, port=port,
-                            entry_date=parse_day(entry_date, "--date"), actor=settings.actor())
+    case = engine.add_entry(
+        number, importer=importer_number, port=port,
+        entry_date=parse_day(entry_date, "--date"), actor=settings.actor(),
+        suspended=suspended,
+        suspended_from=parse_day(suspended_from, "--suspended-from") if suspended_from else None)
     emit(settings, case.to_dict(), lambda: render_case_line(case, "opened"))
 
 
@@ -725,9 +733,12 @@ def render_cases(cases) -> None:
 
 
 def render_history(history) -> None:
-    table(["#", "at (UTC)", "actor", "authority", "trigger", "from", "to", "note"],
-          [[e.case_seq, e.at.strftime("%Y-%m-%d %H:%M"), e.actor, e.authority, e.trigger,
-            e.from_state, e.to_state, e.note] for e in history])
+    # Both dates of an act: the instant it was recorded (`at`) and the legal date(s) it carries.
+    table(["#", "at (UTC)", "legal date", "actor", "authority", "trigger", "from", "to", "note"],
+          [[e.case_seq, e.at.strftime("%Y-%m-%d %H:%M"),
+            " ".join(f"{k}={v}" for k, v in e.data.get("legal_dates", {}).items()),
+            e.actor, e.authority, e.trigger, e.from_state, e.to_state, e.note]
+           for e in history])
 
 
 def render_case(shown, history, deadlines, available, actor_text) -> None:

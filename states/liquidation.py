@@ -14,16 +14,19 @@ from typing import Any
 from cee_workflow.states.authority import Authority, Role
 from cee_workflow.states.base import (
     STAY,
+    Bound,
     Cascade,
     Facts,
     Guard,
     Input,
+    LegalDate,
     Lifecycle,
     Period,
     StateSpec,
     TimerKind,
     TimerSpec,
     TransitionSpec,
+    data_bound,
     iso,
 )
 from cee_workflow.states.calendar import (
@@ -37,6 +40,13 @@ LIQUIDATED = ("liquidated", "reliquidated")
 
 EXTENSION_REASONS = ("01", "02", "03")  # 01 Customs, 02 Importer request, 03 Other
 SUSPENSION_REASONS = ("04", "05", "06", "07", "08")  # 04/05 AD/CVD, 06 court, 07 use, 08 statute
+# A suspension required by statute or court order exists from the date the law or the order
+# imposes it, whether or not CBP has recorded it yet (19 U.S.C. 1504(a), (b); 19 CFR 159.12(f)):
+# it may be recorded at any time while the entry is unliquidated, dated from then.
+REQUIRED_SUSPENSIONS = ("04", "05", "06", "08")
+SUSPENSION = "19 U.S.C. 1504(a), (b); 19 CFR 159.12(f)"
+LIFTED = ("19 U.S.C. 1504(d); International Trading Co. v. United States, 412 F.3d 1303 "
+          "(Fed. Cir. 2005)")
 LIQUIDATION_TYPES = ("1", "2", "3")  # 1 no change, 2 bill, 3 refund (6 auto, 7 deemed: SYSTEM)
 RELIQUIDATION_TYPES = ("4", "5", "8")  # 4 bill, 5 refund, 8 no change
 ADCVD_SUSPENSIONS = ("04", "05")
@@ -107,6 +117,28 @@ def _within_liquidation_period(f: Facts) -> str | None:
     if f.today > deadline:
         return (f"the liquidation period ended on {deadline}: the entry is deemed liquidated by "
                 "operation of law; the scheduler records the deemed liquidation")
+    return None
+
+
+def _suspension_recordable(f: Facts) -> str | None:
+    """A required suspension (04/05/06/08) may be recorded late, if it began before the entry
+    was deemed liquidated; any other (07 actual use) only within the period, from today."""
+    deadline = iso(f.data["liquidation_deadline"])
+    start = f.legal("suspended_from")
+    if f.inputs["reason"] in REQUIRED_SUSPENSIONS:
+        if start > deadline:
+            return (f"the suspension from {start} began after the liquidation period ended on "
+                    f"{deadline}: the entry was deemed liquidated then (19 U.S.C. 1504(a))")
+        return None
+    if start != f.today:
+        return (f"a suspension for reason {f.inputs['reason']} runs from the day it is recorded "
+                f"({f.today}); only 04/05/06/08 (statute or court order) are dated back")
+    return _within_liquidation_period(f)
+
+
+def _required_reason(f: Facts) -> str | None:
+    if f.inputs["reason"] not in REQUIRED_SUSPENSIONS:
+        return "an entry is recorded suspended only by statute or court order (04/05/06/08)"
     return None
 
 
@@ -252,13 +284,26 @@ def _extended(f: Facts) -> dict:
 
 def _suspended(f: Facts) -> dict:
     return {"suspension_reason": f.inputs["reason"], "suspended_on": f.today.isoformat(),
-            "scheduled_for": None}
+            "suspended_from": f.legal("suspended_from").isoformat(), "scheduled_for": None}
+
+
+def _recorded_suspended(f: Facts) -> dict:
+    return {**_recorded(f), **_suspended(f),
+            "suspended_from": (iso(f.inputs.get("suspended_from"))
+                               or f.entries[0].entry_date).isoformat()}
 
 
 def _lifted(f: Facts) -> dict:
-    deadline = add_period(f.today, months=f.params.after_suspension_months)
+    # 1504(d): 6 months from CBP's receipt of the notice of removal, not from the recording. A
+    # lift recorded after those 6 months leaves a deadline in the past: the sweep deems the
+    # entry liquidated as of that date, and an officer's liquidation after it is refused.
+    notice = f.legal("notice_received_on")
+    deadline = add_period(notice, months=f.params.after_suspension_months)
     return {"suspension_lifted_on": f.today.isoformat(),
-            "liquidation_deadline": deadline.isoformat()}
+            "notice_received_on": notice.isoformat(),
+            "liquidation_deadline": deadline.isoformat(),
+            "rules_applied": {"after_suspension_months": f.params.applied(
+                "after_suspension_months", notice)}}
 
 
 def _liquidated(f: Facts, on, kind: str) -> dict:
@@ -371,6 +416,22 @@ LIQUIDATION = Lifecycle(
             effect=_recorded,
         ),
         TransitionSpec(
+            "record_suspended_entry", ("new",), "suspended", Authority.JOINT,
+            citation="19 U.S.C. 1504(a), (b); 19 CFR 141.68, 159.12(f)",
+            summary="record an entry suspended by statute or court order from its entry date "
+                    "(AD/CVD type 03 entries) or a later date",
+            guards=(Guard("entry date not in the future", "19 CFR 141.68", _entry_not_in_future),
+                    Guard("a suspension required by statute or court order", SUSPENSION,
+                          _required_reason)),
+            inputs=(Input("reason", "04/05 AD/CVD, 06 court order, 08 statute", "choice",
+                          REQUIRED_SUSPENSIONS, required=True),
+                    LegalDate("suspended_from", "the date the suspension began (default: the "
+                              "entry date)", citation=SUSPENSION,
+                              not_before=(Bound("the entry date",
+                                                lambda f: f.entries[0].entry_date),))),
+            effect=_recorded_suspended,
+        ),
+        TransitionSpec(
             "extend", ("unliquidated", "extended", "scheduled"), "extended", Authority.CENTER,
             citation="19 U.S.C. 1504(b); 19 CFR 159.12",
             summary="extend the liquidation period by 1 year (at most 3 times, 4 years in all)",
@@ -383,18 +444,27 @@ LIQUIDATION = Lifecycle(
         ),
         TransitionSpec(
             "suspend", ("unliquidated", "extended", "scheduled"), "suspended", Authority.CENTER,
-            citation="19 U.S.C. 1504(b); 19 CFR 159.12(g)",
-            summary="suspend liquidation as required by statute or court order",
-            guards=(WITHIN_PERIOD,),
+            citation="19 U.S.C. 1504(b); 19 CFR 159.12(f), (g)",
+            summary="suspend liquidation as required by statute or court order (recorded at any "
+                    "time while unliquidated, dated from when the suspension began)",
+            guards=(Guard("suspension recordable", SUSPENSION, _suspension_recordable),),
             inputs=(Input("reason", "04/05 AD/CVD, 06 court order, 07 actual use, 08 statute",
-                          "choice", SUSPENSION_REASONS, required=True),),
+                          "choice", SUSPENSION_REASONS, required=True),
+                    LegalDate("suspended_from", "the date the statute, court order or Commerce "
+                              "instruction suspended liquidation", citation=SUSPENSION,
+                              not_before=(data_bound("entry_date", "the entry date"),))),
             effect=_suspended,
             rearms=FOLLOWED_BY,
         ),
         TransitionSpec(
             "lift_suspension", ("suspended",), "unliquidated", Authority.CENTER,
-            citation="19 U.S.C. 1504(d)",
-            summary="suspension removed: liquidate within 6 months or it is deemed liquidated",
+            citation=LIFTED,
+            summary="suspension removed: liquidate within 6 months of CBP's receipt of the "
+                    "notice, or it is deemed liquidated",
+            inputs=(LegalDate("notice_received_on", "the date CBP received the notice of removal "
+                              "from Commerce, another agency or a court", required=True,
+                              citation=LIFTED,
+                              not_before=(data_bound("suspended_from", "the suspension"),)),),
             effect=_lifted,
             rearms=FOLLOWED_BY,
         ),

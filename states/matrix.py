@@ -194,7 +194,7 @@ MATRIX: tuple[Function, ...] = (
     _joint("revenue_collection",
            "Accepting revenue collections: the entry summary filed with estimated duties "
            "deposited, which fixes the time of entry", "19 CFR 141.68, 141.101",
-           *_ex("liquidation", "record_entry"),
+           *_ex("liquidation", "record_entry", "record_suspended_entry"),
            note="recording the entry starts the 1-year liquidation period (19 U.S.C. 1504(a))"),
     _joint("accepting_protests", "Receiving and accepting protests", "19 CFR 174.12",
            *_ex("protest", "accept")),

@@ -191,7 +191,8 @@ def test_six_months_after_a_lift_on_august_31_is_february_28(cast, engine):
     engine.advance(case.id, "suspend", actor=cast.actor("c007"), inputs={"reason": "04"})
     assert pending(engine, case.id) == {}  # no clock runs while suspended (1504(b))
     cast.at("2025-08-31")
-    engine.advance(case.id, "lift_suspension", actor=cast.actor("c007"))
+    engine.advance(case.id, "lift_suspension", actor=cast.actor("c007"),
+                   inputs={"notice_received_on": "2025-08-31"})
     assert pending(engine, case.id)["deemed_liquidation"].last_day == date(2026, 2, 28)
 
 

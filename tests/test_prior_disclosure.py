@@ -282,10 +282,13 @@ def test_the_tender_period_runs_from_the_notice_date_given(cast, engine):
     case = disclosure_in(cast, "perfected")
     center = who(cast, "c007")
     cast.at(NOTICE)
-    assert_refused(engine, case.id, "calculate_loss", center, "notice date 2025-04-08 is in the "
-                   "future", RuleViolation, amount=LOSS, notice_date="2025-04-08")
-    assert_refused(engine, case.id, "calculate_loss", center, "before the disclosure was "
-                   "perfected", RuleViolation, amount=LOSS, notice_date="2025-03-21")
+    assert_refused(engine, case.id, "calculate_loss", center, "notice_date 2025-04-08 is after "
+                   r"today \(2025-04-07\)", InvalidInput, amount=LOSS, notice_date="2025-04-08")
+    assert_refused(engine, case.id, "calculate_loss", center, "notice_date 2025-03-21 is before "
+                   "the perfection of the disclosure", RuleViolation, amount=LOSS,
+                   notice_date="2025-03-21")
+    assert_refused(engine, case.id, "calculate_loss", center, "notice_date must be a date",
+                   InvalidInput, amount=LOSS, notice_date="2025-02-30")
     assert_refused(engine, case.id, "calculate_loss", center, "amount must be an amount in "
                    "dollars and cents", InvalidInput, amount="12,500.005")
     calculated = engine.advance(case.id, "calculate_loss", actor=center,

@@ -411,7 +411,8 @@ def test_deemed_liquidation_is_never_blocked_by_a_psc(cast, engine):
     psc = file_psc(cast, engine, entry, on="2025-06-02")
     engine.sweep()
     cast.at("2025-06-09")
-    engine.advance(entry.id, "lift_suspension", actor=who(cast, "c007"))  # 6 months: 12-09
+    engine.advance(entry.id, "lift_suspension", actor=who(cast, "c007"),  # 6 months: 12-09
+                   inputs={"notice_received_on": "2025-06-09"})
     engine.advance(entry.id, "extend", actor=who(cast, "c007"), inputs={"reason": "01"})
     assert engine.get(entry.id).data["liquidation_deadline"] == "2026-12-09"
     engine.sweep(start_of("2026-12-10"))

@@ -20,11 +20,13 @@ from cee_workflow.states.base import (
     STAY,
     EntryFacts,
     Facts,
+    LegalDate,
     Lifecycle,
     Notice,
     Refusal,
     TransitionSpec,
     iso,
+    legal_dates,
 )
 from cee_workflow.states.liquidation import ADCVD_SUSPENSIONS, scheduled_liquidation
 from cee_workflow.states.params import RuleParams
@@ -116,7 +118,10 @@ def specs_from(lifecycle: Lifecycle, case: Case, trigger: str) -> list[Transitio
     return leaving
 
 
-def parse_inputs(spec: TransitionSpec, raw: Mapping[str, Any]) -> dict[str, Any]:
+def parse_inputs(spec: TransitionSpec, raw: Mapping[str, Any], today: date | None = None
+                 ) -> dict[str, Any]:
+    """The transition's inputs parsed; a legal date (LegalDate) not given is `today` unless
+    required, and one after `today` is refused as impossible (InvalidInput)."""
     declared = {i.name: i for i in spec.inputs}
     unknown = sorted(set(raw) - set(declared))
     if unknown:
@@ -130,11 +135,17 @@ def parse_inputs(spec: TransitionSpec, raw: Mapping[str, Any]) -> dict[str, Any]
                 values[name] = item.parse(raw[name])
             except ValueError as error:
                 raise InvalidInput(f"{spec.trigger}: {error}") from None
+            late = (item.too_late(values[name], today)
+                    if isinstance(item, LegalDate) and today else None)
+            if late:
+                raise InvalidInput(f"{spec.trigger}: {late}")
         elif item.required:
             raise InvalidInput(f"{spec.trigger} needs {name} ({item.help}); "
                                f"give it with --set {name}=VALUE")
         elif item.default is not None:
             values[name] = item.default
+        elif isinstance(item, LegalDate) and today is not None:
+            values[name] = today.isoformat()
     return values
 
 
@@ -247,7 +258,7 @@ def apply(ctx: Context, case: Case | CaseRow, trigger: str, actor: Actor, *, not
     entries = ctx.entries_of(case.id)
     scope = scope_of(case, entries)
     grant = authorize(specs[0], actor, scope, ctx.today, ctx.params)
-    inputs_used = parse_inputs(specs[0], inputs or {})
+    inputs_used = parse_inputs(specs[0], inputs or {}, ctx.today)
     check_offices(ctx, specs[0], inputs_used)
     facts = Facts(today=ctx.today, data=case.data, inputs=inputs_used,
                   entries=ctx.facts.pop(case.id, None)
@@ -325,7 +336,11 @@ def transition_values(lifecycle: Lifecycle, case: Any, spec: TransitionSpec, des
 
 def event_data(spec: TransitionSpec, inputs_used: Mapping[str, Any],
                changes: Mapping[str, Any], via: str | None) -> dict[str, Any]:
-    return {"inputs": inputs_used, "changes": changes, "via": via, "citation": spec.citation}
+    data = {"inputs": inputs_used, "changes": changes, "via": via, "citation": spec.citation}
+    dated = legal_dates(inputs_used, spec)
+    if dated:  # the legal dates of the act, beside the instant `at` it was recorded
+        data["legal_dates"] = dated
+    return data
 
 
 def case_columns(data: Mapping[str, Any]) -> dict[str, Any]:

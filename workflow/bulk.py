@@ -107,7 +107,8 @@ class _Run:
             raise InvalidTransition(f"{kind} has no trigger {self.trigger!r}; triggers: "
                                     f"{', '.join(lifecycle.triggers)}")
         if kind not in self.inputs:
-            self.inputs[kind] = parse_inputs(specs[0], self.raw_inputs)
+            self.inputs[kind] = parse_inputs(specs[0], self.raw_inputs,
+                                              legal_date(self.engine.clock.now()))
         return specs
 
     def authorize(self, row: Any, day: date) -> Grant:

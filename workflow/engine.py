@@ -103,13 +103,23 @@ class Engine(Reader):
             return registry.resolve_actor(session, text)
 
     def add_entry(self, number: str, *, importer: str, port: str, entry_date: date,
-                  actor: Actor) -> CaseView:
-        """Record an entry and open its liquidation case (19 U.S.C. 1504(a))."""
+                  actor: Actor, suspended: str | None = None,
+                  suspended_from: date | None = None) -> CaseView:
+        """Record an entry and open its liquidation case (19 U.S.C. 1504(a)). With `suspended`
+        (04/05 AD/CVD, 06 court order, 08 statute) the entry is recorded suspended from
+        `suspended_from` (default: its entry date), as ACE records AD/CVD entries
+        (19 U.S.C. 1504(b); 19 CFR 159.12(f))."""
+        if suspended_from is not None and suspended is None:
+            raise InvalidInput("--suspended-from needs --suspended REASON (04, 05, 06 or 08)")
         with self._write() as ctx:
             entry, owner = registry.add_entry(ctx.session, number, importer, port, entry_date)
             case = self._new_case(ctx, LIFECYCLES["liquidation"], f"LQ-{entry.number}",
                                   owner, port, [entry.number])
-            case = apply(ctx, case, LIFECYCLES["liquidation"].opening, actor)
+            if suspended is None:
+                case = apply(ctx, case, LIFECYCLES["liquidation"].opening, actor)
+            else:
+                case = apply(ctx, case, "record_suspended_entry", actor, inputs={
+                    "reason": suspended, "suspended_from": suspended_from or entry_date})
         return self.get(case.id)
 
     # --- cases ----------------------------------------------------------------------------
@@ -318,7 +328,7 @@ class Engine(Reader):
         lifecycle = lifecycle_of(case.kind)
         entries = entry_facts(session, queries.entries_of_cases(session, [case.id])[case.id])
         facts = Facts(today=today, data=case.data, inputs=parse_inputs(
-            lifecycle.specs_for(trigger)[0], {}), entries=entries, params=self.params)
+            lifecycle.specs_for(trigger)[0], {}, today), entries=entries, params=self.params)
         for spec in lifecycle.specs_for(trigger):
             if case.state in spec.sources:
                 refusal = spec.refusal(facts)
@@ -410,7 +420,7 @@ def _availability(specs, actor: Actor, case: Case, entries, today: date,
         why = refusal.message
     needs = tuple(i.name for i in spec.inputs if i.required)
     if why is None and not needs:  # guards that read inputs wait until the inputs are given
-        facts = Facts(today=today, data=case.data, inputs=parse_inputs(spec, {}),
+        facts = Facts(today=today, data=case.data, inputs=parse_inputs(spec, {}, today),
                       entries=entries, params=params)
         reasons = []
         for candidate in specs:

@@ -145,7 +145,7 @@ def _fire(ctx: Context, run: list[Claimed], entries: dict[str, list[str]], sweep
         if key not in grants:  # SYSTEM acts by law: one decision for all alike
             spec = next(s for s in lifecycle.specs_for(action) if case.state in s.sources)
             grants[key] = (authorize(spec, SYSTEM, scope_of(case), ctx.today, ctx.params),
-                           parse_inputs(spec, {}))
+                           parse_inputs(spec, {}, ctx.today))
         grant, inputs = grants[key]
         facts = Facts(today=ctx.today, data=case.data, inputs=inputs,
                       entries=tuple(facts_of[n] for n in entries[case.id]), params=ctx.params,
