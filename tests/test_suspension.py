@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from conftest import entry_number
 
 from cee_workflow import InvalidInput, RuleViolation
-from conftest import entry_number
 
 
 def suspend(cast, case_id, reason="04", **inputs):
