@@ -142,6 +142,36 @@ def _required_reason(f: Facts) -> str | None:
     return None
 
 
+def _extension_timely(f: Facts) -> str | None:
+    """A further CBP extension is valid only if its notice is dated before the running period
+    ends; an importer's extension needs its written request made before then (19 CFR
+    159.12(a)(1)(ii), (b), (d)). Recorded later, the timely act still extends the period."""
+    deadline = iso(f.data["liquidation_deadline"])
+    if f.inputs["reason"] == "02":
+        requested = f.legal("requested_on")
+        if requested > deadline:
+            return (f"the importer's request of {requested} came after the liquidation period "
+                    f"ended on {deadline}: the entry was deemed liquidated then")
+    notice = f.legal("notice_on")
+    if notice > deadline:
+        return (f"an extension noticed on {notice} comes after the liquidation period ended on "
+                f"{deadline}: without timely notice the entry was deemed liquidated then")
+    return None
+
+
+def _posting_valid(f: Facts) -> str | None:
+    """The date of liquidation is the date it is posted (159.9(c)(1)): not before the bulletin,
+    and within the liquidation period."""
+    posted, bulletin = f.legal("posted_on"), iso(f.data["scheduled_for"])
+    if posted < bulletin:
+        return f"posted_on {posted} is before the bulletin of {bulletin}"
+    deadline = iso(f.data["liquidation_deadline"])
+    if posted > deadline:
+        return (f"a posting on {posted} is after the liquidation period ended on {deadline}: "
+                "the entry is deemed liquidated by operation of law")
+    return None
+
+
 def _extension_allowed(f: Facts) -> str | None:
     count, p = f.data.get("extensions", 0), f.params
     if count >= p.max_extensions:
@@ -279,6 +309,10 @@ def _extended(f: Facts) -> dict:
         "importer_requested_extension": f.data.get("importer_requested_extension", False)
         or f.inputs["reason"] == "02",
         "scheduled_for": None,
+        "extension_notices": [*f.data.get("extension_notices", []),
+                              f.legal("notice_on").isoformat()],
+        **({"importer_requested_on": f.legal("requested_on").isoformat()}
+           if f.inputs["reason"] == "02" else {}),
     }
 
 
@@ -344,6 +378,8 @@ NO_OPEN_PSC = Guard("no PSC in team review", PSC_REVIEW, _no_open_psc)
 # Liquidating by any path closes the entry's open PSCs in the same transaction (REFERENCE.md §3).
 CLOSES_PSCS = (Cascade("psc", "close_on_liquidation"),)
 BULLETIN_REACHED = Guard("bulletin date reached", "19 CFR 159.9(c)(1)", _bulletin_reached)
+POSTING = Guard("posted on or after the bulletin, within the period", "19 CFR 159.9(c)(1); "
+                "19 U.S.C. 1504(a)", _posting_valid)
 # A PSC follows its entry's scheduled liquidation: these re-arm its escalation timer.
 FOLLOWED_BY = ("psc",)
 
@@ -435,10 +471,17 @@ LIQUIDATION = Lifecycle(
             "extend", ("unliquidated", "extended", "scheduled"), "extended", Authority.CENTER,
             citation="19 U.S.C. 1504(b); 19 CFR 159.12",
             summary="extend the liquidation period by 1 year (at most 3 times, 4 years in all)",
-            guards=(WITHIN_PERIOD,
+            guards=(Guard("notice or request before the period ends",
+                          "19 CFR 159.12(a)(1)(ii), (b), (d)", _extension_timely),
                     Guard("at most 3 extensions", "19 CFR 159.12(a), (e)", _extension_allowed)),
             inputs=(Input("reason", "01 Customs, 02 importer request, 03 other", "choice",
-                          EXTENSION_REASONS, required=True),),
+                          EXTENSION_REASONS, required=True),
+                    LegalDate("notice_on", "the date of CBP's notice of the extension to the "
+                              "importer and surety", citation="19 CFR 159.12(b)",
+                              not_before=(data_bound("entry_date", "the entry date"),)),
+                    LegalDate("requested_on", "the date of the importer's written request "
+                              "(reason 02)", citation="19 CFR 159.12(a)(1)(ii)",
+                              not_before=(data_bound("entry_date", "the entry date"),))),
             effect=_extended,
             rearms=FOLLOWED_BY,
         ),
@@ -491,10 +534,12 @@ LIQUIDATION = Lifecycle(
             "liquidate", ("scheduled",), "liquidated", Authority.CENTER,
             citation="19 U.S.C. 1500; 19 CFR 159.1, 159.9(c)(1)",
             summary="liquidate on the bulletin (type 1 no change, 2 bill, 3 refund)",
-            guards=(WITHIN_PERIOD, BULLETIN_REACHED, NO_OPEN_PSC),
+            guards=(BULLETIN_REACHED, POSTING, NO_OPEN_PSC),
             inputs=(Input("type", "1 no change, 2 bill, 3 refund", "choice", LIQUIDATION_TYPES,
-                          default="1"),),
-            effect=lambda f: _liquidated(f, iso(f.data["scheduled_for"]), f.inputs["type"]),
+                          default="1"),
+                    LegalDate("posted_on", "the date the liquidation was posted on the bulletin",
+                              citation="19 CFR 159.9(c)(1)")),
+            effect=lambda f: _liquidated(f, f.legal("posted_on"), f.inputs["type"]),
             closes=CLOSES_PSCS,
         ),
         TransitionSpec(
@@ -511,13 +556,15 @@ LIQUIDATION = Lifecycle(
             citation="19 CFR 159.9(c)(1); " + PSC_REVIEW,
             summary="a supervisor liquidates on the bulletin although a PSC is under review, "
                     "with the reason recorded",
-            guards=(WITHIN_PERIOD, BULLETIN_REACHED,
+            guards=(BULLETIN_REACHED, POSTING,
                     Guard("a PSC under review", PSC_REVIEW, _psc_open)),
             inputs=(Input("reason", "why the entry liquidates over the open PSC",
                           required=True),
                     Input("type", "1 no change, 2 bill, 3 refund", "choice", LIQUIDATION_TYPES,
-                          default="1")),
-            effect=lambda f: {**_liquidated(f, iso(f.data["scheduled_for"]), f.inputs["type"]),
+                          default="1"),
+                    LegalDate("posted_on", "the date the liquidation was posted on the bulletin",
+                              citation="19 CFR 159.9(c)(1)")),
+            effect=lambda f: {**_liquidated(f, f.legal("posted_on"), f.inputs["type"]),
                               "liquidated_over_psc": list(f.entries[0].pscs_in_review),
                               "override_reason": f.inputs["reason"]},
             closes=CLOSES_PSCS,

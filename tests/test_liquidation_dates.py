@@ -54,3 +54,38 @@ def test_the_protest_period_a_liquidation_opens_follows_the_entry_date(cast, eng
     applied = engine.history(case.id)[-1].data["changes"]["rules_applied"]
     assert applied["protest_period_days"]["value"] == days
     assert applied["protest_period_days"]["on"] == entered
+
+
+def test_a_late_posting_is_dated_when_posted_and_the_protest_period_counts_from_it(cast,
+                                                                                   engine):
+    case = cast.entry()  # entered 2025-01-06
+    cast.at("2025-01-13")
+    engine.advance(case.id, "schedule", actor=cast.actor("c007"), inputs={"date": "2025-02-07"})
+    cast.at("2025-02-12")  # recorded the Wednesday after its bulletin
+    with pytest.raises(RuleViolation, match="posted_on 2025-02-06 is before the bulletin"):
+        engine.advance(case.id, "liquidate", actor=cast.actor("c007"),
+                       inputs={"posted_on": "2025-02-06"})
+    done = engine.advance(case.id, "liquidate", actor=cast.actor("c007"),
+                          inputs={"posted_on": "2025-02-10"})
+    # 2025-02-10 + 180 days = Saturday 2025-08-09, rolled to Monday 2025-08-11.
+    assert (done.data["liquidated_on"], done.data["protest_deadline"]) == (
+        "2025-02-10", "2025-08-11")
+    assert engine.history(case.id)[-1].data["inputs"]["posted_on"] == "2025-02-10"
+
+
+def test_an_extension_needs_its_notice_or_request_before_the_period_ends(cast, engine):
+    case = cast.entry()  # deadline 2026-01-06
+    cast.at("2026-01-09")  # recorded late, before the sweep
+    with pytest.raises(RuleViolation, match="noticed on 2026-01-09 comes after the liquidation "
+                                            "period ended on 2026-01-06"):
+        engine.advance(case.id, "extend", actor=cast.actor("c007"), inputs={"reason": "01"})
+    with pytest.raises(RuleViolation, match="request of 2026-01-09 came after"):  # default today
+        engine.advance(case.id, "extend", actor=cast.actor("c007"),
+                       inputs={"reason": "02", "notice_on": "2026-01-05"})
+    with pytest.raises(RuleViolation, match="request of 2026-01-07 came after"):
+        engine.advance(case.id, "extend", actor=cast.actor("c007"), inputs={
+            "reason": "02", "requested_on": "2026-01-07", "notice_on": "2026-01-05"})
+    done = engine.advance(case.id, "extend", actor=cast.actor("c007"), inputs={
+        "reason": "02", "requested_on": "2025-12-15", "notice_on": "2026-01-05"})
+    assert (done.data["liquidation_deadline"], done.data["extension_notices"],
+            done.data["importer_requested_on"]) == ("2027-01-06", ["2026-01-05"], "2025-12-15")
