@@ -185,7 +185,7 @@ MATRIX: tuple[Function, ...] = (
           "validity and penalty decisions", "19 U.S.C. 1592, 1618; 19 CFR 162.74(a)(2), "
           "Parts 171, 172", *_ex("prior_disclosure", "find_valid", "find_invalid", "close",
                                  "refer_for_penalty", "extend_period",
-                                 "waive_confirmation"),
+                                 "waive_confirmation", "record_investigation"),
           unit="fpf", note="seed 002 lists petitions among center areas too; REFERENCE.md §0 "
                            "keeps them with FP&F"),
     # --- joint (port or center) --------------------------------------------------------------
