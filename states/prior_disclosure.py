@@ -88,7 +88,7 @@ TENDER = TimerSpec(
     period=lambda p: Period(days=p.pd_tender_days),
     roll_forward=True,
     extended="tender_extended_to",
-    citation="19 CFR 162.74(c): failure to tender \"shall result in denial\" — FP&F denies "
+    citation="19 CFR 162.74(c): failure to tender shall result in denial — FP&F denies "
              "(find_invalid), the engine escalates",
     summary="loss not tendered within 30 days of CBP's calculation notice (or the extended "
             "date): failure to tender shall result in denial — to FP&F, whose find_invalid "
