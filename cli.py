@@ -85,7 +85,8 @@ def parse_day(text: str, what: str = "date") -> date:
 
 
 class CeeGroup(click.Group):
-    """Turns every WorkflowError into one line on stderr and its exit code."""
+    """Turns every WorkflowError into one line on stderr and its exit code; with --json, stdout
+    also gets one JSON document `{"error": {kind, message, exit_code, case, trigger, rule}}`."""
 
     def invoke(self, ctx):
         try:
@@ -101,27 +102,31 @@ class CeeGroup(click.Group):
             click.echo("interrupted", err=True)
             sys.exit(130)
         except Exception as error:  # noqa: BLE001 — every failure becomes one line, no traceback
-            code, message = _describe(error)
-            click.echo(f"error: {message}", err=True)
-            sys.exit(code)
+            document = _describe(error)
+            if getattr(ctx.obj, "as_json", False):
+                click.echo(json.dumps({"error": document}, default=str))
+            click.echo(f"error: {document['message']}", err=True)
+            sys.exit(document["exit_code"])
 
 
-def _describe(error: Exception) -> tuple[int, str]:
+def _describe(error: Exception) -> dict:
+    """The error's structured form: a WorkflowError's `to_dict()`, or the same keys."""
     from cee_workflow.workflow.errors import WorkflowError
 
     if isinstance(error, WorkflowError):
-        return error.exit_code, error.message
-    try:
-        from sqlalchemy.exc import DBAPIError, OperationalError
-    except ImportError:  # pragma: no cover
-        return 1, f"{type(error).__name__}: {error}"
+        return error.to_dict()
+    kind, message = "unexpected", f"unexpected {type(error).__name__}: {error}"
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
     if isinstance(error, OperationalError):
         first = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-        return 1, f"cannot use the database: {first}; check --db or CEE_DATABASE_URL"
-    if isinstance(error, DBAPIError):
+        kind = "database_unavailable"
+        message = f"cannot use the database: {first}; check --db or CEE_DATABASE_URL"
+    elif isinstance(error, DBAPIError):
         first = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-        return 1, f"the database refused the operation: {first}"
-    return 1, f"unexpected {type(error).__name__}: {error}"
+        kind, message = "database_refused", f"the database refused the operation: {first}"
+    return {"kind": kind, "message": message, "exit_code": 1, "case": None, "trigger": None,
+            "rule": None}
 
 
 @click.group(name="cee", cls=CeeGroup,
@@ -359,8 +364,8 @@ def case_open(settings: Settings, kind, entries, importer_number, reason, port, 
     """
     inputs = {"reason": reason, "exclusion": exclusion, "further_review": further_review}
     inputs = {**{k: v for k, v in inputs.items() if v}, **parse_assignments(values)}
-    opened = settings.engine().open(kind, actor=settings.actor(), entries=list(entries),
-                                    importer=importer_number, port=port, note=note, **inputs)
+    opened = settings.engine().open_case(kind, actor=settings.actor(), entries=list(entries),
+                                         importer=importer_number, port=port, note=note, **inputs)
     emit(settings, opened.to_dict(), lambda: render_case_line(opened, "filed"))
 
 
@@ -432,8 +437,8 @@ def case_history(settings: Settings, case_id):
 @click.pass_obj
 def case_list(settings: Settings, kind, state, center, port, overdue, escalated, limit):
     """Cases, filtered."""
-    cases = settings.engine().list(kind=kind, state=state, center=center, port=port,
-                                   overdue=overdue, escalated=escalated, limit=limit)
+    cases = settings.engine().list_cases(kind=kind, state=state, center=center, port=port,
+                                         overdue=overdue, escalated=escalated, limit=limit)
     emit(settings, [c.to_dict() for c in cases], lambda: render_cases(cases))
 
 

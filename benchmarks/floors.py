@@ -137,7 +137,7 @@ def write_rows(d: Driver, results: list[dict[str, Any]], now: datetime) -> None:
     scheduled = [r["data"].get("scheduled_for") for r in results]
     if d.pg and len(results) > 1:
         extra = ", scheduled_for = v.scheduled_for" if d.scheduled_column else ""
-        d.run('UPDATE "case" AS c SET state = v.state, version = v.version, data = v.data, '
+        d.run('UPDATE cee_case AS c SET state = v.state, version = v.version, data = v.data, '
               "escalation = v.escalation, head_hash = v.head_hash, event_count = v.event_count, "
               f"updated_at = %s{extra} FROM unnest(%s::text[], %s::text[], %s::int[], "
               "%s::jsonb[], %s::int[], %s::text[], %s::int[], %s::date[]) AS v(id, state, "
@@ -149,22 +149,22 @@ def write_rows(d: Driver, results: list[dict[str, Any]], now: datetime) -> None:
                [date.fromisoformat(s) if s else None for s in scheduled]])
         for row in events:
             row[10] = json.dumps(row[10])
-        _insert_unnest(d, "event", EVENT_COLUMNS, EVENT_TYPES, events)
-        d.run("UPDATE deadline SET status = 'cancelled', settled_at = %s "
+        _insert_unnest(d, "cee_event", EVENT_COLUMNS, EVENT_TYPES, events)
+        d.run("UPDATE cee_deadline SET status = 'cancelled', settled_at = %s "
               "WHERE case_id = ANY(%s) AND status = 'pending'", [now, ids])
-        _insert_unnest(d, "deadline", DEADLINE_COLUMNS, DEADLINE_TYPES, deadlines)
+        _insert_unnest(d, "cee_deadline", DEADLINE_COLUMNS, DEADLINE_TYPES, deadlines)
         return
     extra = ", scheduled_for = %s" if d.scheduled_column else ""
-    d.many('UPDATE "case" SET state = %s, version = %s, data = %s, escalation = %s, '
+    d.many('UPDATE cee_case SET state = %s, version = %s, data = %s, escalation = %s, '
            f"head_hash = %s, event_count = %s, updated_at = %s{extra} WHERE id = %s",
            [(r["state"], r["version"], r["data"], r["escalation"], r["head_hash"],
              r["event_count"], now, *([s] if d.scheduled_column else []), r["id"])
             for r, s in zip(results, scheduled, strict=True)])
-    d.many(f"INSERT INTO event ({', '.join(EVENT_COLUMNS)}) VALUES "
+    d.many(f"INSERT INTO cee_event ({', '.join(EVENT_COLUMNS)}) VALUES "
            f"({', '.join('%s' for _ in EVENT_COLUMNS)})", events)
-    d.many("UPDATE deadline SET status = 'cancelled', settled_at = %s "
+    d.many("UPDATE cee_deadline SET status = 'cancelled', settled_at = %s "
            "WHERE case_id = %s AND status = 'pending'", [(now, i) for i in ids])
-    d.many(f"INSERT INTO deadline ({', '.join(DEADLINE_COLUMNS)}) VALUES "
+    d.many(f"INSERT INTO cee_deadline ({', '.join(DEADLINE_COLUMNS)}) VALUES "
            f"({', '.join('%s' for _ in DEADLINE_COLUMNS)})", deadlines)
 
 
@@ -200,7 +200,7 @@ def bulletin(d: Driver, day: date, now: datetime, params: RuleParams, officers: 
     done, after = 0, ""
     while True:
         d.begin()
-        rows = d.rows(f'SELECT {CASE_COLUMNS} FROM "case" WHERE kind = \'liquidation\' AND '
+        rows = d.rows(f'SELECT {CASE_COLUMNS} FROM cee_case WHERE kind = \'liquidation\' AND '
                       f"state = 'scheduled' AND {where} AND id > %s ORDER BY id LIMIT %s",
                       [day if d.scheduled_column else day.isoformat(), after, batch])
         if not rows:
@@ -224,7 +224,7 @@ def advances(d: Driver, case_ids: list[str], now: datetime, params: RuleParams,
     lock = " FOR UPDATE" if d.pg else ""
     for case_id in case_ids:
         d.begin()
-        case = _case(d, d.rows(f'SELECT {CASE_COLUMNS} FROM "case" WHERE id = %s{lock}',
+        case = _case(d, d.rows(f'SELECT {CASE_COLUMNS} FROM cee_case WHERE id = %s{lock}',
                                [case_id])[0])
         write_rows(d, [transition_rows(case, "liquidate", now, params,
                                        actor=officers[case["center"]], authority="CENTER",
@@ -236,14 +236,14 @@ def advances(d: Driver, case_ids: list[str], now: datetime, params: RuleParams,
 def sweep(d: Driver, now: datetime, params: RuleParams, limit: int, batch: int) -> int:
     """Fire every due timer (the population's due rows all fire), `batch` per transaction."""
     me = f"{socket.gethostname()}:{os.getpid()}"
-    horizon = d.rows("SELECT coalesce(max(id), 0) FROM deadline")[0][0]
+    horizon = d.rows("SELECT coalesce(max(id), 0) FROM cee_deadline")[0][0]
     lock = " FOR UPDATE OF c SKIP LOCKED" if d.pg else ""
     done = 0
     while done < limit:
         d.begin()
         due = d.rows(f"SELECT d.id, d.timer, d.due_at, d.action, c.id, c.state, c.version, "
-                     f"c.event_count, c.head_hash, c.data, c.center FROM deadline AS d "
-                     f'JOIN "case" AS c ON c.id = d.case_id WHERE d.status = \'pending\' AND '
+                     f"c.event_count, c.head_hash, c.data, c.center FROM cee_deadline AS d "
+                     f'JOIN cee_case AS c ON c.id = d.case_id WHERE d.status = \'pending\' AND '
                      f"d.next_at <= %s AND d.id <= %s ORDER BY d.next_at, d.id LIMIT %s{lock}",
                      [now, horizon, min(batch, limit - done)])
         ids = [row[4] for row in due]
@@ -251,7 +251,7 @@ def sweep(d: Driver, now: datetime, params: RuleParams, limit: int, batch: int) 
         if ids:
             marks = ", ".join("%s" for _ in ids)
             for case_id, timer, due_at, level in d.rows(
-                    f"SELECT case_id, timer, due_at, level FROM deadline WHERE status = "
+                    f"SELECT case_id, timer, due_at, level FROM cee_deadline WHERE status = "
                     f"'pending' AND case_id IN ({marks})", ids):
                 levels[case_id][(timer, d.instant(due_at))] = level
         results = []
@@ -263,10 +263,10 @@ def sweep(d: Driver, now: datetime, params: RuleParams, limit: int, batch: int) 
                 pending_levels=levels[case["id"]]))
         fired = [row[0] for row in due]
         if d.pg:
-            d.run("UPDATE deadline SET status = 'fired', settled_at = %s, claimed_by = %s, "
+            d.run("UPDATE cee_deadline SET status = 'fired', settled_at = %s, claimed_by = %s, "
                   "next_at = NULL WHERE id = ANY(%s)", [now, me, fired])
         else:
-            d.many("UPDATE deadline SET status = 'fired', settled_at = %s, claimed_by = %s, "
+            d.many("UPDATE cee_deadline SET status = 'fired', settled_at = %s, claimed_by = %s, "
                    "next_at = NULL WHERE id = %s", [(now, me, i) for i in fired])
         if results:
             write_rows(d, results, now)

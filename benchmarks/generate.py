@@ -137,7 +137,7 @@ def generate(db: sa.Engine, layout: Layout, params: RuleParams) -> Counts:
     counts = Counts()
     owners = importers(layout.size + layout.background + layout.sweep_due,
                        random.Random(layout.seed))
-    case_columns = {c["name"] for c in sa.inspect(db).get_columns("case")}
+    case_columns = {c["name"] for c in sa.inspect(db).get_columns("cee_case")}
     sink.scheduled_column = "scheduled_for" in case_columns  # migration 0003 on the bulk branch
     with db.begin() as connection:
         raw = connection.connection.driver_connection
@@ -228,6 +228,11 @@ COLUMNS = {
 }
 
 
+def physical(table: str) -> str:
+    """The table's name in the database: the engine's tables are prefixed (`cee_case`)."""
+    return table if table.startswith("bench_") else "cee_" + table
+
+
 class PostgresSink:
     scheduled_column = False
 
@@ -235,7 +240,8 @@ class PostgresSink:
         if not rows:
             return
         names = ", ".join(f'"{c}"' for c in columns)
-        with raw.cursor() as cursor, cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
+        with raw.cursor() as cursor, \
+                cursor.copy(f'COPY "{physical(table)}" ({names}) FROM STDIN') as copy:
             for row in rows:
                 copy.write_row(row)
 
@@ -255,7 +261,7 @@ class SqliteSink:
             return
         names = ", ".join(f'"{c}"' for c in columns)
         marks = ", ".join("?" for _ in columns)
-        raw.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})',
+        raw.executemany(f'INSERT INTO "{physical(table)}" ({names}) VALUES ({marks})',
                         [tuple(_sqlite_value(v) for v in row) for row in rows])
 
     def prepare_groups(self, raw) -> None:

@@ -67,29 +67,30 @@ class Snapshot:
             c.exec_driver_sql("DROP TABLE IF EXISTS bench_snap_deadline")
             c.exec_driver_sql(f"CREATE TABLE bench_scope AS {scope_sql}")
             c.exec_driver_sql("CREATE UNIQUE INDEX ix_bench_scope ON bench_scope (case_id)")
-            c.exec_driver_sql('CREATE TABLE bench_snap_case AS SELECT * FROM "case" '
+            c.exec_driver_sql('CREATE TABLE bench_snap_case AS SELECT * FROM cee_case '
                               "WHERE id IN (SELECT case_id FROM bench_scope)")
             c.exec_driver_sql("CREATE TABLE bench_snap_deadline AS SELECT id, status, level, "
-                              "next_at, claimed_by, settled_at FROM deadline WHERE status = "
+                              "next_at, claimed_by, settled_at FROM cee_deadline WHERE status = "
                               "'pending' AND case_id IN (SELECT case_id FROM bench_scope)")
-            self.event_mark = c.exec_driver_sql("SELECT coalesce(max(seq), 0) FROM event"
+            self.event_mark = c.exec_driver_sql("SELECT coalesce(max(seq), 0) FROM cee_event"
                                                 ).scalar()
-            self.deadline_mark = c.exec_driver_sql("SELECT coalesce(max(id), 0) FROM deadline"
+            self.deadline_mark = c.exec_driver_sql("SELECT coalesce(max(id), 0) FROM cee_deadline"
                                                    ).scalar()
             self.size = c.exec_driver_sql("SELECT count(*) FROM bench_scope").scalar()
-        columns = [col["name"] for col in sa.inspect(db).get_columns("case") if col["name"] != "id"]
+        columns = [col["name"] for col in sa.inspect(db).get_columns("cee_case")
+                   if col["name"] != "id"]
         self._case_set = ", ".join(f'"{n}" = s."{n}"' for n in columns)
 
     def restore(self) -> None:
         with self.db.begin() as c:
-            c.exec_driver_sql(f"DELETE FROM event WHERE seq > {self.event_mark}")
-            c.exec_driver_sql(f"DELETE FROM deadline WHERE id > {self.deadline_mark}")
+            c.exec_driver_sql(f"DELETE FROM cee_event WHERE seq > {self.event_mark}")
+            c.exec_driver_sql(f"DELETE FROM cee_deadline WHERE id > {self.deadline_mark}")
             c.exec_driver_sql(
-                "UPDATE deadline SET status = s.status, level = s.level, next_at = s.next_at, "
+                "UPDATE cee_deadline SET status = s.status, level = s.level, next_at = s.next_at, "
                 "claimed_by = s.claimed_by, settled_at = s.settled_at "
-                "FROM bench_snap_deadline AS s WHERE deadline.id = s.id")
-            c.exec_driver_sql(f'UPDATE "case" SET {self._case_set} FROM bench_snap_case AS s '
-                              'WHERE "case".id = s.id')
+                "FROM bench_snap_deadline AS s WHERE cee_deadline.id = s.id")
+            c.exec_driver_sql(f'UPDATE cee_case SET {self._case_set} FROM bench_snap_case AS s '
+                              'WHERE cee_case.id = s.id')
         tidy(self.db)
 
     def fingerprint(self) -> dict[str, Any]:
@@ -99,15 +100,16 @@ class Snapshot:
                 return c.exec_driver_sql(sql).scalar()
 
             states = dict(c.exec_driver_sql(
-                'SELECT state, count(*) FROM "case" WHERE id IN (SELECT case_id FROM bench_scope)'
+                'SELECT state, count(*) FROM cee_case WHERE id IN (SELECT case_id FROM bench_scope)'
                 " GROUP BY state ORDER BY state").all())
             counts = {
                 "states": states,
-                "events_added": scalar(f"SELECT count(*) FROM event WHERE seq > {self.event_mark}"),
+                "events_added": scalar(
+                    f"SELECT count(*) FROM cee_event WHERE seq > {self.event_mark}"),
                 "deadlines_added": scalar(
-                    f"SELECT count(*) FROM deadline WHERE id > {self.deadline_mark}"),
+                    f"SELECT count(*) FROM cee_deadline WHERE id > {self.deadline_mark}"),
                 "deadlines_settled": scalar(
-                    "SELECT count(*) FROM deadline WHERE id IN (SELECT id FROM "
+                    "SELECT count(*) FROM cee_deadline WHERE id IN (SELECT id FROM "
                     "bench_snap_deadline) AND status <> 'pending'"),
             }
             sample = [row[0] for row in c.exec_driver_sql(
@@ -115,12 +117,12 @@ class Snapshot:
             digest = hashlib.sha256()
             for case_id in sample:
                 for sql in (
-                    'SELECT * FROM "case" WHERE id = :id',
+                    'SELECT * FROM cee_case WHERE id = :id',
                     "SELECT case_seq, at, actor, authority, regime, trigger, from_state, "
-                    "to_state, note, data, prev_hash, hash FROM event WHERE case_id = :id "
+                    "to_state, note, data, prev_hash, hash FROM cee_event WHERE case_id = :id "
                     "ORDER BY case_seq",
                     "SELECT timer, kind, state, armed_version, last_day, due_at, warn_at, action, "
-                    "status, level, next_at, settled_at FROM deadline WHERE case_id = :id "
+                    "status, level, next_at, settled_at FROM cee_deadline WHERE case_id = :id "
                     "ORDER BY due_at, timer, armed_version, status",
                 ):
                     for row in c.execute(sa.text(sql), {"id": case_id}):
@@ -143,7 +145,7 @@ def tidy(db: sa.Engine) -> None:
     if db.dialect.name != "postgresql":
         return
     with db.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-        c.exec_driver_sql('VACUUM ANALYZE "case", event, deadline')
+        c.exec_driver_sql('VACUUM ANALYZE cee_case, cee_event, cee_deadline')
 
 
 def scratch_engine(url: str) -> sa.Engine:

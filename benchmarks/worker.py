@@ -35,7 +35,7 @@ def main(spec: dict[str, Any]) -> dict[str, Any]:
         raw = db.raw_connection()
         import sqlalchemy as sa
 
-        columns = {c["name"] for c in sa.inspect(db).get_columns("case")}
+        columns = {c["name"] for c in sa.inspect(db).get_columns("cee_case")}
         driver = floors.Driver(raw.driver_connection, db.dialect.name,
                                scheduled_column="scheduled_for" in columns)
         run = {
@@ -63,7 +63,7 @@ def _engine_side(spec, now: datetime, day: date, ids: list[str]):
     actors = {center: engine.actor(officer_of(center)) for center in CENTERS}
     if spec["scenario"] == "advance":
         with engine.db.connect() as c:
-            centers = dict(c.exec_driver_sql('SELECT id, center FROM "case" WHERE id IN '
+            centers = dict(c.exec_driver_sql('SELECT id, center FROM cee_case WHERE id IN '
                                              "(SELECT case_id FROM bench_scope)").all())
 
         def advance() -> int:

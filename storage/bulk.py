@@ -98,7 +98,7 @@ def compare_and_set_cases(session: Session, rows: Sequence[dict[str, Any]],
     as_date = CASE.c.scheduled_for.type.dialect_impl(dialect).bind_processor(dialect) or _same
     as_instant = CASE.c.updated_at.type.dialect_impl(dialect).bind_processor(dialect) or _same
     if dialect.name == "postgresql":
-        sql = ('UPDATE "case" AS c SET state = v.state, data = v.data, '
+        sql = ('UPDATE cee_case AS c SET state = v.state, data = v.data, '
                "head_hash = v.head_hash, escalation = v.escalation, "
                "scheduled_for = v.scheduled_for, version = c.version + 1, "
                "event_count = c.event_count + 1, updated_at = %s "
@@ -113,7 +113,7 @@ def compare_and_set_cases(session: Session, rows: Sequence[dict[str, Any]],
                   [as_date(r["scheduled_for"]) for r in rows], list(sources))
         return {case_id for (case_id,) in connection.exec_driver_sql(sql, params)}
     marks = ", ".join("?" * len(sources))
-    sql = ('UPDATE "case" SET state = ?, data = ?, head_hash = ?, escalation = ?, '
+    sql = ('UPDATE cee_case SET state = ?, data = ?, head_hash = ?, escalation = ?, '
            "scheduled_for = ?, version = version + 1, event_count = event_count + 1, "
            f"updated_at = ? WHERE id = ? AND version = ? AND state IN ({marks})")
     updated_at = as_instant(now)

@@ -17,7 +17,10 @@ if TYPE_CHECKING:
 URL_ENV = "CEE_DATABASE_URL"
 # The alembic head this code expects (tests/test_storage.py checks it against the migrations),
 # read with plain SQL so that every command need not import alembic.
-SCHEMA_REVISION = "0003"
+SCHEMA_REVISION = "0004"
+# Our alembic version table: the default `alembic_version` belongs to the host application when
+# the engine shares its database (storage/migrate.py adopts a legacy one).
+VERSION_TABLE = "cee_alembic_version"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -110,7 +113,7 @@ def schema_revision(engine: sa.Engine) -> str | None:
     """The database's alembic revision, or None when it has no schema."""
     try:
         with engine.connect() as connection:
-            return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+            return connection.exec_driver_sql(f"SELECT version_num FROM {VERSION_TABLE}").scalar()
     except (sa.exc.OperationalError, sa.exc.ProgrammingError):
         return None
 
@@ -120,7 +123,7 @@ def is_simulation(engine: sa.Engine) -> bool:
     try:
         with engine.connect() as connection:
             value = connection.exec_driver_sql(
-                "SELECT value FROM setting WHERE key = 'simulation'").scalar()
+                "SELECT value FROM cee_setting WHERE key = 'simulation'").scalar()
     except (sa.exc.OperationalError, sa.exc.ProgrammingError):
         return False
     return value == "true"

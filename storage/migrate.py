@@ -9,17 +9,23 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from cee_workflow.storage.database import transaction
-from cee_workflow.storage.models import Office, Setting
+from cee_workflow.storage.database import VERSION_TABLE, transaction
+from cee_workflow.storage.models import Office, Setting, metadata
 from cee_workflow.storage.reference_data import CENTERS, PORTS
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Every name the engine gives a table starts with this; nothing else in the database is ours.
+TABLE_PREFIX = "cee_"
+# Alembic's default version table: ours until revision 0004, the host application's after.
+LEGACY_VERSION_TABLE = "alembic_version"
 
 
-def _config(connection: sa.Connection | None = None) -> Config:
+def _config(connection: sa.Connection | None = None, *,
+            version_table: str = VERSION_TABLE) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
+    config.attributes["version_table"] = version_table
     return config
 
 
@@ -27,11 +33,64 @@ def head_revision() -> str:
     return ScriptDirectory.from_config(_config()).get_current_head()
 
 
+def our_tables() -> list[sa.Table]:
+    """The engine's tables in creation order. `metadata` is SQLModel's, shared with any SQLModel
+    tables of an embedding application: those are never ours to create."""
+    return [t for t in metadata.sorted_tables if t.name.startswith(TABLE_PREFIX)]
+
+
 def upgrade(engine: sa.Engine, *, simulation: bool = False) -> None:
-    """Apply every pending migration, then seed offices. Idempotent."""
+    """Bring the database to the head revision, then seed offices. Idempotent.
+
+    - A database with our version table runs its pending migrations.
+    - One made before revision 0004 keeps our revision in alembic's default `alembic_version`:
+      the row moves to `cee_alembic_version` first, then 0004 renames the tables.
+    - One with no schema of ours (new, or a host application's database) gets our tables
+      created from the models and is stamped at head (alembic's "building an up to date
+      database from scratch"), so no generic table name ever exists, even for a moment.
+    Whatever else the database holds (a host application's tables, its `alembic_version`) is
+    left as it is.
+    """
     with engine.begin() as connection:
-        command.upgrade(_config(connection), "head")
+        _adopt_legacy_version_table(connection)
+        if sa.inspect(connection).has_table(VERSION_TABLE):
+            command.upgrade(_config(connection), "head")
+        else:
+            existing = [t.name for t in our_tables() if sa.inspect(connection).has_table(t.name)]
+            if existing:
+                raise RuntimeError(
+                    f"the database has cee tables ({', '.join(existing)}) but no "
+                    f"{VERSION_TABLE}: it was not made by `cee db upgrade`; restore it or "
+                    "use another database")
+            metadata.create_all(connection, tables=our_tables())
+            command.stamp(_config(connection), "head")
     seed(engine, simulation=simulation)
+
+
+def _adopt_legacy_version_table(connection: sa.Connection) -> None:
+    """Move our revision out of `alembic_version` (a database made before revision 0004)."""
+    inspector = sa.inspect(connection)
+    if inspector.has_table(VERSION_TABLE) or not inspector.has_table(LEGACY_VERSION_TABLE):
+        return
+    ours = {r.revision for r in ScriptDirectory.from_config(_config()).walk_revisions()}
+    rows = connection.exec_driver_sql(
+        f"SELECT version_num FROM {LEGACY_VERSION_TABLE}").scalars().all()
+    mine = [r for r in rows if r in ours]
+    if not mine:
+        return  # the host application's history: not ours to touch
+    command.stamp(_config(connection), mine[0])
+    connection.execute(sa.text(f"DELETE FROM {LEGACY_VERSION_TABLE} WHERE version_num = :v"),
+                       {"v": mine[0]})
+    if len(rows) == 1:
+        connection.exec_driver_sql(f"DROP TABLE {LEGACY_VERSION_TABLE}")
+
+
+def migrate_to(engine: sa.Engine, revision: str, *,
+               version_table: str = VERSION_TABLE) -> None:
+    """Run the migrations up to `revision` (tests build databases of earlier schemas with it;
+    `version_table=LEGACY_VERSION_TABLE` for one made before 0004)."""
+    with engine.begin() as connection:
+        command.upgrade(_config(connection, version_table=version_table), revision)
 
 
 def seed(engine: sa.Engine, *, simulation: bool = False) -> None:

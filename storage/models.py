@@ -21,55 +21,67 @@ def _utc(nullable: bool = False, index: bool = False) -> Any:
 
 
 class Setting(SQLModel, table=True):
+    __tablename__ = "cee_setting"
+
     key: str = Field(primary_key=True, max_length=64)
     value: str
 
 
 class Office(SQLModel, table=True):
+    __tablename__ = "cee_office"
+
     code: str = Field(primary_key=True, max_length=4)  # port: 4-digit Schedule D; center: 001–010
     kind: str = Field(max_length=8)  # port | center
     name: str
 
 
 class Officer(SQLModel, table=True):
+    __tablename__ = "cee_officer"
+
     id: str = Field(primary_key=True, max_length=64)
     name: str
-    office: str = Field(foreign_key="office.code", max_length=4)
+    office: str = Field(foreign_key="cee_office.code", max_length=4)
     unit: str | None = Field(default=None, max_length=16)  # center division or port unit (fpf)
     role: str = Field(default="officer", max_length=16)
 
 
 class Importer(SQLModel, table=True):
+    __tablename__ = "cee_importer"
+
     number: str = Field(primary_key=True, max_length=16)
     name: str
-    center: str = Field(foreign_key="office.code", max_length=4)
+    center: str = Field(foreign_key="cee_office.code", max_length=4)
     trusted: list[str] = Field(default_factory=list,
                                sa_column=sa.Column(JSONData(), nullable=False))
 
 
 class Entry(SQLModel, table=True):
+    __tablename__ = "cee_entry"
+
     number: str = Field(primary_key=True, max_length=11)  # 11 characters, no dashes
-    importer: str = Field(foreign_key="importer.number", max_length=16, index=True)
-    port: str = Field(foreign_key="office.code", max_length=4)
+    importer: str = Field(foreign_key="cee_importer.number", max_length=16, index=True)
+    port: str = Field(foreign_key="cee_office.code", max_length=4)
     entry_date: date
     summary_version: int = 1
 
 
 class Case(SQLModel, table=True):
+    __tablename__ = "cee_case"
+
     __table_args__ = (
-        sa.Index("ix_case_kind_state_center", "kind", "state", "center"),
+        sa.Index("ix_cee_case_kind_state_center", "kind", "state", "center"),
         # The Friday bulletin: every case of a kind and state, scheduled for a day, of a center,
         # paged by id (the bulk liquidation's selection).
-        sa.Index("ix_case_bulletin", "kind", "state", "scheduled_for", "center", "id"),
+        sa.Index("ix_cee_case_bulletin", "kind", "state", "scheduled_for", "center", "id"),
     )
 
     id: str = Field(primary_key=True, max_length=32)
     kind: str = Field(max_length=32)
     state: str = Field(max_length=32)
     version: int = 0
-    importer: str = Field(foreign_key="importer.number", max_length=16, index=True)
-    port: str = Field(foreign_key="office.code", max_length=4)
-    center: str = Field(foreign_key="office.code", max_length=4)
+    importer: str = Field(foreign_key="cee_importer.number", max_length=16, index=True)
+    port: str = Field(foreign_key="cee_office.code", max_length=4)
+    center: str = Field(foreign_key="cee_office.code", max_length=4)
     division: str = Field(max_length=16)
     escalation: int = 0
     data: dict[str, Any] = _json_column()
@@ -83,21 +95,23 @@ class Case(SQLModel, table=True):
 
 
 class CaseEntry(SQLModel, table=True):
-    __tablename__ = "case_entry"
+    __tablename__ = "cee_case_entry"
 
-    case_id: str = Field(foreign_key="case.id", primary_key=True, max_length=32)
-    entry: str = Field(foreign_key="entry.number", primary_key=True, max_length=11, index=True)
+    case_id: str = Field(foreign_key="cee_case.id", primary_key=True, max_length=32)
+    entry: str = Field(foreign_key="cee_entry.number", primary_key=True, max_length=11, index=True)
 
 
 class Event(SQLModel, table=True):
     """Append-only audit row; also the outbox embedding apps read by `seq`."""
 
-    __table_args__ = (sa.UniqueConstraint("case_id", "case_seq", name="uq_event_case_seq"),)
+    __tablename__ = "cee_event"
+
+    __table_args__ = (sa.UniqueConstraint("case_id", "case_seq", name="uq_cee_event_case_seq"),)
 
     seq: int | None = Field(
         default=None, sa_column=sa.Column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
                                           primary_key=True, autoincrement=True))
-    case_id: str = Field(foreign_key="case.id", max_length=32)
+    case_id: str = Field(foreign_key="cee_case.id", max_length=32)
     case_seq: int
     at: datetime = _utc()
     actor: str = Field(max_length=80)
@@ -115,19 +129,21 @@ class Event(SQLModel, table=True):
 class Deadline(SQLModel, table=True):
     """A timer armed when its case entered `state`; the truth the scheduler sweeps."""
 
+    __tablename__ = "cee_deadline"
+
     __table_args__ = (
-        sa.Index("ix_deadline_pending_next", "next_at",
+        sa.Index("ix_cee_deadline_pending_next", "next_at",
                  postgresql_where=sa.text("status = 'pending'"),
                  sqlite_where=sa.text("status = 'pending'")),
-        sa.Index("ix_deadline_case", "case_id", "status"),
+        sa.Index("ix_cee_deadline_case", "case_id", "status"),
         # Listing pending deadlines by due time and finding overdue cases.
-        sa.Index("ix_deadline_pending_due", "due_at",
+        sa.Index("ix_cee_deadline_pending_due", "due_at",
                  postgresql_where=sa.text("status = 'pending'"),
                  sqlite_where=sa.text("status = 'pending'")),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    case_id: str = Field(foreign_key="case.id", max_length=32)
+    case_id: str = Field(foreign_key="cee_case.id", max_length=32)
     timer: str = Field(max_length=48)
     kind: str = Field(max_length=16)
     state: str = Field(max_length=32)
@@ -147,6 +163,8 @@ class Deadline(SQLModel, table=True):
 
 class Serial(SQLModel, table=True):
     """Counters for human-readable numbers (protest serials per port and year)."""
+
+    __tablename__ = "cee_serial"
 
     key: str = Field(primary_key=True, max_length=32)
     value: int = 0

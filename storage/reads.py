@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from cee_workflow.storage.types import JSONData, UTCDateTime
 
 CASE = sa.table(
-    "case",
+    "cee_case",
     sa.column("id", sa.String), sa.column("kind", sa.String), sa.column("state", sa.String),
     sa.column("version", sa.Integer), sa.column("importer", sa.String),
     sa.column("port", sa.String), sa.column("center", sa.String),
@@ -22,10 +22,10 @@ CASE = sa.table(
     sa.column("data", JSONData), sa.column("opened_at", UTCDateTime),
     sa.column("updated_at", UTCDateTime),
 )
-CASE_ENTRY = sa.table("case_entry", sa.column("case_id", sa.String),
+CASE_ENTRY = sa.table("cee_case_entry", sa.column("case_id", sa.String),
                       sa.column("entry", sa.String))
 EVENT = sa.table(
-    "event",
+    "cee_event",
     sa.column("seq", sa.BigInteger), sa.column("case_id", sa.String),
     sa.column("case_seq", sa.Integer), sa.column("at", UTCDateTime),
     sa.column("actor", sa.String), sa.column("authority", sa.String),
@@ -34,7 +34,7 @@ EVENT = sa.table(
     sa.column("note", sa.String), sa.column("data", JSONData), sa.column("hash", sa.String),
 )
 DEADLINE = sa.table(
-    "deadline",
+    "cee_deadline",
     sa.column("id", sa.Integer), sa.column("case_id", sa.String), sa.column("timer", sa.String),
     sa.column("kind", sa.String), sa.column("state", sa.String),
     sa.column("last_day", sa.Date), sa.column("due_at", UTCDateTime),

@@ -11,7 +11,7 @@ import os
 import shutil
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -26,8 +26,8 @@ from cee_workflow.storage.database import create_db_engine, normalize_url
 from cee_workflow.workflow.identifiers import entry_check_digit
 
 PG_ENV = "CEE_TEST_DATABASE_URL"
-TABLES = ("case_entry", "event", "deadline", "case", "entry", "importer", "officer", "serial",
-          "office")
+TABLES = tuple("cee_" + name for name in (
+    "case_entry", "event", "deadline", "case", "entry", "importer", "officer", "serial", "office"))
 
 
 def pytest_report_header(config):
@@ -78,6 +78,26 @@ def db_url(request, tmp_path, sqlite_template) -> str:
     url = request.getfixturevalue("postgres_url")
     reset_postgres(url)
     return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_db_url(request, tmp_path) -> Iterator[str]:
+    """An empty database of each kind, no schema at all (a host application's, or a new one).
+    PostgreSQL: a database of its own, created for the test and dropped after it."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    session_url = sa.make_url(request.getfixturevalue("postgres_url"))
+    admin = sa.create_engine(normalize_url(os.environ[PG_ENV]), isolation_level="AUTOCOMMIT")
+    name = f"{session_url.database}_{uuid.uuid4().hex[:6]}"
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield session_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
 
 
 def reset_postgres(url: str) -> None:
@@ -170,7 +190,7 @@ class Cast:
 
     def at(self, day: str, hour: int = 10) -> None:
         """Move the clock to `hour`:00 Eastern on `day`."""
-        self.clock.set(eastern(day, hour))
+        self.clock.move_to(eastern(day, hour))
 
     def entry(self, *, importer: str | None = None, port: str = "2704",
               entry_date: str = "2025-01-06", by: str = "p2704"):

@@ -51,8 +51,8 @@ def who(cast, name: str):
 
 def file_protest(cast, engine, *liquidations, on: str = FILED, by: str = "filer", **inputs):
     cast.at(on)
-    return engine.open("protest", actor=who(cast, by),
-                       entries=[lq.entries[0] for lq in liquidations], **inputs)
+    return engine.open_case("protest", actor=who(cast, by),
+                            entries=[lq.entries[0] for lq in liquidations], **inputs)
 
 
 ROUTES = {
@@ -139,7 +139,7 @@ def test_only_the_importers_filer_may_file_and_a_refusal_files_nothing(cast, eng
     for actor, match in OFFICER_CANNOT_FILE.items():
         with pytest.raises(NotPermitted, match=match):
             file_protest(cast, engine, entry, by=actor)
-    assert engine.list(kind="protest") == []
+    assert engine.list_cases(kind="protest") == []
     protest = file_protest(cast, engine, entry, reason="classification")
     assert (protest.id, protest.state, protest.importer) == ("PR-270425000001", "filed", cast.ACME)
     assert engine.history(protest.id)[-1].authority == "FILER"
@@ -223,7 +223,7 @@ def test_protest_period_is_180_days_rolled_to_next_business_day(cast, engine, li
     with pytest.raises(RuleViolation,
                        match=rf"180 days to protest ended on {last_day}.*1514\(c\)\(3\)"):
         file_protest(cast, engine, entry, on=late)
-    assert [p.id for p in engine.list(kind="protest")] == [protest.id]
+    assert [p.id for p in engine.list_cases(kind="protest")] == [protest.id]
 
 
 def test_every_entry_must_be_within_its_180_days(cast, engine):
@@ -236,7 +236,7 @@ def test_every_entry_must_be_within_its_180_days(cast, engine):
     with pytest.raises(RuleViolation,
                        match=rf"entry {stale.entries[0]} was liquidated on 2024-08-02"):
         file_protest(cast, engine, stale, fresh, on="2025-01-30")
-    assert len(engine.list(kind="protest")) == 1
+    assert len(engine.list_cases(kind="protest")) == 1
     assert file_protest(cast, engine, fresh, on="2025-01-30").state == "filed"
 
 
@@ -245,14 +245,14 @@ def test_entries_of_two_importers_are_refused(cast, engine):
                                                                  importer=cast.ZETA)
     with pytest.raises(RuleViolation, match=r"different importers.*174\.12\(a\)"):
         file_protest(cast, engine, acme, zeta)
-    assert engine.list(kind="protest") == []
+    assert engine.list_cases(kind="protest") == []
 
 
 def test_an_unliquidated_entry_is_refused_pointing_to_a_psc(cast, engine):
     entry = cast.entry()
     with pytest.raises(RuleViolation, match=r"not liquidated.*post-summary correction.*1514\(a\)"):
         file_protest(cast, engine, entry)
-    assert engine.list(kind="protest") == []
+    assert engine.list_cases(kind="protest") == []
 
 
 def test_amendment_until_the_protest_deadline_and_further_review_needs_a_request(cast, engine):
@@ -394,8 +394,8 @@ def test_decision_limit_is_armed_while_pending_and_never_decides(cast, engine):
 def test_a_deemed_denial_cannot_be_voided(cast, engine):
     entry = cast.liquidated(on=LIQUIDATED)
     cast.at("2025-03-03")
-    protest = engine.open("protest", actor=cast.actor(f"filer:{cast.ACME}"),
-                          entries=[entry.entries[0]], exclusion=True)
+    protest = engine.open_case("protest", actor=cast.actor(f"filer:{cast.ACME}"),
+                               entries=[entry.entries[0]], exclusion=True)
     engine.sweep(start_of("2025-04-03"))
     assert engine.get(protest.id).data["decision"] == "deemed_denied"
     with pytest.raises(RuleViolation, match=r"no decision to void.*\(19 U\.S\.C\. 1515\(d\)\)"):

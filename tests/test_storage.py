@@ -13,6 +13,7 @@ from cee_workflow import Engine
 from cee_workflow.storage import migrate
 from cee_workflow.storage.database import (
     SCHEMA_REVISION,
+    VERSION_TABLE,
     create_db_engine,
     default_url,
     normalize_url,
@@ -23,24 +24,43 @@ from cee_workflow.storage.models import metadata
 from cee_workflow.storage.reference_data import CENTERS, PORTS
 
 
-def test_migrations_produce_exactly_the_models(db_url):
-    engine = create_db_engine(db_url)
+def _schema_differences(url: str) -> list:
+    engine = create_db_engine(url)
     with engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), metadata)
+        context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+        diff = compare_metadata(context, metadata)
     engine.dispose()
-    assert diff == []
+    return diff
+
+
+def test_a_new_database_is_created_exactly_as_the_models(db_url):
+    assert _schema_differences(db_url) == []
+
+
+def test_the_migrations_from_the_first_schema_produce_exactly_the_models(empty_db_url):
+    # A database made by every migration from 0001 (as the databases made before revision 0004
+    # were, with alembic's default version table) ends with the very schema a new one gets:
+    # 0004's renames leave no generic name behind.
+    engine = create_db_engine(empty_db_url)
+    migrate.migrate_to(engine, "0003", version_table=migrate.LEGACY_VERSION_TABLE)
+    migrate.upgrade(engine)
+    names = sa.inspect(engine).get_table_names()
+    engine.dispose()
+    assert _schema_differences(empty_db_url) == []
+    assert sorted(names) == sorted([t.name for t in migrate.our_tables()]
+                                   + ["cee_alembic_version"])
 
 
 def test_a_snapshot_does_not_see_what_commits_while_it_reads(db_url):
     # `cee case show` reads a case, its events and deadlines in one snapshot: an advance
     # committing in between must not show up in the later reads only.
     engine = create_db_engine(db_url)
-    count = sa.text("SELECT count(*) FROM serial")
+    count = sa.text("SELECT count(*) FROM cee_serial")
     try:
         with snapshot(engine) as reader:
             before = reader.execute(count).scalar()
             with engine.begin() as writer:
-                writer.execute(sa.text("INSERT INTO serial (key, value) VALUES ('snap', 1)"))
+                writer.execute(sa.text("INSERT INTO cee_serial (key, value) VALUES ('snap', 1)"))
             assert reader.execute(count).scalar() == before
         with engine.connect() as connection:
             assert connection.execute(count).scalar() == before + 1
@@ -72,7 +92,7 @@ def test_foreign_keys_are_enforced(db_url):
     try:
         with engine.begin() as connection:
             connection.execute(sa.text(
-                "INSERT INTO officer (id, name, office, role) "
+                "INSERT INTO cee_officer (id, name, office, role) "
                 "VALUES ('x', 'X', '9999', 'officer')"))
     except sa.exc.IntegrityError:
         pass
@@ -97,14 +117,13 @@ def test_database_url_resolution(monkeypatch, tmp_path):
 def test_upgrade_from_0001_keeps_pending_deadlines_due(tmp_path):
     # A database created at the first schema, holding a pending deadline, upgrades in place:
     # the deadline keeps its due time and gets its next stage (its warning) to act on.
-    from alembic import command
-
     engine = create_db_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    with engine.begin() as connection:
-        command.upgrade(migrate._config(connection), "0001")
-    migrate.seed(engine)
+    # The first schema, as it was made then: generic table names, alembic's default version table.
+    migrate.migrate_to(engine, "0001", version_table=migrate.LEGACY_VERSION_TABLE)
     with engine.begin() as connection:
         for sql in (
+            "INSERT INTO office VALUES ('007', 'center', 'Electronics')",
+            "INSERT INTO office VALUES ('2704', 'port', 'Los Angeles')",
             "INSERT INTO importer VALUES ('12-3456789AB', 'Acme', '007', '[]')",
             "INSERT INTO \"case\" VALUES ('LQ-1', 'liquidation', 'unliquidated', 1,"
             " '12-3456789AB', '2704', '007', 'validation', 0, '{}', '', 1,"

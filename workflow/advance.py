@@ -106,7 +106,7 @@ def specs_from(lifecycle: Lifecycle, case: Case, trigger: str) -> list[Transitio
     if not specs:
         raise InvalidTransition(
             f"{lifecycle.kind} has no trigger {trigger!r}; triggers: "
-            f"{', '.join(lifecycle.triggers)}")
+            f"{', '.join(lifecycle.triggers)}", case=_existing(lifecycle, case), trigger=trigger)
     leaving = [s for s in specs if case.state in s.sources]
     if not leaving:
         sources = sorted({src for s in specs for src in s.sources})
@@ -114,8 +114,14 @@ def specs_from(lifecycle: Lifecycle, case: Case, trigger: str) -> list[Transitio
             case.state))) or "none (final state)"
         raise InvalidTransition(
             f"{case.id} is {case.state}: {trigger} is possible only from "
-            f"{', '.join(sources)}; possible now: {possible}")
+            f"{', '.join(sources)}; possible now: {possible}", case=_existing(lifecycle, case),
+            trigger=trigger)
     return leaving
+
+
+def _existing(lifecycle: Lifecycle, case: Case | CaseRow) -> str | None:
+    """The case's id for an error, unless the case is being opened (it will not exist)."""
+    return None if case.state == lifecycle.initial else case.id
 
 
 def parse_inputs(spec: TransitionSpec, raw: Mapping[str, Any], today: date | None = None
@@ -127,21 +133,21 @@ def parse_inputs(spec: TransitionSpec, raw: Mapping[str, Any], today: date | Non
     if unknown:
         accepted = ", ".join(declared) or "none"
         raise InvalidInput(f"{spec.trigger} does not take {', '.join(unknown)}; it takes: "
-                           f"{accepted}")
+                           f"{accepted}", trigger=spec.trigger)
     values: dict[str, Any] = {}
     for name, item in declared.items():
         if name in raw and raw[name] is not None:
             try:
                 values[name] = item.parse(raw[name])
             except ValueError as error:
-                raise InvalidInput(f"{spec.trigger}: {error}") from None
+                raise InvalidInput(f"{spec.trigger}: {error}", trigger=spec.trigger) from None
             late = (item.too_late(values[name], today)
                     if isinstance(item, LegalDate) and today else None)
             if late:
-                raise InvalidInput(f"{spec.trigger}: {late}")
+                raise InvalidInput(f"{spec.trigger}: {late}", trigger=spec.trigger)
         elif item.required:
             raise InvalidInput(f"{spec.trigger} needs {name} ({item.help}); "
-                               f"give it with --set {name}=VALUE")
+                               f"give it with --set {name}=VALUE", trigger=spec.trigger)
         elif item.default is not None:
             values[name] = item.default
         elif isinstance(item, LegalDate) and today is not None:
@@ -243,7 +249,8 @@ def scope_of(case: Case, entries: list[str] = ()) -> CaseScope:
     if case.state == lifecycle_of(case.kind).initial:
         shown = ", ".join(format_entry_number(e) for e in entries)
         label = f"a new {case.kind} on entry {shown}" if shown else f"a new {case.kind}"
-    return CaseScope(id=label, importer=case.importer, port=case.port, center=case.center)
+    return CaseScope(id=label, importer=case.importer, port=case.port, center=case.center,
+                     case_id=None if label != case.id else case.id)
 
 
 def apply(ctx: Context, case: Case | CaseRow, trigger: str, actor: Actor, *, note: str = "",
@@ -253,7 +260,8 @@ def apply(ctx: Context, case: Case | CaseRow, trigger: str, actor: Actor, *, not
     lifecycle = lifecycle_of(case.kind)
     if expected_version is not None and case.version != expected_version:
         raise Conflict(f"{case.id} changed since you read it (version {expected_version}, now "
-                       f"{case.version}, {case.state}); reload it and decide again")
+                       f"{case.version}, {case.state}); reload it and decide again",
+                       case=case.id, trigger=trigger)
     specs = specs_from(lifecycle, case, trigger)
     entries = ctx.entries_of(case.id)
     scope = scope_of(case, entries)
@@ -268,7 +276,7 @@ def apply(ctx: Context, case: Case | CaseRow, trigger: str, actor: Actor, *, not
     outcome = lifecycle.fire(case.state, trigger, facts)
     if isinstance(outcome, Refusal):
         raise RuleViolation(f"{trigger} on {scope.id} refused: {outcome.reason}",
-                            outcome.guard.citation)
+                            outcome.guard.citation, case=scope.case_id, trigger=trigger)
     dest, spec = outcome
     changes = spec.effect(facts) if spec.effect else {}
     # Leaving the state ends its timers (so does a stay that restarts them: an extension); the
@@ -289,7 +297,8 @@ def apply(ctx: Context, case: Case | CaseRow, trigger: str, actor: Actor, *, not
             target = queries.get_case(ctx.session, f"{LIFECYCLES[cascade.lifecycle].prefix}-"
                                       f"{entry}", for_update=True)
             if target is None:
-                raise NotFound(f"{cascade.lifecycle} case of entry", entry)
+                raise NotFound(f"{cascade.lifecycle} case of entry", entry,
+                               trigger=cascade.trigger)
             apply(ctx, target, cascade.trigger, actor, note=f"from {case.id} {trigger}",
                   via=case.id)
     if spec.closes and any(entry.open_pscs for entry in facts.entries):
@@ -299,7 +308,7 @@ def apply(ctx: Context, case: Case | CaseRow, trigger: str, actor: Actor, *, not
             if not queries.raise_summary_version(ctx.session, entry.number,
                                                  entry.summary_version):
                 raise Conflict(f"the summary of entry {entry} changed while {trigger} was being "
-                               "applied; reload and try again")
+                               "applied; reload and try again", case=case.id, trigger=trigger)
     for kind in spec.rearms:  # cases of these kinds on the same entries follow this change
         naming = queries.open_cases_naming(ctx.session, entries,
                                            {kind: _closed_states(kind)})[kind]
@@ -390,7 +399,7 @@ def write_event(ctx: Context, case: Case | CaseRow, *, actor: str, authority: st
                                trigger=trigger, note=note, data=data, values=values)
     if not single.compare_and_set_case(ctx.connection(), case.id, case.version, row):
         raise Conflict(f"{case.id} was changed by someone else while {trigger} was being "
-                       "applied; reload it and try again")
+                       "applied; reload it and try again", case=case.id, trigger=trigger)
     seq = single.insert_event(ctx.connection(), event)
     ctx.events.append(event_view(seq, event))
     return CaseRow.of(case, **row, version=case.version + 1)
@@ -415,7 +424,7 @@ def check_offices(ctx: Context, spec: TransitionSpec, inputs: Mapping[str, Any])
             office = ctx.session.get(Office, code)
             if office is None or office.kind != "port":
                 raise InvalidInput(f"{spec.trigger}: {item.name} {code} is not a known port; "
-                                   "see `cee office list`")
+                                   "see `cee office list`", trigger=spec.trigger)
 
 
 def close_followers(ctx: Context, case: Any, spec: TransitionSpec, entries: list[str],

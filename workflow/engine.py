@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cee_workflow.states import LIFECYCLES
 from cee_workflow.states.base import STAY, Facts, Lifecycle
@@ -26,6 +26,7 @@ from cee_workflow.workflow.advance import (
 )
 from cee_workflow.workflow.audit import verify_chain
 from cee_workflow.workflow.clock import Clock, SystemClock
+from cee_workflow.workflow.deprecation import renamed
 from cee_workflow.workflow.errors import InvalidInput, NotFound, NotPermitted, WorkflowError
 from cee_workflow.workflow.identifiers import parse_entry_number, protest_number
 from cee_workflow.workflow.jurisdiction import SYSTEM, Actor, authorize
@@ -37,6 +38,10 @@ from cee_workflow.workflow.views import (
     DeadlineView,
     EventView,
 )
+
+if TYPE_CHECKING:  # the bulk and sweep modules load when first used
+    from cee_workflow.workflow.bulk import BulkResult, Progress, Selection
+    from cee_workflow.workflow.sweep import SweepResult
 
 log = logging.getLogger("cee.workflow")
 Subscriber = Callable[[list[EventView]], None]
@@ -52,9 +57,9 @@ class Engine(Reader):
     """
 
     def __init__(self, url: str | None = None, *, clock: Clock | None = None,
-                 params: RuleParams = DEFAULT_PARAMS):
+                 params: RuleParams = DEFAULT_PARAMS) -> None:
         super().__init__(url)
-        self.clock = clock or SystemClock()
+        self.clock: Clock = clock or SystemClock()
         self.params = params
         self._subscribers: list[Subscriber] = []
 
@@ -67,6 +72,7 @@ class Engine(Reader):
         migrate.upgrade(self.db, simulation=simulation)
 
     def is_simulation(self) -> bool:
+        """Whether the database was created with `upgrade(simulation=True)` (clock may move)."""
         return is_simulation(self.db)
 
     def subscribe(self, callback: Subscriber) -> None:
@@ -76,6 +82,7 @@ class Engine(Reader):
     # --- registry -------------------------------------------------------------------------
 
     def add_office(self, code: str, kind: str, name: str) -> None:
+        """Register a port (4 digits, Schedule D) or a center (3 digits)."""
         with transaction(self.db) as session:
             registry.add_office(session, code, kind, name)
 
@@ -124,9 +131,9 @@ class Engine(Reader):
 
     # --- cases ----------------------------------------------------------------------------
 
-    def open(self, kind: str, *, actor: Actor, entries: Iterable[str] = (),
-             importer: str | None = None, port: str | None = None, note: str = "",
-             **inputs: Any) -> CaseView:
+    def open_case(self, kind: str, *, actor: Actor, entries: Iterable[str] = (),
+                  importer: str | None = None, port: str | None = None, note: str = "",
+                  **inputs: Any) -> CaseView:
         """Open a case of `kind` by its opening transition (protest: `file`).
 
         The case names `entries` (as many as the lifecycle allows) of one importer; a case that
@@ -169,13 +176,15 @@ class Engine(Reader):
         Conflict instead of acting on a case the actor has not seen.
         """
         if actor is SYSTEM:
-            raise NotPermitted("the system actor is the scheduler's alone")
+            raise NotPermitted("the system actor is the scheduler's alone", case=case_id,
+                               trigger=trigger)
         with self._write() as ctx:
             # The case, its entries and their facts in one statement (the entries are read
             # once per transaction: Context.entries_of; the facts are used once, by `apply`).
             found = single.case_for_transition(ctx.connection(), case_id, for_update=True)
             if found is None:
-                raise NotFound("case", case_id, "list cases with `cee case list`")
+                raise NotFound("case", case_id, "list cases with `cee case list`",
+                               trigger=trigger)
             case, ctx.entries[case_id], naming = found
             if naming:
                 ctx.facts[case_id] = facts_from_naming(ctx.entries[case_id], naming)
@@ -183,9 +192,10 @@ class Engine(Reader):
                             expected_version=expected_version)
         return CaseView.of(updated, ctx.entries_of(case_id))  # as written: no re-read
 
-    def advance_many(self, trigger: str, *, actor: Actor, case_ids, note: str = "",
-                     inputs: Mapping[str, Any] | None = None, batch_size: int | None = None,
-                     progress=None):
+    def advance_many(self, trigger: str, *, actor: Actor, case_ids: Iterable[str] | Selection,
+                     note: str = "", inputs: Mapping[str, Any] | None = None,
+                     batch_size: int | None = None,
+                     progress: Progress | None = None) -> BulkResult:
         """Take `trigger` on many cases as `actor`, set-based, a batch per transaction.
 
         `case_ids`: case ids, or a `workflow.bulk.Selection`. Authority and jurisdiction are
@@ -196,12 +206,13 @@ class Engine(Reader):
         from cee_workflow.workflow.bulk import advance_many
 
         if actor is SYSTEM:
-            raise NotPermitted("the system actor is the scheduler's alone")
+            raise NotPermitted("the system actor is the scheduler's alone", trigger=trigger)
         return advance_many(self, trigger, actor=actor, cases=case_ids, note=note,
                             inputs=inputs, batch_size=batch_size, progress=progress)
 
     def liquidate_bulletin(self, day: date, *, actor: Actor, center: str | None = None,
-                           batch_size: int | None = None, progress=None):
+                           batch_size: int | None = None,
+                           progress: Progress | None = None) -> BulkResult:
         """Liquidate every entry of `center` (default: the actor's center) scheduled for the
         Friday bulletin of `day` (19 CFR 159.9(c)(1)); see `advance_many`. A re-run after an
         interruption finishes the job: only entries still scheduled are selected."""
@@ -223,9 +234,9 @@ class Engine(Reader):
         trigger = "start_summary_review" if start else "finish_summary_review"
         return self.advance(case_id, trigger, actor=actor, note=note)
 
-    def list(self, *, kind: str | None = None, state: str | None = None,
-             center: str | None = None, port: str | None = None, overdue: bool = False,
-             escalated: bool = False, limit: int | None = None) -> list[CaseView]:
+    def list_cases(self, *, kind: str | None = None, state: str | None = None,
+                   center: str | None = None, port: str | None = None, overdue: bool = False,
+                   escalated: bool = False, limit: int | None = None) -> list[CaseView]:
         """Cases, filtered; `overdue`: a deadline is past due; `escalated`: a supervisor or
         director has been alerted (escalation level 2 or more)."""
         kinds = [lifecycle_of(kind)] if kind is not None else list(LIFECYCLES.values())
@@ -277,7 +288,8 @@ class Engine(Reader):
                         broken.append(str(link))
         return AuditReport(cases=cases, events=events, broken=tuple(broken))
 
-    def sweep(self, now: datetime | None = None, *, limit: int = 10_000, batch: int = 200):
+    def sweep(self, now: datetime | None = None, *, limit: int = 10_000,
+              batch: int = 200) -> SweepResult:
         """One scheduler pass at `now` (default: the clock): warn, escalate, and fire what the
         law does by itself. Safe to run from several processes at once."""
         from cee_workflow.workflow.sweep import sweep
@@ -338,6 +350,7 @@ class Engine(Reader):
     def pending_deadlines(self, *, due_before: datetime | None = None,
                           kind: str | None = None, center: str | None = None,
                           limit: int | None = None) -> list[DeadlineView]:
+        """Pending deadlines of every case, soonest first; filtered."""
         with transaction(self.db, write=False) as session:
             rows = queries.pending_deadlines(session, before=due_before, kind=kind,
                                              center=center, limit=limit)
@@ -351,9 +364,14 @@ class Engine(Reader):
             self._scheduler = scheduler.background(self, interval)
 
     def stop_scheduler(self, wait: bool = True) -> None:
+        """Stop the background sweeps `start_scheduler` began (waiting for a pass in flight)."""
         if getattr(self, "_scheduler", None) is not None:
             self._scheduler.shutdown(wait=wait)
             self._scheduler = None
+
+    if not TYPE_CHECKING:  # the names before 0.2 (they shadowed the built-ins)
+        open = renamed("open", open_case)
+        list = renamed("list", list_cases)
 
     # --- internals ------------------------------------------------------------------------
 

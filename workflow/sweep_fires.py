@@ -155,7 +155,8 @@ def _fire(ctx: Context, run: list[Claimed], entries: dict[str, list[str]], sweep
             # The law's condition is not met (a protest still open at finality): the row is
             # blocked — recorded, not fired and not lost; a resolving protest re-arms it.
             refusal = RuleViolation(f"{action} on {scope_of(case, entries[case.id]).id} "
-                                    f"refused: {outcome.reason}", outcome.guard.citation)
+                                    f"refused: {outcome.reason}", outcome.guard.citation,
+                                    case=case.id, trigger=action)
             blocked.append(deadline.id)
             result.blocked.append(f"{case.id} {action}: {refusal.message}")
             continue
