@@ -242,6 +242,10 @@ class Cascade:
 
     lifecycle: str
     trigger: str
+    inputs: tuple[tuple[str, Any], ...] = ()  # given to `trigger` (e.g. a reliquidation type)
+    # Whether to cascade at all, read on the case's data after the transition.
+    when: Callable[[Mapping[str, Any]], bool] | None = None
+    skip: str | None = None  # a data key listing entries not to cascade to
 
 
 @dataclass(frozen=True)

@@ -180,7 +180,7 @@ def test_errors_exit_with_their_code_one_line_and_write_nothing(db_url, cast, en
               actor="c007", now="2025-03-03", expect=5), "possible only from"),
         (Call(("case", "open", "protest", "--entry", late.entries[0]), db,
               actor=f"filer:{cast.ACME}", now="2025-08-07", expect=5),
-         "the 180 days to protest ended on 2025-08-06"),
+         "could be protested until 2025-08-06 (180 days"),
         (Call(("case", "advance", protest.id, "allow", "--version", "1"), db, actor="c007",
               now="2025-03-10", expect=6), "changed since you read it"),
     ]

@@ -412,7 +412,9 @@ class CaseWalk(RuleBasedStateMachine):
                 if e.trigger == "escalate":
                     return True
                 spec = [s for s in lifecycle.specs_for(e.trigger) if e.from_state in s.sources]
-                return spec[0].dest == STAY
+                # A stay that restarts its state's timers (an extension, a denied AFR)
+                # ends them as leaving would.
+                return spec[0].dest == STAY and not spec[0].restarts_timers
 
             assert 1 <= d.armed_version <= len(history), f"{where}: no event armed it"
             arming = history[d.armed_version - 1]

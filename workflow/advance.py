@@ -9,7 +9,7 @@ allowed protest reliquidates its entries) in the same transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -293,14 +293,18 @@ def apply(ctx: Context, case: Case | CaseRow, trigger: str, actor: Actor, *, not
     for notice in spec.notices:
         updated = write_notice(ctx, updated, notice, grant.regime, trigger)
     for cascade in spec.cascades:
-        for entry in entries:
+        after = updated.data
+        if cascade.when is not None and not cascade.when(after):
+            continue
+        skipped = set(after.get(cascade.skip) or ()) if cascade.skip else set()
+        for entry in (e for e in entries if e not in skipped):
             target = queries.get_case(ctx.session, f"{LIFECYCLES[cascade.lifecycle].prefix}-"
                                       f"{entry}", for_update=True)
             if target is None:
                 raise NotFound(f"{cascade.lifecycle} case of entry", entry,
                                trigger=cascade.trigger)
             apply(ctx, target, cascade.trigger, actor, note=f"from {case.id} {trigger}",
-                  via=case.id)
+                  inputs=dict(cascade.inputs), via=case.id)
     if spec.closes and any(entry.open_pscs for entry in facts.entries):
         close_followers(ctx, updated, spec, entries, trigger)
     if spec.raises_summary_version:
@@ -364,6 +368,8 @@ def chained_event(case: Any, now: datetime, *, actor: str, authority: str, regim
 
     `case` is anything with id, state, event_count and head_hash (an ORM row or a plain row).
     """
+    now = now.astimezone(UTC)  # hashed as stored: an instant in UTC (a sweep may be given
+    # any aware instant, e.g. midnight Eastern; the database reads every instant back in UTC)
     event = {
         "case_id": case.id, "case_seq": case.event_count + 1, "at": now, "actor": actor,
         "authority": authority, "regime": regime, "trigger": trigger,

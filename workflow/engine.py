@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from cee_workflow.states import LIFECYCLES
@@ -24,7 +24,6 @@ from cee_workflow.workflow.advance import (
     parse_inputs,
     scope_of,
 )
-from cee_workflow.workflow.audit import verify_chain
 from cee_workflow.workflow.clock import Clock, SystemClock
 from cee_workflow.workflow.deprecation import renamed
 from cee_workflow.workflow.errors import InvalidInput, NotFound, NotPermitted, WorkflowError
@@ -186,6 +185,9 @@ class Engine(Reader):
                 raise NotFound("case", case_id, "list cases with `cee case list`",
                                trigger=trigger)
             case, ctx.entries[case_id], naming = found
+            # PostgreSQL: the instant once the case is locked (its events never go backwards).
+            ctx.now = self.clock.now()
+            ctx.today = self._today_of(ctx.now)
             if naming:
                 ctx.facts[case_id] = facts_from_naming(ctx.entries[case_id], naming)
             updated = apply(ctx, case, trigger, actor, note=note, inputs=inputs or {},
@@ -267,26 +269,24 @@ class Engine(Reader):
                 result.append(_availability(specs, actor, case, facts, today, self.params))
             return result
 
-    def verify_audit(self, case_id: str | None = None, *, batch: int = 500) -> AuditReport:
-        """Recompute every event hash chain (or one case's); report every broken case."""
-        broken, cases, events = [], 0, 0
-        with transaction(self.db, write=False) as session:
-            if case_id is not None:
-                pages = [[(case_id, self._require(session, case_id).head_hash)]]
-            else:
-                pages = _pages(lambda after: queries.case_ids(session, after, batch))
-            for page in pages:
-                rows = queries.events_of_cases(session, [cid for cid, _ in page])
-                by_case: dict[str, list[dict]] = {}
-                for row in rows:
-                    by_case.setdefault(row.case_id, []).append(row.model_dump())
-                for cid, head in page:
-                    cases += 1
-                    events += len(by_case.get(cid, []))
-                    link = verify_chain(cid, by_case.get(cid, []), head)
-                    if link:
-                        broken.append(str(link))
-        return AuditReport(cases=cases, events=events, broken=tuple(broken))
+    def verify_audit(self, case_id: str | None = None, *, batch: int = 500,
+                     checkpoint: str | None = None, public_key: str | None = None
+                     ) -> AuditReport:
+        """Check every case (or one): its hash chain, that its row is the fold of its events
+        and its pending timers those its state arms; the event numbering; and, given a signed
+        `checkpoint` and its `public_key`, that every event it covers is unchanged and present.
+        Every problem is named in the report (README: "What the audit proves")."""
+        from cee_workflow.workflow.audit_verify import verify
+
+        return verify(self, case_id, batch=batch, checkpoint=checkpoint,
+                      public_key=public_key)
+
+    def checkpoint(self, key: str, out_dir: str = ".") -> str:
+        """Sign the tree head of the event log with the Ed25519 key file `key` (kept outside
+        the database) and write it to `out_dir`; returns the checkpoint file's path."""
+        from cee_workflow.workflow.checkpoint import write_checkpoint
+
+        return str(write_checkpoint(self.db, key, out_dir, self.clock.now()))
 
     def sweep(self, now: datetime | None = None, *, limit: int = 10_000,
               batch: int = 200) -> SweepResult:
@@ -294,7 +294,10 @@ class Engine(Reader):
         law does by itself. Safe to run from several processes at once."""
         from cee_workflow.workflow.sweep import sweep
 
-        return sweep(self, now or self.clock.now(), limit=limit, batch=batch)
+        now = now or self.clock.now()
+        if now.tzinfo is None:
+            raise InvalidInput("a sweep's instant must say its time zone (an aware datetime)")
+        return sweep(self, now.astimezone(UTC), limit=limit, batch=batch)
 
     def forecast(self, until: datetime, *, center: str | None = None) -> list[dict[str, Any]]:
         """What a sweep at `until` would do, per pending deadline — without writing anything.
@@ -356,12 +359,15 @@ class Engine(Reader):
                                              center=center, limit=limit)
             return [DeadlineView.of(row) for row, _ in rows]
 
-    def start_scheduler(self, interval: float = 60.0) -> None:
-        """Sweep every `interval` seconds in a background thread (APScheduler)."""
+    def start_scheduler(self, interval: float = 60.0, checkpoints=None) -> None:
+        """Sweep every `interval` seconds in a background thread (APScheduler); with
+        `checkpoints` (workflow.scheduler.Checkpoints), sign a checkpoint at its interval."""
         from cee_workflow.workflow import scheduler
 
         if getattr(self, "_scheduler", None) is None:
-            self._scheduler = scheduler.background(self, interval)
+            if checkpoints is not None:
+                checkpoints.check()
+            self._scheduler = scheduler.background(self, interval, checkpoints)
 
     def stop_scheduler(self, wait: bool = True) -> None:
         """Stop the background sweeps `start_scheduler` began (waiting for a pass in flight)."""
@@ -375,17 +381,24 @@ class Engine(Reader):
 
     # --- internals ------------------------------------------------------------------------
 
+    @staticmethod
+    def _today_of(now: datetime) -> date:
+        from cee_workflow.states.calendar import legal_date
+        return legal_date(now)
+
     def _today(self) -> date:
         from cee_workflow.states.calendar import legal_date
         return legal_date(self.clock.now())
 
     @contextmanager
     def _write(self):
-        now = self.clock.now()
         from cee_workflow.states.calendar import legal_date
         # A Core connection: the single advance runs on it alone; steps that need the ORM
         # (opening a case, registering an entry, cascades) get a session joined to it.
         with self.db.begin() as conn:
+            # The instant is taken once the transaction holds SQLite's write lock (BEGIN
+            # IMMEDIATE), so that a case's events never go backwards (audit verify checks it).
+            now = self.clock.now()
             ctx = Context(conn=conn, now=now, today=legal_date(now), params=self.params)
             try:
                 yield ctx
@@ -453,12 +466,3 @@ def _availability(specs, actor: Actor, case: Case, entries, today: date,
                         summary=spec.summary + (" (stays in state)" if spec.dest == STAY else ""),
                         why_not=why, inputs=needs)
 
-
-def _pages(fetch):
-    after = None
-    while True:
-        page = fetch(after)
-        if not page:
-            return
-        yield page
-        after = page[-1][0]
