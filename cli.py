@@ -293,12 +293,20 @@ def entry():
 @click.option("--importer", "importer_number", metavar="NUMBER", required=True)
 @click.option("--port", metavar="CODE", required=True, help="Port of entry.")
 @click.option("--date", "entry_date", metavar="YYYY-MM-DD", required=True)
+@click.option("--suspended", metavar="REASON", help="Recorded suspended by statute or court "
+              "order: 04/05 AD/CVD, 06 court order, 08 statute (19 CFR 159.12(f)).")
+@click.option("--suspended-from", metavar="YYYY-MM-DD",
+              help="The date the suspension began (default: the entry date).")
 @click.pass_obj
-def entry_add(settings: Settings, number, importer_number, port, entry_date):
-    """Record an entry; opens its liquidation case."""
+def entry_add(settings: Settings, number, importer_number, port, entry_date, suspended,
+              suspended_from):
+    """Record an entry; opens its liquidation case (suspended with --suspended)."""
     engine = settings.engine()
-    case = engine.add_entry(number, importer=importer_number, port=port,
-                            entry_date=parse_day(entry_date, "--date"), actor=settings.actor())
+    case = engine.add_entry(
+        number, importer=importer_number, port=port,
+        entry_date=parse_day(entry_date, "--date"), actor=settings.actor(),
+        suspended=suspended,
+        suspended_from=parse_day(suspended_from, "--suspended-from") if suspended_from else None)
     emit(settings, case.to_dict(), lambda: render_case_line(case, "opened"))
 
 
@@ -706,6 +714,23 @@ def authority(settings: Settings):
     from cee_workflow.workflow.authority_matrix import authority_matrix, listing
 
     emit(settings, authority_matrix(), lambda: click.echo(listing(), nl=False))
+
+
+@cee.command("rules")
+@click.argument("name", required=False)
+@click.option("--on", "on", help="Show the value in force on this date (YYYY-MM-DD): the date "
+              "the rule names (entry, filing, the act's date).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.pass_obj
+def rules(settings: Settings, name: str | None, on: str | None, as_json: bool):
+    """Every rule with its dated values and sources (UNCONFIRMED where none was found)."""
+    from cee_workflow.workflow.rules import listing, rules_document
+
+    document = rules_document(name, parse_day(on, "--on") if on else None)
+    if as_json:
+        click.echo(json.dumps(document, indent=2, default=str))
+    else:
+        emit(settings, document, lambda: click.echo(listing(document), nl=False))
 
 
 @cee.group()

@@ -26,6 +26,7 @@ from cee_workflow.states.authority import regime_at
 from cee_workflow.states.base import Facts
 from cee_workflow.states.calendar import legal_date
 from cee_workflow.states.params import RuleParams
+from cee_workflow.workflow.advance import event_data, parse_inputs
 from cee_workflow.workflow.audit import chain_hash
 from cee_workflow.workflow.timers import carry_levels, timer_rows
 from cee_workflow.workflow.views import jsonable
@@ -104,18 +105,18 @@ def transition_rows(case: dict[str, Any], trigger: str, now: datetime, params: R
     """The case's new values, its event and its new deadlines, as the engine computes them."""
     today = legal_date(now)
     spec = next(s for s in LIQUIDATION.specs_for(trigger) if case["state"] in s.sources)
-    facts = Facts(today=today, data=case["data"], inputs=inputs or {}, params=params)
+    inputs = parse_inputs(spec, inputs or {}, today)  # a legal date not given is today
+    facts = Facts(today=today, data=case["data"], inputs=inputs, params=params)
     changes = spec.effect(facts) if spec.effect else {}
     data = {**case["data"], **changes}
     armed = timer_rows(LIQUIDATION, spec.dest, case["id"], case["version"] + 1, data, params)
     if pending_levels:
         carry_levels(armed, pending_levels, params)
-    regime = regime_at(today)
+    regime = regime_at(today, case["center"], params.apparel_center_implemented_on)
     event = {"case_id": case["id"], "case_seq": case["event_count"] + 1, "at": now,
-             "actor": actor, "authority": authority, "regime": regime.name if regime else "none",
+             "actor": actor, "authority": authority, "regime": regime.name,
              "trigger": trigger, "from_state": case["state"], "to_state": spec.dest,
-             "note": note, "data": jsonable({"inputs": inputs or {}, "changes": changes,
-                                             "via": None, "citation": spec.citation})}
+             "note": note, "data": jsonable(event_data(spec, inputs, changes, None))}
     event["prev_hash"] = case["head_hash"]
     event["hash"] = chain_hash(case["head_hash"], event)
     return {"id": case["id"], "state": spec.dest, "version": case["version"] + 1, "data": data,

@@ -38,6 +38,7 @@ class EntryFacts:
     open_protests: tuple[str, ...] = ()
     # What a post-summary correction needs to know (19 CFR 101.9(b), REFERENCE.md §3):
     open_pscs: tuple[str, ...] = ()  # PSCs filed and not yet resolved
+    pscs_in_review: tuple[str, ...] = ()  # of those, the ones in the center's team review
     summary_version: int = 1  # the entry summary's version: each accepted PSC raises it
     summary_under_review: bool = False  # CBP review opened by a center officer
     scheduled_liquidation: date | None = None  # the date the entry is set to liquidate
@@ -268,9 +269,12 @@ class TransitionSpec:
     # confirmation that ends a timer) cancels the state's timers and arms them afresh.
     restarts_timers: bool = False
     notices: tuple[Notice, ...] = ()
-    # An accepted post-summary correction replaces the entry summary: its version goes up by one
-    # in the same transaction (REFERENCE.md §3).
+    # A validated post-summary correction replaces the entry summary: its version goes up by
+    # one in the same transaction (REFERENCE.md §3).
     raises_summary_version: bool = False
+    # Open cases of other lifecycles on the same entries that this transition closes, in the
+    # same transaction, by their SYSTEM trigger (a liquidation closes the entry's open PSCs).
+    closes: tuple[Cascade, ...] = ()
 
     @property
     def who(self) -> str:

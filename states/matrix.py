@@ -45,7 +45,7 @@ class Tenure:
     """Who held a function under one authority regime (dates inclusive; end None = open)."""
 
     regime: str
-    start: date
+    start: date | None  # None: as far back as the record goes (the port's own regime)
     end: date | None
     citation: str
     held_by: str
@@ -54,6 +54,8 @@ class Tenure:
 
     @property
     def period(self) -> str:
+        if self.start is None:
+            return f"until {self.end}"
         return f"{self.start} … {self.end}" if self.end else f"from {self.start}"
 
 
@@ -81,7 +83,9 @@ class Function:
 
 def _tenure(function: Function, regime: Regime) -> Tenure:
     shared_with: tuple[str, ...] = ()
-    if function.holder is Authority.CENTER:
+    if function.holder is Authority.CENTER and regime.port_holds_center_authority:
+        held_by = "the port (its officers), before the center implemented DO 14-004"
+    elif function.holder is Authority.CENTER:
         shared_with = tuple(f"port {r.value}" for r in regime.port_roles_sharing_center_authority)
         held_by = ("the center, shared with " + " and ".join(f"{r}s" for r in shared_with)
                    if shared_with else "the center alone")
@@ -92,7 +96,8 @@ def _tenure(function: Function, regime: Regime) -> Tenure:
             Authority.FILER: "the filer (importer of record or its broker)",
             Authority.SYSTEM: "operation of law (the engine's scheduler)",
         }[function.holder]
-    return Tenure(regime.name, regime.start, regime.end, regime.citation, held_by, shared_with)
+    start = None if regime.start == date.min else regime.start
+    return Tenure(regime.name, start, regime.end, regime.citation, held_by, shared_with)
 
 
 def _ex(lifecycle: str, *triggers: str) -> tuple[Exercise, ...]:
@@ -180,7 +185,7 @@ MATRIX: tuple[Function, ...] = (
           "validity and penalty decisions", "19 U.S.C. 1592, 1618; 19 CFR 162.74(a)(2), "
           "Parts 171, 172", *_ex("prior_disclosure", "find_valid", "find_invalid", "close",
                                  "refer_for_penalty", "extend_period",
-                                 "waive_confirmation"),
+                                 "waive_confirmation", "record_investigation"),
           unit="fpf", note="seed 002 lists petitions among center areas too; REFERENCE.md §0 "
                            "keeps them with FP&F"),
     # --- joint (port or center) --------------------------------------------------------------
@@ -189,7 +194,7 @@ MATRIX: tuple[Function, ...] = (
     _joint("revenue_collection",
            "Accepting revenue collections: the entry summary filed with estimated duties "
            "deposited, which fixes the time of entry", "19 CFR 141.68, 141.101",
-           *_ex("liquidation", "record_entry"),
+           *_ex("liquidation", "record_entry", "record_suspended_entry"),
            note="recording the entry starts the 1-year liquidation period (19 U.S.C. 1504(a))"),
     _joint("accepting_protests", "Receiving and accepting protests", "19 CFR 174.12",
            *_ex("protest", "accept")),
@@ -211,9 +216,10 @@ MATRIX: tuple[Function, ...] = (
            *_ex("protest", "request_accelerated_disposition")),
     # --- operation of law and ACE ----------------------------------------------------------------
     _law("ace_processing", "ACE processing: the 314-day liquidation cycle, bulletin posting, "
-         "PSC validation or rejection", "19 CFR 159.9(c)(1), 101.9(b)",
-         *_ex("liquidation", "auto_schedule", "auto_liquidate"), *_ex("psc", "validate",
-                                                                       "reject")),
+         "PSC validation or rejection, PSCs closed when their entry liquidates",
+         "19 CFR 159.9(c)(1), 101.9(b)",
+         *_ex("liquidation", "auto_schedule", "auto_liquidate"),
+         *_ex("psc", "validate", "reject", "close_on_liquidation")),
     _law("disclosure_tender", "A tender made with a prior disclosure, applied once the loss is "
          "calculated", "19 CFR 162.74(c)", *_ex("prior_disclosure", "apply_disclosure_tender")),
     _law("deemed_liquidation", "Deemed liquidation", "19 U.S.C. 1504(a), (d)",

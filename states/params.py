@@ -7,8 +7,11 @@ them without touching a rulebook:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
+from functools import cache
+
+from cee_workflow.states.rules import BY_NAME, Value
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,9 @@ class RuleParams:
     # division, whose targets are tighter: escalate earlier, decide sooner.
     psc_liquidation_lead_days: int = 30
     psc_liquidation_lead_days_partnership: int = 45
+    # A PSC in team review goes to a supervisor this many days before its entry's deemed-
+    # liquidation date, and to the director `director_escalation_days` later — still before it.
+    psc_deemed_liquidation_lead_days: int = 45
     psc_team_review_days: int = 60
     psc_team_review_days_partnership: int = 30
 
@@ -99,6 +105,34 @@ class RuleParams:
     pd_referral_days_validation: int = 30
     pd_fpf_finding_days_partnership: int = 30  # referred → found valid or invalid (port FP&F)
     pd_fpf_finding_days_validation: int = 60
+    # 19 CFR 162.74(c): losses over $100,000 go to Headquarters for review.
+    pd_headquarters_review_amount: int = 100_000
+
+    # --- authority (REFERENCE.md §0) ---
+    # UNCONFIRMED: Delegation Order 14-004 reached center 004 "about November 2015".
+    apparel_center_implemented_on: date = date(2015, 11, 1)
+
+    def value(self, name: str, day: date | None) -> Value:
+        """The value of rule `name` in force on `day` (the date the rule names), with its
+        source: the dated series of states/rules.py, unless this RuleParams sets the field to
+        something other than its default (an override, recorded as such)."""
+        mine = getattr(self, name)
+        if mine != _defaults()[name] or name not in BY_NAME:
+            return Value(date.min, mine, "RuleParams override" if name in BY_NAME
+                         else "internal practice (no rule sets it)")
+        return BY_NAME[name].at(day)
+
+    def applied(self, name: str, day: date | None) -> dict:
+        """`value` as an event records it: name, value, in force since, source, date asked."""
+        chosen = self.value(name, day)
+        value = chosen.value.isoformat() if isinstance(chosen.value, date) else chosen.value
+        return {"value": value, "since": chosen.since_text, "source": chosen.source,
+                "on": day.isoformat() if day else None}
+
+
+@cache
+def _defaults() -> dict:
+    return {f.name: f.default for f in fields(RuleParams)}
 
 
 DEFAULT_PARAMS = RuleParams()

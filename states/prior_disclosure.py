@@ -18,6 +18,7 @@ treatment) is the FP&F officer's finding (UNCONFIRMED text of 162.74(c)), never 
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from cee_workflow.states.authority import Authority
@@ -87,9 +88,11 @@ TENDER = TimerSpec(
     period=lambda p: Period(days=p.pd_tender_days),
     roll_forward=True,
     extended="tender_extended_to",
-    citation="19 CFR 162.74(c) (consequence UNCONFIRMED: escalate, never deny by itself)",
+    citation="19 CFR 162.74(c): failure to tender shall result in denial — FP&F denies "
+             "(find_invalid), the engine escalates",
     summary="loss not tendered within 30 days of CBP's calculation notice (or the extended "
-            "date): escalate to FP&F",
+            "date): failure to tender shall result in denial — to FP&F, whose find_invalid "
+            "takes that reason",
     applies=lambda data: not covered_at_disclosure(data),
     owner="fpf",
 )
@@ -250,8 +253,46 @@ def _extends(timer: TimerSpec):
 # --- effects -----------------------------------------------------------------------------------
 
 
+MAILED = ("registered_mail", "certified_mail")
+MADE_WHEN = "19 CFR 162.74(d)"
+INVESTIGATION = "19 U.S.C. 1592(c)(4); 19 CFR 162.74(a), (g), (i)"
+SHALL_DENY = ("failure to tender the actual loss finally calculated by CBP shall result in "
+              "denial of the prior disclosure (19 CFR 162.74(c))")
+
+
+def disclosure_date(f: Facts) -> date:
+    """The disclosure's legal date: its mailing by registered or certified mail, else its
+    receipt (162.74(d)); the 10- and 30-day periods count from it."""
+    return f.legal("mailed_on") if f.inputs.get("sent_by") in MAILED else f.legal("received_on")
+
+
+def _mailed_before_received(f: Facts) -> str | None:
+    if f.inputs.get("sent_by") in MAILED and f.legal("mailed_on") > f.legal("received_on"):
+        return (f"mailed_on {f.legal('mailed_on')} is after received_on "
+                f"{f.legal('received_on')}")
+    return None
+
+
+def _before_investigation(f: Facts) -> str | None:
+    commenced = iso(f.data.get("investigation_commenced_on"))
+    disclosed = iso(f.data["disclosed_on"])
+    if commenced is not None and commenced < disclosed:
+        return (f"a formal investigation commenced on {commenced}, before the disclosure of "
+                f"{disclosed}: no prior-disclosure treatment (19 U.S.C. 1592(c)(4)); find it "
+                "invalid")
+    return None
+
+
+def _invalid_reason(f: Facts) -> str | None:
+    if not f.inputs.get("reason") and not (f.data.get("loss_amount")
+                                           and not f.data.get("tender_complete_on")):
+        return "find_invalid needs reason (why prior-disclosure treatment is denied)"
+    return None
+
+
 def _disclosed(f: Facts) -> dict:
-    changes = {"disclosed_on": f.today.isoformat(), "form": f.inputs["form"],
+    changes = {"disclosed_on": disclosure_date(f).isoformat(), "form": f.inputs["form"],
+               "sent_by": f.inputs.get("sent_by", "other"),
                "importer": f.importer, "division": f.division}
     for key in ("description", "entries_port", "entries_from", "entries_to"):
         if key in f.inputs:
@@ -263,8 +304,13 @@ def _disclosed(f: Facts) -> dict:
 
 def _loss_calculated(f: Facts) -> dict:
     notice = f.legal("notice_date").isoformat()
-    return {"loss_amount": f.inputs["amount"], "loss_notice_on": notice,
-            "loss_calculated_on": f.today.isoformat()}
+    changes = {"loss_amount": f.inputs["amount"], "loss_notice_on": notice,
+               "loss_calculated_on": f.today.isoformat()}
+    limit = f.params.pd_headquarters_review_amount
+    if Decimal(f.inputs["amount"]) > limit:  # 162.74(c): losses over $100,000
+        changes["headquarters_review"] = (f"loss over ${limit:,}: Headquarters review "
+                                          "(19 CFR 162.74(c))")
+    return changes
 
 
 def _not_covered_at_disclosure(f: Facts) -> str | None:
@@ -317,6 +363,8 @@ def _found(finding: str):
         changes = {"finding": finding, "found_on": f.today.isoformat()}
         if "reason" in f.inputs:
             changes["finding_reason"] = f.inputs["reason"]
+        elif finding == "invalid":  # the loss was calculated and never fully tendered
+            changes["finding_reason"] = SHALL_DENY
         return changes
     return effect
 
@@ -378,10 +426,18 @@ PRIOR_DISCLOSURE = Lifecycle(
                       _entries_of_the_importer),
                 Guard("entries by port and dates", "19 CFR 162.74(b)(2)",
                       _entries_by_port_and_dates),
+                Guard("mailed before received", MADE_WHEN, _mailed_before_received),
             ),
             inputs=(
                 Input("form", "how the disclosure was made", "choice", ("oral", "written"),
                       required=True),
+                Input("sent_by", "registered_mail or certified_mail (made when mailed), or "
+                      "other (made when received)", "choice", (*MAILED, "other"),
+                      default="other"),
+                LegalDate("mailed_on", "the date of mailing (registered or certified mail)",
+                          citation=MADE_WHEN),
+                LegalDate("received_on", "the date CBP received the disclosure",
+                          citation=MADE_WHEN),
                 Input("description", "the circumstances of the violation (162.74(b)(3))"),
                 Input("entries_port", "the port of the entries, when not named by number",
                       "port"),
@@ -484,17 +540,32 @@ PRIOR_DISCLOSURE = Lifecycle(
             citation=_FINDING,
             summary="find the prior disclosure valid (made before a formal investigation, "
                     "substantially complete, the loss tendered)",
-            guards=(Guard("the loss tendered", "19 CFR 162.74(a)(1), (c)", _tendered),),
+            guards=(Guard("the loss tendered", "19 CFR 162.74(a)(1), (c)", _tendered),
+                    Guard("made before a formal investigation", INVESTIGATION,
+                          _before_investigation)),
             effect=_found("valid"),
         ),
         TransitionSpec(
             "find_invalid", ("referred",), "invalid", Authority.PORT, unit="fpf",
             citation="19 CFR 162.74(a)(2), (c); CBP Dec. 16-26 (FP&F stays with the ports)",
-            summary="find the prior disclosure invalid, with the reason",
-            inputs=(Input("reason", "why prior-disclosure treatment is denied",
-                          required=True),),
+            summary="find the prior disclosure invalid, with the reason (default, once the loss "
+                    "went untendered: failure to tender shall result in denial, 162.74(c))",
+            guards=(Guard("a reason", "19 CFR 162.74(c)", _invalid_reason),),
+            inputs=(Input("reason", "why prior-disclosure treatment is denied (default when the "
+                          "calculated loss was not fully tendered: 162.74(c))"),),
             effect=_found("invalid"),
         ),
+        *(TransitionSpec(
+            trigger, UNDECIDED, STAY, authority, unit=unit,
+            citation=INVESTIGATION,
+            summary="record the commencement date of a formal investigation (a dated writing); "
+                    "find_valid is refused if it preceded the disclosure",
+            inputs=(LegalDate("investigation_commenced_on", "the date the formal investigation "
+                              "commenced", required=True, citation=INVESTIGATION),),
+            effect=lambda f: {"investigation_commenced_on":
+                              f.legal("investigation_commenced_on").isoformat(),
+                              "investigation_recorded_on": f.today.isoformat()},
+        ) for trigger, authority, unit in (("record_investigation", Authority.PORT, "fpf"),)),
         TransitionSpec(
             "close", FOUND, "closed", Authority.PORT, unit="fpf",
             citation="19 CFR 162.74; 19 U.S.C. 1592(c)(4)",

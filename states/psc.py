@@ -34,7 +34,12 @@ from cee_workflow.states.base import (
 from cee_workflow.states.liquidation import HOLDS
 from cee_workflow.states.params import RuleParams
 
-OPEN = ("filed", "validated", "team_review")  # filed and not yet resolved: "under review"
+OPEN = ("filed", "validated", "team_review")  # filed and not yet resolved
+# Only a PSC in the center's team review holds its entry's liquidation: team review is optional,
+# and a validated PSC nobody reviews has replaced the summary already (REFERENCE.md §3).
+HOLDING = ("team_review",)
+CLOSED_BY_LIQUIDATION = ("19 CFR 101.9(b); REFERENCE.md §3: no PSC stays open once its entry "
+                         "liquidates — the remedy is a protest (19 U.S.C. 1514(a)(5))")
 WINDOW = "19 CFR 101.9(b); 82 FR 50656 (2017)"
 EXTENDED_WINDOW = "19 CFR 101.9(b); 84 FR 40430 (2019)"
 UNDER_CBP_REVIEW = "19 CFR 101.9(b); ACE: \"PSC not allowed-under CBP Review\""
@@ -43,16 +48,21 @@ UNDER_CBP_REVIEW = "19 CFR 101.9(b); ACE: \"PSC not allowed-under CBP Review\""
 # --- the filing window -----------------------------------------------------------------------
 
 
-def filing_limit(entry: EntryFacts, params: RuleParams) -> tuple[date | None, str, str]:
-    """(last day a PSC may be filed, which limit sets it, its rule) for `entry`.
+def filing_limit(entry: EntryFacts, params: RuleParams, filed_on: date | None = None
+                 ) -> tuple[date | None, str, str]:
+    """(last day a PSC may be filed, which limit sets it, its rule) for `entry`, by the window
+    in force on `filed_on` (270/20 days before 82 FR 50656 of 2017-11-01, 300/15 from then).
 
     The last day is None when no limit runs: an AD/CVD-suspended entry has no 300 days and, while
     suspended, no liquidation date to count back from.
     """
+    from_entry = params.value("psc_days_from_entry", filed_on)
+    before = params.value("psc_days_before_liquidation", filed_on)
+    window = WINDOW if from_entry.value == 300 else f"19 CFR 101.9(b); {from_entry.source}"
     if entry.importer_extended:
         if entry.scheduled_liquidation is None:
             return None, "no liquidation date while suspended", EXTENDED_WINDOW
-        days = params.psc_days_before_extended_liquidation
+        days = params.value("psc_days_before_extended_liquidation", filed_on).value
         last = entry.scheduled_liquidation - timedelta(days=days)
         if entry.scheduled_liquidation == entry.liquidation_deadline:
             which = (f"{days} days before the extended liquidation date "
@@ -64,25 +74,25 @@ def filing_limit(entry: EntryFacts, params: RuleParams) -> tuple[date | None, st
         return last, which, EXTENDED_WINDOW
     limits = []
     if not entry.adcvd_suspended:
-        limits.append((entry.entry_date + timedelta(days=params.psc_days_from_entry),
-                       f"{params.psc_days_from_entry} days from the entry date {entry.entry_date}"))
+        limits.append((entry.entry_date + timedelta(days=from_entry.value),
+                       f"{from_entry.value} days from the entry date {entry.entry_date}"))
     if entry.scheduled_liquidation is not None:
-        limits.append((entry.scheduled_liquidation - timedelta(
-            days=params.psc_days_before_liquidation),
-            f"{params.psc_days_before_liquidation} days before the scheduled liquidation date "
-            f"{entry.scheduled_liquidation}"))
+        limits.append((entry.scheduled_liquidation - timedelta(days=before.value),
+                       f"{before.value} days before the scheduled liquidation date "
+                       f"{entry.scheduled_liquidation}"))
     if not limits:
         return None, "none: AD/CVD-suspended (exempt from the 300 days), no liquidation date", \
-            WINDOW
+            window
     last, which = min(limits)  # whichever is earlier
-    return last, which, WINDOW
+    return last, which, window
 
 
 def _within(rule: str):
     def check(f: Facts) -> str | None:
         entry = f.entries[0]
-        last, which, applies = filing_limit(entry, f.params)
-        if applies != rule or last is None or f.today <= last:
+        last, which, applies = filing_limit(entry, f.params, f.today)
+        if (applies == EXTENDED_WINDOW) != (rule == EXTENDED_WINDOW) or last is None \
+                or f.today <= last:
             return None
         return (f"a PSC on entry {entry} could be filed until {last} ({which}); today is "
                 f"{f.today} — after liquidation, the remedy is a protest")
@@ -149,7 +159,7 @@ def _service_level(f: Facts) -> str:
 
 def _filed(f: Facts) -> dict[str, Any]:
     entry = f.entries[0]
-    last, which, rule = filing_limit(entry, f.params)
+    last, which, rule = filing_limit(entry, f.params, f.today)
     scheduled = entry.scheduled_liquidation
     return {
         "filed_on": f.today.isoformat(),
@@ -162,6 +172,9 @@ def _filed(f: Facts) -> dict[str, Any]:
         "last_permitted_day": last.isoformat() if last else None,
         "limit_rule": rule,
         "service_level": _service_level(f),
+        "rules_applied": {name: f.params.applied(name, f.today) for name in (
+            "psc_days_from_entry", "psc_days_before_liquidation",
+            "psc_days_before_extended_liquidation")},
     }
 
 
@@ -173,9 +186,14 @@ def _review_started(f: Facts) -> dict[str, Any]:
             "review_due_on": (f.today + timedelta(days=days)).isoformat()}
 
 
-def _accepted(f: Facts) -> dict[str, Any]:
-    return {"decided_on": f.today.isoformat(), "decision": "accepted",
+def _validated(f: Facts) -> dict[str, Any]:
+    # The validated PSC has replaced the summary: its version is the one that liquidates.
+    return {"validated_on": f.today.isoformat(),
             "summary_version": f.entries[0].summary_version + 1}
+
+
+def _accepted(f: Facts) -> dict[str, Any]:
+    return {"decided_on": f.today.isoformat(), "decision": "accepted"}
 
 
 def liquidation_lead(data: Mapping[str, Any], entries: tuple[EntryFacts, ...],
@@ -183,11 +201,16 @@ def liquidation_lead(data: Mapping[str, Any], entries: tuple[EntryFacts, ...],
     """The escalation date of an open PSC: its service level's lead time before the date its
     entry is set to liquidate now (it follows rescheduling and extensions)."""
     scheduled = entries[0].scheduled_liquidation if entries else None
+    # No deemed-liquidation date runs while the entry is suspended (19 U.S.C. 1504(b)).
+    deadline = (entries[0].liquidation_deadline
+                if entries and entries[0].liquidation_state in HOLDS else None)
+    deemed = {"deemed_escalate_on": (deadline - timedelta(
+        days=params.psc_deemed_liquidation_lead_days)).isoformat() if deadline else None}
     if scheduled is None:
-        return {"escalate_on": None}
+        return {"escalate_on": None, **deemed}
     lead = (params.psc_liquidation_lead_days_partnership
             if data.get("service_level") == "partnership" else params.psc_liquidation_lead_days)
-    return {"escalate_on": (scheduled - timedelta(days=lead)).isoformat()}
+    return {"escalate_on": (scheduled - timedelta(days=lead)).isoformat(), **deemed}
 
 
 # --- the rulebook ----------------------------------------------------------------------------
@@ -213,6 +236,17 @@ LIQUIDATION_LEAD = TimerSpec(
     citation="service level (RuleParams.psc_liquidation_lead_days); REFERENCE.md §3",
     summary="still open a lead time before the entry's scheduled liquidation: escalate",
 )
+DEEMED_LEAD = TimerSpec(
+    name="deemed_liquidation_lead",
+    kind=TimerKind.SERVICE,
+    anchor="deemed_escalate_on",
+    period=lambda p: Period(),
+    fires="on",
+    citation="19 U.S.C. 1504(a); REFERENCE.md §3 (a PSC in review never lapses silently into "
+             "a deemed liquidation); RuleParams.psc_deemed_liquidation_lead_days",
+    summary="still in team review a lead time before the entry's deemed-liquidation date: to a "
+            "supervisor, then the director before that date",
+)
 TEAM_REVIEW = TimerSpec(
     name="team_review",
     kind=TimerKind.SERVICE,
@@ -235,16 +269,17 @@ PSC = Lifecycle(
     timer_data=liquidation_lead,
     states=(
         StateSpec("new", "not yet filed"),
-        StateSpec("filed", "filed by the filer; awaiting ACE validation",
-                  (VALIDATION, LIQUIDATION_LEAD)),
-        StateSpec("validated", "validated by ACE; the center may take it into team review",
-                  (LIQUIDATION_LEAD,)),
-        StateSpec("team_review", "in the center's team review",
-                  (LIQUIDATION_LEAD, TEAM_REVIEW)),
+        StateSpec("filed", "filed by the filer; awaiting ACE validation", (VALIDATION,)),
+        StateSpec("validated", "validated by ACE: it has replaced the summary (version raised); "
+                               "the center may take it into team review"),
+        StateSpec("team_review", "in the center's team review: holds the entry's liquidation",
+                  (LIQUIDATION_LEAD, DEEMED_LEAD, TEAM_REVIEW)),
         StateSpec("rejected", "rejected by ACE at validation", terminal=True),
         StateSpec("accepted", "changes accepted: the summary's version went up", terminal=True),
         StateSpec("changes_rejected", "changes rejected by the center", terminal=True),
         StateSpec("withdrawn", "withdrawn by the filer", terminal=True),
+        StateSpec("closed_by_liquidation", "closed when its entry liquidated; the remedy is a "
+                                           "protest", terminal=True),
     ),
     transitions=(
         TransitionSpec(
@@ -266,9 +301,10 @@ PSC = Lifecycle(
         TransitionSpec(
             "validate", ("filed",), "validated", Authority.SYSTEM,
             citation="19 CFR 101.9(b); ACE entry summary validation",
-            summary="ACE validates the PSC",
+            summary="ACE validates the PSC: it replaces the summary, whose version goes up",
             guards=(UNLIQUIDATED, NOT_UNDER_REVIEW),
-            effect=lambda f: {"validated_on": f.today.isoformat()},
+            effect=_validated,
+            raises_summary_version=True,
         ),
         TransitionSpec(
             "reject", ("filed",), "rejected", Authority.SYSTEM,
@@ -288,10 +324,9 @@ PSC = Lifecycle(
         TransitionSpec(
             "accept_changes", ("team_review",), "accepted", Authority.CENTER,
             citation="19 CFR 101.9(b)",
-            summary="accept the changes: the PSC replaces the summary, whose version goes up",
+            summary="accept the changes the validated PSC made to the summary",
             guards=(Guard("entry not liquidated", "19 CFR 101.9(b)", _changes_acceptable),),
             effect=_accepted,
-            raises_summary_version=True,
             rearms=_RESOLVES,
         ),
         TransitionSpec(
@@ -309,6 +344,13 @@ PSC = Lifecycle(
             summary="withdraw the PSC",
             effect=lambda f: {"withdrawn_on": f.today.isoformat()},
             rearms=_RESOLVES,
+        ),
+        TransitionSpec(
+            "close_on_liquidation", OPEN, "closed_by_liquidation", Authority.SYSTEM,
+            citation=CLOSED_BY_LIQUIDATION,
+            summary="the entry liquidated (by any path): the PSC closes; the remedy is a protest",
+            effect=lambda f: {"closed_on": f.today.isoformat(), "closed_by": f.via,
+                              "remedy": "protest after liquidation (19 U.S.C. 1514(a)(5))"},
         ),
     ),
 )

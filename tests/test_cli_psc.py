@@ -75,6 +75,8 @@ def test_psc_story_from_the_command_line(db_url):
 
     stdout, _ = cee("deadlines", "sweep", db=db, now="2025-02-20")
     assert f"fired      {psc['id']} validate" in stdout
+    # Only a PSC in team review holds the bulletin.
+    cee("case", "advance", psc["id"], "take_into_review", db=db, actor="c007", now="2025-02-21")
 
     refusals = cee_many([
         Call(("case", "advance", LQ, "liquidate"), db, "c007", "2025-03-07", expect=5),
@@ -83,7 +85,7 @@ def test_psc_story_from_the_command_line(db_url):
         Call(("case", "advance", LQ, "liquidate_over_psc"), db, "c007-sup", "2025-03-07",
              expect=2),
     ])
-    assert f"correction {psc['id']} is under review" in refusals[0][1]
+    assert f"correction {psc['id']} is in team review" in refusals[0][1]
     assert "needs a supervisor" in refusals[1][1]
     assert "needs reason" in refusals[2][1]
 
@@ -92,9 +94,9 @@ def test_psc_story_from_the_command_line(db_url):
                     actor="c007-sup", now="2025-03-07")
     assert (done["state"], done["data"]["liquidated_over_psc"]) == ("liquidated", [psc["id"]])
     shown = cee_json("case", "show", psc["id"], db=db, actor="c007", now="2025-03-10")
-    assert shown["state"] == "validated"
-    may = {a["trigger"]: a["allowed"] for a in shown["available"]}
-    assert may == {"take_into_review": True, "withdraw": False}
+    # Closed by the liquidation, by SYSTEM, in the same transaction; the remedy is a protest.
+    assert (shown["state"], shown["data"]["closed_by"]) == ("closed_by_liquidation", LQ)
+    assert shown["available"] == []
     listed = cee_json("case", "list", "--kind", "psc", db=db)
     assert [c["id"] for c in listed] == [psc["id"]]
 

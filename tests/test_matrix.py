@@ -89,15 +89,18 @@ def test_the_seeds_functions_are_in_the_matrix_with_their_holders():
         "deemed_liquidation", "deemed_denial", "ace_processing"}
 
 
-def test_a_center_function_was_shared_with_port_directors_until_2017_01_18():
+def test_a_center_function_was_the_ports_then_shared_until_2017_01_18():
+    # Shown for a first-wave center (001: DO 14-004 in effect from 2015-01-28).
     tenures = function("protests").tenures
     assert [(t.start, t.end, t.shared_with, t.held_by) for t in tenures] == [
-        (date(2014, 9, 11), date(2017, 1, 18), ("port director",),
+        (None, date(2015, 1, 27), (),
+         "the port (its officers), before the center implemented DO 14-004"),
+        (date(2015, 1, 28), date(2017, 1, 18), ("port director",),
          "the center, shared with port directors"),
         (date(2017, 1, 19), None, (), "the center alone"),
     ]
-    assert [t.citation for t in tenures] == ["Delegation Order 14-004",
-                                             "CBP Dec. 16-26, 81 FR 92978"]
+    assert tenures[1].citation.startswith("Delegation Order 14-004, implemented 2015-01-28")
+    assert tenures[2].citation == "CBP Dec. 16-26, 81 FR 92978"
     # Port, joint, filer and system functions are not shared by any regime.
     for key in ("drawback", "sampling", "filing_protests", "deemed_liquidation"):
         assert all(not t.shared_with for t in function(key).tenures), key
@@ -140,12 +143,23 @@ def test_the_engine_applies_a_center_functions_regimes_as_the_matrix_dates_them(
         cast.at(day.isoformat())
         case = cast.entry(entry_date=(day - timedelta(days=10)).isoformat())
         director = cast.actor("p2704-dir")
-        if tenure.shared_with:
+        if tenure.regime == "port":
+            # Before DO 14-004 reached center 007 the port held the function: any of its
+            # officers exercised it, and the center could not.
+            with pytest.raises(NotPermitted, match="took effect at center 007 only on 2015-01-28"):
+                engine.advance(case.id, "extend", actor=cast.actor("c007"),
+                               inputs={"reason": "01"})
+            extended = engine.advance(case.id, "extend", actor=cast.actor("p2704"),
+                                      inputs={"reason": "01"})
+            event = engine.history(case.id)[-1]
+            assert (event.regime, event.authority) == (
+                "port", "CENTER (held by the port before DO 14-004 at center 007)")
+        elif tenure.shared_with:
             extended = engine.advance(case.id, "extend", actor=director, inputs={"reason": "01"})
             assert extended.state == "extended"
             event = engine.history(case.id)[-1]
             assert (event.regime, event.authority) == (
-                tenure.regime, f"CENTER (shared by port director, {tenure.citation})")
+                tenure.regime, "CENTER (shared by port director, Delegation Order 14-004)")
         else:
             with pytest.raises(NotPermitted, match="holds port authority — center 007 decides"):
                 engine.advance(case.id, "extend", actor=director, inputs={"reason": "01"})
@@ -177,7 +191,8 @@ def test_cee_authority_prints_every_function_with_its_holder_and_transitions(no_
         return " ".join(blocks[key].split())
 
     assert flat("protests").startswith("protests CENTER Protests: review and decide")
-    assert ("regimes: 2014-09-11 … 2017-01-18: the center, shared with port directors "
+    assert ("regimes: until 2015-01-27: the port (its officers), before the center implemented "
+            "DO 14-004 2015-01-28 … 2017-01-18: the center, shared with port directors "
             "from 2017-01-19: the center alone") in flat("protests")
     assert "exercised by: protest.grant_further_review, protest.allow, protest.allow_in_part" \
         in flat("protests")
@@ -192,9 +207,14 @@ def test_cee_json_authority_is_the_matrix_document(no_database):
     assert document == authority_matrix()
     by_key = {f["function"]: f for f in document}
     assert by_key["liquidations"]["regimes"] == [
-        {"regime": "shared", "start": "2014-09-11", "end": "2017-01-18",
-         "citation": "Delegation Order 14-004", "held_by": "the center, shared with port directors",
-         "shared_with": ["port director"]},
+        {"regime": "port", "start": None, "end": "2015-01-27",
+         "citation": "before Delegation Order 14-004 took effect at the center: the port held "
+                     "every trade function (REFERENCE.md §0)",
+         "held_by": "the port (its officers), before the center implemented DO 14-004",
+         "shared_with": []},
+        {"regime": "shared", "start": "2015-01-28", "end": "2017-01-18",
+         "citation": "Delegation Order 14-004, implemented 2015-01-28 (trade press, Jan 2015)",
+         "held_by": "the center, shared with port directors", "shared_with": ["port director"]},
         {"regime": "center", "start": "2017-01-19", "end": None,
          "citation": "CBP Dec. 16-26, 81 FR 92978", "held_by": "the center alone",
          "shared_with": []},

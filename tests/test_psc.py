@@ -215,15 +215,18 @@ def test_15_days_before_the_scheduled_liquidation_date_when_earlier(cast, engine
         "2025-02-20", "2025-03-07")
 
 
-def test_unscheduled_entry_counts_back_from_its_auto_liquidation_date(cast, engine):
-    # Entered on a Saturday: day 314 (2025-11-14) is a Friday bulletin, so 15 days before it
-    # (10-30) comes before day 300 (10-31) — known from the day the entry was recorded.
+def test_unscheduled_entry_counts_back_from_the_one_bulletin_the_auto_schedule_picks(cast, engine):
+    # Entered on a Saturday: day 314 (2025-11-14) is a Friday, processed that day it posts on
+    # the next bulletin (Wednesday cut-off): 2025-11-21 is both the date recorded at entry and
+    # the date the auto-schedule picks — one scheduled-liquidation date per entry.
     entry = cast.entry(entry_date="2025-01-04")
-    assert entry.data["auto_liquidation_date"] == "2025-11-14"
-    refused_filing(cast, engine, entry, r"until 2025-10-30 \(15 days before the scheduled "
-                                        r"liquidation date 2025-11-14\)", on="2025-10-31")
-    assert file_psc(cast, engine, entry, on="2025-10-30").data["last_permitted_day"] == \
-        "2025-10-30"
+    assert entry.data["auto_liquidation_date"] == "2025-11-21"
+    psc = file_psc(cast, engine, entry, on="2025-10-31")  # day 300 comes before 11-06
+    assert (psc.data["scheduled_liquidation"], psc.data["last_permitted_day"]) == (
+        "2025-11-21", "2025-10-31")
+    cast.at("2025-11-14")
+    engine.sweep()
+    assert engine.get(entry.id).data["scheduled_for"] == "2025-11-21"
 
 
 def test_importer_extension_moves_the_limit_to_15_days_before_the_extended_date(cast, engine):
@@ -308,35 +311,40 @@ def test_no_psc_while_the_summary_is_under_cbp_review(cast, engine):
         engine.review_entry(entry.entries[0], start=False, actor=who(cast, "c007"))
 
 
-def test_one_psc_at_a_time_and_each_accepted_psc_raises_the_summary_version(cast, engine):
+def test_one_psc_at_a_time_and_each_validated_psc_raises_the_summary_version(cast, engine):
     first, entry = psc_in(cast, engine, "team_review")
+    # ACE validated it: the PSC has replaced the summary, version 1 → 2 (REFERENCE.md §3).
+    assert (first.data["summary_version"], summary_version(engine, entry)) == (2, 2)
     refused_filing(cast, engine, entry, rf"PSC {first.id} is still under review", on=FILED)
-    assert engine.advance(first.id, "accept_changes", actor=who(cast, "c007")).data[
-        "summary_version"] == 2
-    assert summary_version(engine, entry) == 2
+    engine.advance(first.id, "accept_changes", actor=who(cast, "c007"))
+    assert summary_version(engine, entry) == 2  # accepting changes adds no version
 
     second = file_psc(cast, engine, entry, on="2025-06-09")
     assert second.data["corrects_version"] == 2
     engine.sweep()
-    engine.advance(second.id, "take_into_review", actor=who(cast, "c007"))
-    engine.advance(second.id, "accept_changes", actor=who(cast, "c007"))
     assert (engine.get(second.id).data["summary_version"], summary_version(engine, entry)) == (
         3, 3)
+    engine.advance(second.id, "take_into_review", actor=who(cast, "c007"))
+    engine.advance(second.id, "accept_changes", actor=who(cast, "c007"))
 
     third = file_psc(cast, engine, entry, on="2025-06-16")
     engine.sweep()
     engine.advance(third.id, "take_into_review", actor=who(cast, "c007"))
     engine.advance(third.id, "reject_changes", actor=who(cast, "c007"))
-    assert summary_version(engine, entry) == 3  # rejected changes leave the summary as it was
+    # A reading: the center's rejection is recorded on the PSC; the version stays (ACE keeps
+    # the validated summary's number; no source says a rejection restores a version).
+    assert summary_version(engine, entry) == 4
 
 
 def scheduled_with_psc(cast, engine, bulletin: str = "2025-03-07"):
-    """An entry scheduled for `bulletin` and a validated PSC on it; the clock at the bulletin."""
+    """An entry scheduled for `bulletin` and a PSC in team review on it (the only kind that
+    holds a liquidation); the clock at the bulletin."""
     entry = cast.entry(entry_date=ENTERED)
     cast.at("2025-01-13")
     engine.advance(entry.id, "schedule", actor=who(cast, "c007"), inputs={"date": bulletin})
     psc = file_psc(cast, engine, entry, on="2025-02-03")
     engine.sweep()
+    engine.advance(psc.id, "take_into_review", actor=who(cast, "c007"))
     cast.at(bulletin)
     return entry, engine.get(psc.id)
 
@@ -344,7 +352,7 @@ def scheduled_with_psc(cast, engine, bulletin: str = "2025-03-07"):
 def test_liquidation_over_a_psc_needs_a_supervisors_recorded_override(cast, engine):
     entry, psc = scheduled_with_psc(cast, engine)
     assert_refused(engine, entry.id, "liquidate", who(cast, "c007"),
-                   rf"correction {psc.id} is under review.*liquidate_over_psc", RuleViolation)
+                   rf"correction {psc.id} is in team review.*liquidate_over_psc", RuleViolation)
     assert_refused(engine, entry.id, "liquidate", who(cast, "c007-sup"), psc.id, RuleViolation)
     for actor, match in {**CENTER_ONLY, "c007": "needs a supervisor"}.items():
         assert_refused(engine, entry.id, "liquidate_over_psc", who(cast, actor), match,
@@ -361,12 +369,14 @@ def test_liquidation_over_a_psc_needs_a_supervisors_recorded_override(cast, engi
     assert (event.trigger, event.actor, event.data["inputs"]["reason"]) == (
         "liquidate_over_psc", "c007-sup", "PSC lacks support; importer may protest")
 
-    # The PSC is not lost: still open, its changes can no longer be accepted, only rejected.
-    engine.advance(psc.id, "take_into_review", actor=who(cast, "c007"))
-    assert_refused(engine, psc.id, "accept_changes", who(cast, "c007"), "has liquidated",
-                   RuleViolation)
-    assert engine.advance(psc.id, "reject_changes",
-                          actor=who(cast, "c007")).state == "changes_rejected"
+    # No PSC stays open once the entry liquidates: SYSTEM closes it in the same transaction.
+    closed = engine.get(psc.id)
+    assert (closed.state, closed.data["closed_by"]) == ("closed_by_liquidation", entry.id)
+    last = engine.history(psc.id)[-1]
+    assert (last.trigger, last.actor, last.note) == (
+        "close_on_liquidation", "system", f"closed: entry liquidated by {entry.id} "
+                                          "liquidate_over_psc")
+    assert "protest" in closed.data["remedy"]
 
 
 def test_without_a_psc_the_override_is_refused(cast, engine):
@@ -375,7 +385,7 @@ def test_without_a_psc_the_override_is_refused(cast, engine):
     engine.advance(entry.id, "schedule", actor=who(cast, "c007"), inputs={"date": "2025-03-07"})
     cast.at("2025-03-07")
     assert_refused(engine, entry.id, "liquidate_over_psc", who(cast, "c007-sup"),
-                   "no post-summary correction is under review", RuleViolation, reason="x")
+                   "no post-summary correction is in team review", RuleViolation, reason="x")
 
 
 def test_the_bulletin_posting_is_blocked_until_the_psc_is_resolved(cast, engine):
@@ -401,13 +411,15 @@ def test_deemed_liquidation_is_never_blocked_by_a_psc(cast, engine):
     psc = file_psc(cast, engine, entry, on="2025-06-02")
     engine.sweep()
     cast.at("2025-06-09")
-    engine.advance(entry.id, "lift_suspension", actor=who(cast, "c007"))  # 6 months: 12-09
+    engine.advance(entry.id, "lift_suspension", actor=who(cast, "c007"),  # 6 months: 12-09
+                   inputs={"notice_received_on": "2025-06-09"})
     engine.advance(entry.id, "extend", actor=who(cast, "c007"), inputs={"reason": "01"})
     assert engine.get(entry.id).data["liquidation_deadline"] == "2026-12-09"
     engine.sweep(start_of("2026-12-10"))
     deemed = engine.get(entry.id)
     assert (deemed.state, deemed.data["liquidation_type"]) == ("liquidated", "7")
-    assert engine.get(psc.id).state == "validated"  # still open, escalated, for the center
+    # Deemed liquidated: the PSC still open on the entry is closed with it.
+    assert engine.get(psc.id).state == "closed_by_liquidation"
 
 
 # --- service levels: the liquidation lead and team review -----------------------------------------
@@ -427,7 +439,7 @@ def test_trusted_traders_route_to_partnership_with_tighter_service_levels(
 
 
 def test_the_liquidation_lead_follows_rescheduling_and_extension(cast, engine):
-    psc, entry = psc_in(cast, engine, "validated")
+    psc, entry = psc_in(cast, engine, "team_review")
     assert pending(engine, psc.id, "liquidation_lead")[0].last_day == d("2025-10-07")
     cast.at("2025-06-03")
     engine.advance(entry.id, "schedule", actor=who(cast, "c007"), inputs={"date": "2025-09-05"})
@@ -438,20 +450,30 @@ def test_the_liquidation_lead_follows_rescheduling_and_extension(cast, engine):
     assert pending(engine, psc.id, "liquidation_lead") == []  # no liquidation date while suspended
 
 
-def test_an_open_psc_escalates_before_its_entrys_liquidation(cast, engine):
-    psc, entry = psc_in(cast, engine, "validated")
+def escalations(engine, case_id, timer):
+    return [(e.data["stage"], e.at.astimezone(LEGAL_TZ).date().isoformat())
+            for e in engine.history(case_id)
+            if e.trigger == "escalate" and e.data["timer"] == timer]
+
+
+def test_a_psc_in_review_escalates_before_its_entrys_liquidation(cast, engine):
+    psc, entry = psc_in(cast, engine, "team_review")
     cast.at("2025-06-03")
     engine.advance(entry.id, "schedule", actor=who(cast, "c007"), inputs={"date": "2025-09-05"})
     engine.sweep(start_of("2025-07-15") - timedelta(microseconds=1))
-    assert engine.get(psc.id).escalation == 0
-    engine.sweep(start_of("2025-07-15"))  # a week's warning
-    assert engine.get(psc.id).escalation == 1
-    engine.sweep(start_of("2025-07-22"))
-    escalated = engine.get(psc.id)
-    assert (escalated.state, escalated.escalation) == ("validated", 2)
-    event = engine.history(psc.id)[-1]
-    assert (event.trigger, event.note) == (
-        "escalate", "liquidation_lead overdue: to a supervisor of center 007")
+    assert escalations(engine, psc.id, "liquidation_lead") == []
+    cast.at("2025-07-15", hour=0)
+    engine.sweep()  # a week's warning
+    cast.at("2025-07-22", hour=0)
+    engine.sweep()
+    assert escalations(engine, psc.id, "liquidation_lead") == [
+        ("warning", "2025-07-15"), ("overdue", "2025-07-22")]
+    assert engine.get(psc.id).state == "team_review"
+
+
+def test_a_validated_psc_nobody_reviews_has_no_liquidation_timers(cast, engine):
+    psc, _ = psc_in(cast, engine, "validated")
+    assert [t.timer for t in engine.deadlines(psc.id) if t.status == "pending"] == []
 
 
 def test_the_team_review_service_level_escalates(cast, engine):

@@ -29,7 +29,7 @@ def population(cast, engine) -> dict[str, list[str]]:
     for _ in range(2):  # warning and auto-schedule both due on 12-01: two rows, row by row
         cast.at("2025-01-21")
         made["later"].append(cast.entry(entry_date="2025-01-21").id)
-    with_psc = cast.entry()  # its auto-schedule re-arms the open PSC on its entry
+    with_psc = cast.entry()  # its bulletin posting (11-21) closes the open PSC on its entry
     cast.at("2025-06-02")
     psc = engine.open_case("psc", actor=cast.actor(f"filer:{ACME}"), entries=with_psc.entries,
                            reason="value of assists")
@@ -68,6 +68,7 @@ def test_set_based_fires_write_exactly_the_rows_a_row_by_row_sweep_writes(cast, 
     assert any(b.startswith(f"{made['liquidated'][1]} finalize") for r in together
                for b in r["blocked"])
     assert tables(db_url) == tables(other)  # cases, events (seq, hashes), deadlines (ids)
-    psc_rows = [d for d in tables(db_url)["deadline"] if d["case_id"] == made["psc"][1]]
-    assert any(d["status"] == "cancelled" for d in psc_rows)  # re-armed by the auto-schedule
+    # Set-based and row by row alike, the auto-posting closed the PSC nobody reviewed.
+    assert f"{made['psc'][0]} auto_liquidate" in fired
+    assert engine.get(made["psc"][1]).state == "closed_by_liquidation"
 

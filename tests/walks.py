@@ -139,8 +139,15 @@ class CaseWalk(RuleBasedStateMachine):
             "schedule": {"date": [bulletin + timedelta(days=210), bulletin - timedelta(days=7),
                                   today + timedelta(days=1)]},
         }
+        # Legal dates (issue #11): today, or back in time — a lift's notice, a suspension dated
+        # back, a late posting; an impossible one (tomorrow) unless `valid`.
+        dates = [today, today - timedelta(days=200)] + ([] if valid else
+                                                         [today + timedelta(days=1)])
+        good["lift_suspension"] = {"notice_received_on": dates}
         optional = {
-            "liquidate": {"type": ["1", "2", "3"] + ([] if valid else ["7"])},
+            "suspend": {"suspended_from": dates},
+            "extend": {"notice_on": dates},
+            "liquidate": {"type": ["1", "2", "3"] + ([] if valid else ["7"]), "posted_on": dates},
             "reliquidate": {"type": ["4", "5", "8"] + ([] if valid else ["1"])},
             "amend": {"reason": ["valuation"] + ([] if valid else [""]),
                       "further_review": [True, False]},

@@ -31,6 +31,7 @@ from cee_workflow.states.base import (
 from cee_workflow.states.liquidation import ADCVD_SUSPENSIONS, scheduled_liquidation
 from cee_workflow.states.params import RuleParams
 from cee_workflow.states.protest import RESOLVED
+from cee_workflow.states.psc import HOLDING as PSC_HOLDING
 from cee_workflow.storage import queries, single
 from cee_workflow.storage.models import Case, Office
 from cee_workflow.storage.single import CaseRow
@@ -162,8 +163,11 @@ def entry_facts(session: Session, numbers: list[str]) -> tuple[EntryFacts, ...]:
     if missing:
         raise NotFound("entry", missing[0], "register it with `cee entry add`")
     open_cases = queries.open_cases_naming(session, numbers, _OPEN_NAMING)
+    review = queries.open_cases_naming(session, numbers, _NOT_HOLDING)["psc"] \
+        if any(open_cases["psc"].values()) else {}
     return tuple(_entry_fact(entry, case, open_cases["protest"].get(entry.number, ()),
-                             open_cases["psc"].get(entry.number, ()))
+                             open_cases["psc"].get(entry.number, ()),
+                             review.get(entry.number, ()))
                  for entry, case in rows)
 
 
@@ -184,19 +188,21 @@ def facts_from_naming(numbers: list[str], naming: list[single.NamingRow]
         open_of = {kind: tuple(r.case_id for r in rows
                                if r.kind == kind and r.state not in closed)
                    for kind, closed in _OPEN_NAMING.items()}
-        facts.append(_entry_fact(entry, case, open_of["protest"], open_of["psc"]))
+        review = tuple(r.case_id for r in rows if r.kind == "psc" and r.state in PSC_HOLDING)
+        facts.append(_entry_fact(entry, case, open_of["protest"], open_of["psc"], review))
     return tuple(facts)
 
 
 def _entry_fact(entry: queries.EntryRow, case: queries.CaseOfEntry | None,
-                protests: Iterable[str], pscs: Iterable[str]) -> EntryFacts:
+                protests: Iterable[str], pscs: Iterable[str], in_review: Iterable[str] = ()
+                ) -> EntryFacts:
     return EntryFacts(
         number=entry.number, importer=entry.importer, port=entry.port,
         entry_date=entry.entry_date,
         liquidation_case=case.id if case else None,
         liquidation_state=case.state if case else None,
         liquidated_on=iso(case.data.get("liquidated_on")) if case else None,
-        open_protests=tuple(protests), open_pscs=tuple(pscs),
+        open_protests=tuple(protests), open_pscs=tuple(pscs), pscs_in_review=tuple(in_review),
         summary_version=entry.summary_version,
         **(_summary_facts(case) if case else {}),
     )
@@ -224,6 +230,8 @@ def _closed_states(kind: str) -> tuple[str, ...]:
 # The cases a guard counts as open on an entry: protests not yet filed or resolved, and PSCs.
 _OPEN_NAMING = {"protest": (LIFECYCLES["protest"].initial, *RESOLVED),
                 "psc": _closed_states("psc")}
+# Of a PSC's open states, the one that holds its entry's liquidation (REFERENCE.md §3).
+_NOT_HOLDING = {"psc": tuple(s for s in LIFECYCLES["psc"].state_names if s not in PSC_HOLDING)}
 
 
 def arming_data(lifecycle: Lifecycle, data: Mapping[str, Any],
@@ -257,7 +265,7 @@ def apply(ctx: Context, case: Case | CaseRow, trigger: str, actor: Actor, *, not
     specs = specs_from(lifecycle, case, trigger)
     entries = ctx.entries_of(case.id)
     scope = scope_of(case, entries)
-    grant = authorize(specs[0], actor, scope, ctx.today)
+    grant = authorize(specs[0], actor, scope, ctx.today, ctx.params)
     inputs_used = parse_inputs(specs[0], inputs or {}, ctx.today)
     check_offices(ctx, specs[0], inputs_used)
     facts = Facts(today=ctx.today, data=case.data, inputs=inputs_used,
@@ -297,6 +305,8 @@ def apply(ctx: Context, case: Case | CaseRow, trigger: str, actor: Actor, *, not
                                trigger=cascade.trigger)
             apply(ctx, target, cascade.trigger, actor, note=f"from {case.id} {trigger}",
                   inputs=dict(cascade.inputs), via=case.id)
+    if spec.closes and any(entry.open_pscs for entry in facts.entries):
+        close_followers(ctx, updated, spec, entries, trigger)
     if spec.raises_summary_version:
         for entry in facts.entries:
             if not queries.raise_summary_version(ctx.session, entry.number,
@@ -421,6 +431,18 @@ def check_offices(ctx: Context, spec: TransitionSpec, inputs: Mapping[str, Any])
             if office is None or office.kind != "port":
                 raise InvalidInput(f"{spec.trigger}: {item.name} {code} is not a known port; "
                                    "see `cee office list`", trigger=spec.trigger)
+
+
+def close_followers(ctx: Context, case: Any, spec: TransitionSpec, entries: list[str],
+                    trigger: str) -> None:
+    """Close, by their SYSTEM trigger, the open cases `spec` closes on the same entries (a
+    liquidation closes the entry's open PSCs: REFERENCE.md §3), each with an event naming
+    `case`'s transition. Shared by the single, bulk and sweep paths."""
+    for close in spec.closes:
+        for target_id in rearm_targets(ctx.session, entries, (close.lifecycle,), case.id):
+            target = queries.get_case(ctx.session, target_id, for_update=True)
+            apply(ctx, target, close.trigger, SYSTEM,
+                  note=f"closed: entry liquidated by {case.id} {trigger}", via=case.id)
 
 
 def rearm(ctx: Context, case: Case) -> None:

@@ -34,7 +34,7 @@ def authority_matrix() -> list[dict[str, Any]]:
         "citation": f.citation,
         "source": f.source,
         "note": f.note or None,
-        "regimes": [{"regime": t.regime, "start": t.start.isoformat(),
+        "regimes": [{"regime": t.regime, "start": t.start.isoformat() if t.start else None,
                      "end": t.end.isoformat() if t.end else None, "citation": t.citation,
                      "held_by": t.held_by, "shared_with": list(t.shared_with)}
                     for t in f.tenures],
@@ -47,8 +47,9 @@ def regime_brief(function: Function) -> str:
     """The regime history in a table cell: `shared 2014-09-11…2017-01-18, alone from …`."""
     if len({t.held_by for t in function.tenures}) == 1:
         return "unchanged"
-    return ", ".join(("shared" if t.shared_with else "alone")
-                     + (f" {t.start}…{t.end}" if t.end else f" from {t.start}")
+    return ", ".join(("port" if t.regime == "port" else "shared" if t.shared_with else "alone")
+                     + (f" until {t.end}" if t.start is None
+                        else f" {t.start}…{t.end}" if t.end else f" from {t.start}")
                      for t in function.tenures)
 
 

@@ -30,6 +30,7 @@ from cee_workflow.workflow.advance import (
     Context,
     apply,
     chained_event,
+    close_followers,
     entry_facts,
     event_data,
     event_view,
@@ -112,7 +113,8 @@ class _Run:
 
     def authorize(self, row: Any, day: date) -> Grant:
         """Authority and jurisdiction over the group the case belongs to."""
-        return authorize(self.specs(row.kind)[0], self.actor, _scope(row), day)
+        return authorize(self.specs(row.kind)[0], self.actor, _scope(row), day,
+                         self.engine.params)
 
 
 def _scope(row: Any) -> CaseScope:
@@ -166,7 +168,8 @@ def liquidate_bulletin(engine, day: date, *, actor: Actor, center: str | None = 
     port = actor.office if isinstance(actor, Officer) and not is_center_officer else ""
     spec = LIQUIDATION.specs_for(BULLETIN_TRIGGER)[0]
     authorize(spec, actor, CaseScope(id=f"the bulletin of {day} of center {center}",
-                                     importer="", port=port, center=center), today)
+                                     importer="", port=port, center=center), today,
+              engine.params)
     facts = Facts(today=today, data={"scheduled_for": day.isoformat()}, params=engine.params)
     for guard in BULLETIN_RUN_GUARDS:
         reason = guard.check(facts)
@@ -279,6 +282,7 @@ def _set_based(run: _Run, ctx: Context, rows: list[Any]) -> None:
         planned.append(Planned(row, spec, event, new, armed))
     sources = sorted({s for row in rows for spec in run.specs(row.kind) for s in spec.sources})
     kept = write_planned(ctx, planned, sources, listened=bool(run.engine._subscribers))
+    close_planned(ctx, kept, entries, facts_of)
     written = {item.row.id for item in kept}
     for item in planned:
         if item.row.id not in written:  # unreachable while the batch holds its locks
@@ -336,6 +340,18 @@ def write_planned(ctx: Context, planned: list[Planned], sources: list[str], *,
         ctx.events.extend(event_view(seq, item.event)
                           for seq, item in zip(seqs, kept, strict=True))
     return kept
+
+
+def close_planned(ctx: Context, kept: list[Planned], entries: Mapping[str, list[str]],
+                  facts_of: Mapping[str, EntryFacts]) -> None:
+    """After the set-based writes: the open cases each written transition closes (the open PSCs
+    of a liquidated entry), one at a time — only the few entries that have any are touched."""
+    for item in kept:
+        if item.spec.closes and any(facts_of[n].open_pscs for n in entries[item.row.id]):
+            if ctx.session.identity_map:
+                ctx.session.expire_all()
+            close_followers(ctx, item.row, item.spec, entries[item.row.id],
+                            item.event["trigger"])
 
 
 def _one_at_a_time(run: _Run, ctx: Context, rows: list[Any]) -> None:

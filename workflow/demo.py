@@ -16,6 +16,7 @@ Say = Callable[..., None]
 ACME, BOLT = "12-3456789AB", "98-7654321CD"
 ENTRY_A, ENTRY_B, ENTRY_C = "112-7296677-8", "112-7298503-4", "112-7324623-8"
 ENTRY_D, ENTRY_E = "112-7300015-5", "112-7300023-9"
+ENTRY_F, ENTRY_G = "112-7300031-2", "112-7300049-4"
 
 
 def at(day: str, hour: int = 10) -> datetime:
@@ -131,6 +132,7 @@ def _story(engine: Engine, clock: SettableClock, say: Say) -> None:
 
     _post_summary_corrections(engine, clock, say)  # 2025-11-03 … 11-12
     _prior_disclosure_scene(engine, clock, say)  # 2025-11-13 … 2026-03-02
+    _suspension_and_unreviewed_psc(engine, clock, say)  # 2026-03-02 … 03-27
 
     _sweep_forward(engine, clock, say, until="2027-04-30")
     report = engine.verify_audit()
@@ -229,6 +231,35 @@ def _post_summary_corrections(engine: Engine, clock: SettableClock, say: Say) ->
     say("2025-11-12  Center 007 accepts the changes",
         f"{psc.id} {psc.state}: entry summary {ENTRY_E} is now version "
         f"{psc.data['summary_version']}")
+
+
+def _suspension_and_unreviewed_psc(engine: Engine, clock: SettableClock, say: Say) -> None:
+    """An AD/CVD entry suspended from entry and lifted on Commerce's notice (19 U.S.C. 1504(d));
+    a validated PSC nobody reviews, liquidating on its bulletin (REFERENCE.md §3)."""
+    pete, ana, acme = (engine.actor("pete.ortiz"), engine.actor("ana.lee"),
+                       engine.actor(f"filer:{ACME}"))
+    say("2026-03-02  An AD/CVD entry of 2024-04-01, suspended from entry (reason 04), is "
+        "recorded; Commerce's notice lifting the suspension reached CBP on 2026-02-20")
+    f = engine.add_entry(ENTRY_F, importer=ACME, port="2704", entry_date=date(2024, 4, 1),
+                         actor=pete, suspended="04")
+    say(f.id, f"{f.state} from {f.data['suspended_from']}: no deadline runs (1504(b))")
+    f = engine.advance(f.id, "lift_suspension", actor=ana,
+                       inputs={"notice_received_on": "2026-02-20"})
+    say(f.id, f"lifted on the notice of {f.data['notice_received_on']}: deemed liquidated "
+              f"after {f.data['liquidation_deadline']} unless liquidated (1504(d))")
+    g = engine.add_entry(ENTRY_G, importer=ACME, port="2704", entry_date=date(2026, 1, 5),
+                         actor=pete)
+    engine.advance(g.id, "schedule", actor=ana, inputs={"date": "2026-03-27"})
+    psc = engine.open_case("psc", actor=acme, entries=[ENTRY_G], reason="quantity corrected")
+    engine.sweep()  # ACE validates it: the PSC has replaced the summary
+    say(psc.id, f"{engine.get(psc.id).state}: entry summary {ENTRY_G} is now version "
+                f"{engine.get(psc.id).data['summary_version']}; nobody takes it into review")
+    _time_passes(engine, clock, say, "2026-03-27")
+    engine.sweep()  # the bulletin's Friday: nothing holds the entry
+    g, psc = engine.get(g.id), engine.get(psc.id)
+    say("2026-03-27  Bulletin posted", f"{g.id} {g.state} on {g.data['liquidated_on']} at "
+        f"summary version {psc.data['summary_version']}; {psc.id} {psc.state} by the system "
+        f"(remedy: {psc.data['remedy']})")
 
 
 def _sweep_forward(engine: Engine, clock: SettableClock, say: Say, until: str) -> None:

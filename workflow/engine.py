@@ -122,13 +122,23 @@ class Engine(Reader):
             return registry.resolve_actor(session, text)
 
     def add_entry(self, number: str, *, importer: str, port: str, entry_date: date,
-                  actor: Actor) -> CaseView:
-        """Record an entry and open its liquidation case (19 U.S.C. 1504(a))."""
+                  actor: Actor, suspended: str | None = None,
+                  suspended_from: date | None = None) -> CaseView:
+        """Record an entry and open its liquidation case (19 U.S.C. 1504(a)). With `suspended`
+        (04/05 AD/CVD, 06 court order, 08 statute) the entry is recorded suspended from
+        `suspended_from` (default: its entry date), as ACE records AD/CVD entries
+        (19 U.S.C. 1504(b); 19 CFR 159.12(f))."""
+        if suspended_from is not None and suspended is None:
+            raise InvalidInput("--suspended-from needs --suspended REASON (04, 05, 06 or 08)")
         with self._write() as ctx:
             entry, owner = registry.add_entry(ctx.session, number, importer, port, entry_date)
             case = self._new_case(ctx, LIFECYCLES["liquidation"], f"LQ-{entry.number}",
                                   owner, port, [entry.number])
-            case = apply(ctx, case, LIFECYCLES["liquidation"].opening, actor)
+            if suspended is None:
+                case = apply(ctx, case, LIFECYCLES["liquidation"].opening, actor)
+            else:
+                case = apply(ctx, case, "record_suspended_entry", actor, inputs={
+                    "reason": suspended, "suspended_from": suspended_from or entry_date})
         # As written, no re-read after COMMIT: a connection lost then cannot report a failure.
         return CaseView.of(case, [entry.number])
 
@@ -464,7 +474,7 @@ def _availability(specs, actor: Actor, case: Case, entries, today: date,
     spec = specs[0]
     why = None
     try:
-        authorize(spec, actor, scope_of(case), today)
+        authorize(spec, actor, scope_of(case), today, params)
     except WorkflowError as refusal:
         why = refusal.message
     needs = tuple(i.name for i in spec.inputs if i.required)

@@ -9,10 +9,11 @@ the grant records that it was shared.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
-from cee_workflow.states.authority import Authority, Role, regime_at
+from cee_workflow.states.authority import DO_14_004, Authority, Role, regime_at
 from cee_workflow.states.base import TransitionSpec
+from cee_workflow.states.params import DEFAULT_PARAMS, RuleParams
 from cee_workflow.workflow.errors import NotPermitted
 
 
@@ -81,10 +82,15 @@ class Grant:
     regime: str
 
 
-def authorize(spec: TransitionSpec, actor: Actor, case: CaseScope, day: date) -> Grant:
-    """The grant under which `actor` may take `spec` on `case` on `day`, or NotPermitted."""
-    regime = regime_at(day)
-    regime_name = regime.name if regime else "none"
+def authorize(spec: TransitionSpec, actor: Actor, case: CaseScope, day: date,
+              params: RuleParams = DEFAULT_PARAMS) -> Grant:
+    """The grant under which `actor` may take `spec` on `case` on `day`, or NotPermitted.
+
+    The regime is the one in force on `day` for the case's center (REFERENCE.md §0): the port
+    alone before the center implemented Delegation Order 14-004, shared until 2017-01-18, the
+    center alone from CBP Dec. 16-26 (2017-01-19)."""
+    regime = regime_at(day, case.center, params.apparel_center_implemented_on)
+    regime_name = regime.name
     action = f"{spec.trigger} on {case.id}"
     if spec.authority is Authority.SYSTEM:
         if actor is not SYSTEM:
@@ -112,10 +118,6 @@ def authorize(spec: TransitionSpec, actor: Actor, case: CaseScope, day: date) ->
         raise NotPermitted(f"{action} needs {spec.who} authority ({spec.citation}); "
                            f"a filer cannot take it",
                            **_fields(spec, case))
-    if regime is None:
-        raise NotPermitted(f"{action}: no center authority regime was in force on {day} "
-                           "(Delegation Order 14-004 began 2014-09-11)",
-                           **_fields(spec, case))
     grant = _office_grant(spec, actor, case, regime.name, regime, action)
     if spec.unit and actor.unit != spec.unit:
         raise NotPermitted(f"{action} needs {spec.who} authority ({spec.citation}); "
@@ -135,9 +137,10 @@ def _fields(spec: TransitionSpec, case: CaseScope) -> dict[str, str | None]:
 def _office_grant(spec, actor: Officer, case: CaseScope, regime_name, regime, action) -> Grant:
     needs = spec.authority
     if actor.office_kind == "port":
+        held = needs is Authority.CENTER and regime.port_holds_center_authority
         shared = (needs is Authority.CENTER
                   and actor.role in regime.port_roles_sharing_center_authority)
-        if needs not in (Authority.PORT, Authority.JOINT) and not shared:
+        if needs not in (Authority.PORT, Authority.JOINT) and not (shared or held):
             raise NotPermitted(
                 f"{action} needs {spec.who} authority ({spec.citation}, {regime.citation}); "
                 f"{actor.describe()} holds port authority — center {case.center} decides",
@@ -147,9 +150,19 @@ def _office_grant(spec, actor: Officer, case: CaseScope, regime_name, regime, ac
                 f"{actor.describe()} has {spec.who} authority but no jurisdiction over "
                 f"{case.id}, a case of port {case.port}",
                 **_fields(spec, case))
+        if held:
+            # The event's authority column holds 80 characters: the regime's dates and source
+            # are in `cee rules` and the matrix.
+            return Grant(f"CENTER (held by the port before DO 14-004 at center {case.center})",
+                         regime_name)
         if shared:
-            return Grant(f"CENTER (shared by port director, {regime.citation})", regime_name)
+            return Grant(f"CENTER (shared by port director, {DO_14_004})", regime_name)
         return Grant("PORT" if needs is Authority.PORT else "JOINT (port)", regime_name)
+    if regime.port_holds_center_authority and needs is not Authority.PORT:
+        raise NotPermitted(
+            f"{action}: {DO_14_004} took effect at center {case.center} only on "
+            f"{regime.end + timedelta(days=1)}; before it port {case.port} decides "
+            f"({regime.citation})", **_fields(spec, case))
     if needs not in (Authority.CENTER, Authority.JOINT):
         raise NotPermitted(
             f"{action} needs {spec.who} authority ({spec.citation}); {actor.describe()} holds "

@@ -195,7 +195,7 @@ def _escalate(ctx: Context, case: Case, row: Deadline, stage: Stage, remaining: 
     office = owning_office(lifecycle_of(case.kind).timer(row.timer).owner, case)
     to = {"warning": f"the queue of {office}", "overdue": f"a supervisor of {office}",
           "director": f"the director of {office}"}[stage.kind]
-    regime = regime_at(ctx.today)
+    regime = regime_at(ctx.today, case.center, ctx.params.apparel_center_implemented_on)
     write_event(
         ctx, case, actor=SYSTEM.label, authority="SYSTEM",
         regime=regime.name if regime else "none", trigger="escalate",

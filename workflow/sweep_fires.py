@@ -30,7 +30,7 @@ from cee_workflow.workflow.advance import (
     scope_of,
     transition_values,
 )
-from cee_workflow.workflow.bulk import Planned, batch_facts, write_planned
+from cee_workflow.workflow.bulk import Planned, batch_facts, close_planned, write_planned
 from cee_workflow.workflow.errors import Conflict, RuleViolation
 from cee_workflow.workflow.jurisdiction import SYSTEM, Grant, authorize
 
@@ -144,7 +144,7 @@ def _fire(ctx: Context, run: list[Claimed], entries: dict[str, list[str]], sweep
         key = (case.kind, action, case.state)
         if key not in grants:  # SYSTEM acts by law: one decision for all alike
             spec = next(s for s in lifecycle.specs_for(action) if case.state in s.sources)
-            grants[key] = (authorize(spec, SYSTEM, scope_of(case), ctx.today),
+            grants[key] = (authorize(spec, SYSTEM, scope_of(case), ctx.today, ctx.params),
                            parse_inputs(spec, {}, ctx.today))
         grant, inputs = grants[key]
         facts = Facts(today=ctx.today, data=case.data, inputs=inputs,
@@ -174,6 +174,7 @@ def _fire(ctx: Context, run: list[Claimed], entries: dict[str, list[str]], sweep
     if len(write_planned(ctx, planned, states, listened=listened)) != len(planned):
         # Unreachable while the batch holds its cases' locks; as in `apply`, never half-done.
         raise Conflict("a case changed while the sweep was firing its timers; sweep again")
+    close_planned(ctx, planned, entries, facts_of)  # a liquidation closes its entry's PSCs
     settle_many(ctx.session, blocked, "blocked", ctx.now, sweeper, from_status="fired")
     result.fired.extend(fired)
     fired_last = planned and planned[-1].row.id == run[-1][1].id
