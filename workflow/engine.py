@@ -12,7 +12,7 @@ from cee_workflow.states import LIFECYCLES
 from cee_workflow.states.base import STAY, Facts, Lifecycle
 from cee_workflow.states.params import DEFAULT_PARAMS, RuleParams
 from cee_workflow.storage import queries, single
-from cee_workflow.storage.database import is_simulation, transaction
+from cee_workflow.storage.database import is_simulation, schema_revision, transaction
 from cee_workflow.storage.models import Case, CaseEntry
 from cee_workflow.workflow import registry
 from cee_workflow.workflow.advance import (
@@ -26,7 +26,13 @@ from cee_workflow.workflow.advance import (
 )
 from cee_workflow.workflow.audit import verify_chain
 from cee_workflow.workflow.clock import Clock, SystemClock
-from cee_workflow.workflow.errors import InvalidInput, NotFound, NotPermitted, WorkflowError
+from cee_workflow.workflow.errors import (
+    BackdatingRefused,
+    InvalidInput,
+    NotFound,
+    NotPermitted,
+    WorkflowError,
+)
 from cee_workflow.workflow.identifiers import parse_entry_number, protest_number
 from cee_workflow.workflow.jurisdiction import SYSTEM, Actor, authorize
 from cee_workflow.workflow.reader import Reader
@@ -57,6 +63,7 @@ class Engine(Reader):
         self.clock = clock or SystemClock()
         self.params = params
         self._subscribers: list[Subscriber] = []
+        self._simulation: bool | None = None  # known once the schema exists; never changes
 
     # --- set-up ---------------------------------------------------------------------------
 
@@ -64,10 +71,30 @@ class Engine(Reader):
         """Apply migrations and seed the centers and ports (idempotent)."""
         from cee_workflow.storage import migrate  # alembic loads only when migrating
 
-        migrate.upgrade(self.db, simulation=simulation)
+        try:
+            migrate.upgrade(self.db, simulation=simulation)
+        except migrate.SimulationRefused as refused:
+            raise BackdatingRefused(str(refused)) from None
+        self._simulation = None
 
     def is_simulation(self) -> bool:
-        return is_simulation(self.db)
+        if self._simulation is None:
+            found = is_simulation(self.db)
+            if found or schema_revision(self.db) is not None:
+                self._simulation = found
+            return found
+        return self._simulation
+
+    def _require_real_time(self, now: datetime | None = None) -> None:
+        """On a real database every event is recorded at the system clock's instant: a settable
+        clock or an explicit instant is refused (BackdatingRefused) before anything is read."""
+        if self.is_simulation():
+            return
+        if not isinstance(self.clock, SystemClock) or now is not None:
+            raise BackdatingRefused(
+                "this is a real (non-simulation) database: events are recorded at the system "
+                "clock's instant, so a settable clock or a chosen instant cannot be used; "
+                "create a simulation database with `cee db upgrade --simulation`")
 
     def subscribe(self, callback: Subscriber) -> None:
         """Call `callback(events)` after each committed write."""
@@ -187,6 +214,7 @@ class Engine(Reader):
 
         if actor is SYSTEM:
             raise NotPermitted("the system actor is the scheduler's alone")
+        self._require_real_time()
         return advance_many(self, trigger, actor=actor, cases=case_ids, note=note,
                             inputs=inputs, batch_size=batch_size, progress=progress)
 
@@ -199,6 +227,7 @@ class Engine(Reader):
 
         if actor is SYSTEM:
             raise NotPermitted("the system actor is the scheduler's alone")
+        self._require_real_time()
         return liquidate_bulletin(self, day, actor=actor, center=center,
                                   batch_size=batch_size, progress=progress)
 
@@ -272,6 +301,7 @@ class Engine(Reader):
         law does by itself. Safe to run from several processes at once."""
         from cee_workflow.workflow.sweep import sweep
 
+        self._require_real_time(now)
         return sweep(self, now or self.clock.now(), limit=limit, batch=batch)
 
     def forecast(self, until: datetime, *, center: str | None = None) -> list[dict[str, Any]]:
@@ -353,6 +383,7 @@ class Engine(Reader):
 
     @contextmanager
     def _write(self):
+        self._require_real_time()
         now = self.clock.now()
         from cee_workflow.states.calendar import legal_date
         # A Core connection: the single advance runs on it alone; steps that need the ORM

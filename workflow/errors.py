@@ -49,3 +49,8 @@ class RuleViolation(WorkflowError):
 
 class Conflict(WorkflowError):
     exit_code = 6
+
+
+class BackdatingRefused(NotPermitted):
+    """A settable clock, `--now` or a sweep instant asked of a real (non-simulation) database:
+    every event there is recorded at the system clock's instant."""
