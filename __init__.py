@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from cee_workflow.workflow.authority_matrix import authority_matrix
-    from cee_workflow.workflow.clock import SettableClock, SystemClock
+    from cee_workflow.workflow.bulk import BulkResult
+    from cee_workflow.workflow.clock import Clock, SettableClock, SystemClock
     from cee_workflow.workflow.diagrams import render as lifecycle_diagram
     from cee_workflow.workflow.diagrams import summaries as lifecycle_summaries
     from cee_workflow.workflow.engine import Engine
@@ -31,14 +32,34 @@ if TYPE_CHECKING:
         RuleViolation,
         WorkflowError,
     )
+    from cee_workflow.workflow.jurisdiction import Actor, Filer, Officer
+    from cee_workflow.workflow.reader import Reader
+    from cee_workflow.workflow.sweep import SweepResult
+    from cee_workflow.workflow.views import (
+        AuditReport,
+        Availability,
+        CaseView,
+        DeadlineView,
+        EventView,
+    )
 
 # Public name → (module, attribute).
 _ERRORS = ("Conflict", "InvalidInput", "InvalidTransition", "NotFound", "NotPermitted",
            "RuleViolation", "WorkflowError")
+_VIEWS = ("AuditReport", "Availability", "CaseView", "DeadlineView", "EventView")
 _PUBLIC: dict[str, tuple[str, str]] = {
     "Engine": ("cee_workflow.workflow.engine", "Engine"),
+    "Reader": ("cee_workflow.workflow.reader", "Reader"),
+    # Who acts: what `Engine.actor()` returns (an officer, a filer, or the system's own actor).
+    "Actor": ("cee_workflow.workflow.jurisdiction", "Actor"),
+    "Officer": ("cee_workflow.workflow.jurisdiction", "Officer"),
+    "Filer": ("cee_workflow.workflow.jurisdiction", "Filer"),
+    "Clock": ("cee_workflow.workflow.clock", "Clock"),
     "SettableClock": ("cee_workflow.workflow.clock", "SettableClock"),
     "SystemClock": ("cee_workflow.workflow.clock", "SystemClock"),
+    **{name: ("cee_workflow.workflow.views", name) for name in _VIEWS},
+    "BulkResult": ("cee_workflow.workflow.bulk", "BulkResult"),
+    "SweepResult": ("cee_workflow.workflow.sweep", "SweepResult"),
     **{name: ("cee_workflow.workflow.errors", name) for name in _ERRORS},
     # Rulebook documents: no database needed (`cee authority`, `cee lifecycle`).
     "authority_matrix": ("cee_workflow.workflow.authority_matrix", "authority_matrix"),
@@ -46,7 +67,9 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "lifecycle_summaries": ("cee_workflow.workflow.diagrams", "summaries"),
 }
 
-__all__ = ["Engine", "SettableClock", "SystemClock", "Conflict", "InvalidInput",
+__all__ = ["Engine", "Reader", "Actor", "Officer", "Filer", "Clock", "SettableClock",
+           "SystemClock", "AuditReport", "Availability", "CaseView", "DeadlineView",
+           "EventView", "BulkResult", "SweepResult", "Conflict", "InvalidInput",
            "InvalidTransition", "NotFound", "NotPermitted", "RuleViolation", "WorkflowError"]
 __all__ += ["authority_matrix", "lifecycle_diagram", "lifecycle_summaries"]
 

@@ -86,7 +86,8 @@ def parse_day(text: str, what: str = "date") -> date:
 
 
 class CeeGroup(click.Group):
-    """Turns every WorkflowError into one line on stderr and its exit code."""
+    """Turns every WorkflowError into one line on stderr and its exit code; with --json, stdout
+    also gets one JSON document `{"error": {kind, message, exit_code, case, trigger, rule}}`."""
 
     def invoke(self, ctx):
         try:
@@ -102,27 +103,31 @@ class CeeGroup(click.Group):
             click.echo("interrupted", err=True)
             sys.exit(130)
         except Exception as error:  # noqa: BLE001 — every failure becomes one line, no traceback
-            code, message = _describe(error)
-            click.echo(f"error: {message}", err=True)
-            sys.exit(code)
+            document = _describe(error)
+            if getattr(ctx.obj, "as_json", False):
+                click.echo(json.dumps({"error": document}, default=str))
+            click.echo(f"error: {document['message']}", err=True)
+            sys.exit(document["exit_code"])
 
 
-def _describe(error: Exception) -> tuple[int, str]:
+def _describe(error: Exception) -> dict:
+    """The error's structured form: a WorkflowError's `to_dict()`, or the same keys."""
     from cee_workflow.workflow.errors import WorkflowError
 
     if isinstance(error, WorkflowError):
-        return error.exit_code, error.message
-    try:
-        from sqlalchemy.exc import DBAPIError, OperationalError
-    except ImportError:  # pragma: no cover
-        return 1, f"{type(error).__name__}: {error}"
+        return error.to_dict()
+    kind, message = "unexpected", f"unexpected {type(error).__name__}: {error}"
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
     if isinstance(error, OperationalError):
         first = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-        return 1, f"cannot use the database: {first}; check --db or CEE_DATABASE_URL"
-    if isinstance(error, DBAPIError):
+        kind = "database_unavailable"
+        message = f"cannot use the database: {first}; check --db or CEE_DATABASE_URL"
+    elif isinstance(error, DBAPIError):
         first = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-        return 1, f"the database refused the operation: {first}"
-    return 1, f"unexpected {type(error).__name__}: {error}"
+        kind, message = "database_refused", f"the database refused the operation: {first}"
+    return {"kind": kind, "message": message, "exit_code": 1, "case": None, "trigger": None,
+            "rule": None}
 
 
 @click.group(name="cee", cls=CeeGroup,
@@ -352,8 +357,8 @@ def case_open(settings: Settings, kind, entries, importer_number, reason, port, 
     """
     inputs = {"reason": reason, "exclusion": exclusion, "further_review": further_review}
     inputs = {**{k: v for k, v in inputs.items() if v}, **parse_assignments(values)}
-    opened = settings.engine().open(kind, actor=settings.actor(), entries=list(entries),
-                                    importer=importer_number, port=port, note=note, **inputs)
+    opened = settings.engine().open_case(kind, actor=settings.actor(), entries=list(entries),
+                                         importer=importer_number, port=port, note=note, **inputs)
     emit(settings, opened.to_dict(), lambda: render_case_line(opened, "filed"))
 
 
@@ -425,8 +430,8 @@ def case_history(settings: Settings, case_id):
 @click.pass_obj
 def case_list(settings: Settings, kind, state, center, port, overdue, escalated, limit):
     """Cases, filtered."""
-    cases = settings.engine().list(kind=kind, state=state, center=center, port=port,
-                                   overdue=overdue, escalated=escalated, limit=limit)
+    cases = settings.engine().list_cases(kind=kind, state=state, center=center, port=port,
+                                         overdue=overdue, escalated=escalated, limit=limit)
     emit(settings, [c.to_dict() for c in cases], lambda: render_cases(cases))
 
 
@@ -512,16 +517,27 @@ def scheduler():
 @scheduler.command("run")
 @click.option("--interval", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
               help="Seconds between sweeps.")
+@click.option("--checkpoint-dir", metavar="DIR",
+              help="Write a signed audit checkpoint here after a sweep, every "
+                   "--checkpoint-every seconds.")
+@click.option("--checkpoint-key", metavar="FILE", help="The signing key (`cee audit keygen`).")
+@click.option("--checkpoint-every", type=click.FloatRange(min=1), default=3600.0,
+              show_default=True, help="Seconds between checkpoints.")
 @click.pass_obj
-def scheduler_run(settings: Settings, interval):
+def scheduler_run(settings: Settings, interval, checkpoint_dir, checkpoint_key,
+                  checkpoint_every):
     """Sweep every INTERVAL seconds until SIGTERM or SIGINT. Run several: each timer fires once."""
     import logging
 
-    from cee_workflow.workflow.scheduler import run_blocking
+    from cee_workflow.workflow.scheduler import Checkpoints, run_blocking
 
+    if (checkpoint_dir is None) != (checkpoint_key is None):
+        raise click.UsageError("--checkpoint-dir and --checkpoint-key go together")
+    checkpoints = (Checkpoints(checkpoint_dir, checkpoint_key, checkpoint_every)
+                   if checkpoint_dir else None)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s",
                         stream=sys.stderr)
-    run_blocking(settings.engine(), interval)
+    run_blocking(settings.engine(), interval, checkpoints)
 
 
 # --- bulk: the Friday bulletin ------------------------------------------------------------
@@ -600,18 +616,56 @@ def audit():
 
 @audit.command("verify")
 @click.argument("case_id", metavar="CASE", required=False)
+@click.option("--checkpoint", metavar="FILE",
+              help="A signed checkpoint (`cee audit checkpoint`): prove every event it covers "
+                   "is unchanged and present.")
+@click.option("--public-key", metavar="FILE", help="The checkpoint key's public half (.pub).")
 @click.pass_obj
-def audit_verify(settings: Settings, case_id):
-    """Recompute every case's hash chain (or one case's); name each broken link."""
-    report = settings.engine().verify_audit(case_id)
+def audit_verify(settings: Settings, case_id, checkpoint, public_key):
+    """Check every case (or one): its hash chain, its row and pending timers against its
+    events, the event numbering and, with --checkpoint, a signed tree head."""
+    if (checkpoint is None) != (public_key is None):
+        raise click.UsageError("--checkpoint and --public-key go together")
+    report = settings.engine().verify_audit(case_id, checkpoint=checkpoint,
+                                            public_key=public_key)
     document = {**report.to_dict(), "ok": report.ok}
     emit(settings, document, lambda: click.echo(
         f"{report.cases} cases, {report.events} events: "
-        + ("every chain verifies" if report.ok else f"{len(report.broken)} broken")))
+        + ("every check verifies" if report.ok else f"{len(report.broken)} broken")))
     if not report.ok:
         for link in report.broken:
             click.echo(f"broken: {link}", err=True)
         sys.exit(EXIT_FAILED_CHECK)
+
+
+@audit.command("keygen")
+@click.option("--out", metavar="FILE", required=True,
+              help="The private key file to write (mode 0600); its public key goes to FILE.pub.")
+@click.pass_obj
+def audit_keygen(settings: Settings, out):
+    """Make an Ed25519 key for signing checkpoints. Keep it off the database's machine."""
+    from cee_workflow.workflow.checkpoint import keygen
+
+    private, public = keygen(out)
+    emit(settings, {"private_key": str(private), "public_key": str(public)},
+         lambda: click.echo(f"private key {private} (mode 0600), public key {public}"))
+
+
+@audit.command("checkpoint")
+@click.option("--key", metavar="FILE", required=True, help="The private key (`audit keygen`).")
+@click.option("--out", "out_dir", metavar="DIR", default=".", show_default=True,
+              help="Where to write the checkpoint and its leaves file.")
+@click.pass_obj
+def audit_checkpoint(settings: Settings, key, out_dir):
+    """Sign the Merkle tree head of every event so far (RFC 9162 hashing, Ed25519)."""
+    from pathlib import Path
+
+    path = settings.engine().checkpoint(key, out_dir)
+    head = json.loads(Path(path).read_text())["checkpoint"]
+    emit(settings, {"checkpoint": path, **head}, lambda: click.echo(
+        f"{path}: " + ", ".join(f"{s['size']} {s['name'].replace('_', ' ')} to seq "
+                                f"{s['last_seq']}, root {s['root'][:16]}…"
+                                for s in head["sources"])))
 
 
 @cee.command()
@@ -710,9 +764,12 @@ def render_cases(cases) -> None:
 
 
 def render_history(history) -> None:
-    table(["#", "at (UTC)", "actor", "authority", "trigger", "from", "to", "note"],
-          [[e.case_seq, e.at.strftime("%Y-%m-%d %H:%M"), e.actor, e.authority, e.trigger,
-            e.from_state, e.to_state, e.note] for e in history])
+    # Both dates of an act: the instant it was recorded (`at`) and the legal date(s) it carries.
+    table(["#", "at (UTC)", "legal date", "actor", "authority", "trigger", "from", "to", "note"],
+          [[e.case_seq, e.at.strftime("%Y-%m-%d %H:%M"),
+            " ".join(f"{k}={v}" for k, v in e.data.get("legal_dates", {}).items()),
+            e.actor, e.authority, e.trigger, e.from_state, e.to_state, e.note]
+           for e in history])
 
 
 def render_case(shown, history, deadlines, available, actor_text) -> None:

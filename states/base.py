@@ -66,6 +66,10 @@ class Facts:
     importer: str | None = None
     division: str | None = None
 
+    def legal(self, name: str) -> date:
+        """The legal date `name` given with the transition (a `LegalDate` input), or today."""
+        return iso(self.inputs.get(name)) or self.today
+
 
 def iso(value: Any) -> date | None:
     """A date kept in case data (ISO text) as a date."""
@@ -135,6 +139,78 @@ _PORT_CODE = re.compile(r"^\d{4}$")
 MAX_AMOUNT = Decimal("1e15")  # a quadrillion dollars: beyond any duty, tender or loss
 
 
+@dataclass(frozen=True)
+class Bound:
+    """An act a legal date cannot precede: `label` names it in the refusal ("the filing of the
+    protest"), `read` finds its date in the facts (case data, entries, other inputs; None when
+    the case has no such act)."""
+
+    label: str
+    read: Callable[[Facts], date | None]
+    citation: str = ""
+
+
+def data_bound(key: str, label: str, citation: str = "") -> Bound:
+    """A bound read from the case data (an ISO date kept under `key`)."""
+    return Bound(label, lambda f: iso(f.data.get(key)), citation)
+
+
+@dataclass(frozen=True)
+class LegalDate(Input):
+    """A dated legal act: the date the law counts from (mailed, received, posted, decided).
+
+    The one mechanism every lifecycle uses for such dates (REFERENCE.md §6). The event's `at` is
+    always the real instant the act was recorded (the clock, UTC, never backdated); the legal
+    date is an input of the transition, so the event data — and with it the hash chain — carries
+    it, `cee case show`/`history` print it beside the instant, and the transition's effect writes
+    it into the case data where timers anchor on it (`Facts.legal(name)` reads it).
+
+    - `required=False` (the default): the date is today unless given; the help says so.
+    - Malformed or impossible (2025-02-30), or after today: `InvalidInput` (CLI exit 2).
+    - Before one of `not_before` (the act it follows: a request not mailed before its protest
+      was filed): refused as a rule (`RuleViolation`, exit 5), naming the bound and its date.
+    - `citation`: the rule that makes the date count.
+    """
+
+    kind: str = "date"
+    citation: str = ""
+    not_before: tuple[Bound, ...] = ()
+
+    def __post_init__(self):
+        if self.kind != "date":
+            raise ValueError(f"legal date {self.name} must be of kind date")
+        if not self.required and "default" not in self.help:
+            object.__setattr__(self, "help", f"{self.help} (default: today)")
+
+    def too_late(self, value: str, today: date) -> str | None:
+        """Why `value` (ISO) cannot be this act's date as of `today`, or None."""
+        if date.fromisoformat(value) > today:
+            return (f"{self.name} {value} is after today ({today}): a legal date cannot be "
+                    "in the future")
+        return None
+
+    def guards(self) -> tuple[Guard, ...]:
+        """Its bounds as guards of the transition (checked with the rulebook's own)."""
+        return tuple(Guard(f"{self.name} not before {b.label}", b.citation or self.citation,
+                           self._not_before(b)) for b in self.not_before)
+
+    def _not_before(self, bound: Bound) -> Callable[[Facts], str | None]:
+        def check(f: Facts) -> str | None:
+            floor = bound.read(f)
+            given = f.legal(self.name)
+            if floor is not None and given < floor:
+                return (f"{self.name} {given} is before {bound.label} on {floor}; give a date "
+                        f"on or after {floor}")
+            return None
+        return check
+
+
+def legal_dates(inputs: Mapping[str, Any], spec: TransitionSpec) -> dict[str, Any]:
+    """The legal dates among a transition's parsed inputs (what history shows)."""
+    return {i.name: inputs[i.name] for i in spec.inputs
+            if isinstance(i, LegalDate) and inputs.get(i.name) is not None}
+
+
 def _parse_amount(name: str, raw: Any) -> str:
     """A sum of money in dollars and cents, kept as text ("12500.00") so JSON keeps it exact."""
     text = str(raw).strip().replace(",", "").removeprefix("$")
@@ -170,6 +246,10 @@ class Cascade:
 
     lifecycle: str
     trigger: str
+    inputs: tuple[tuple[str, Any], ...] = ()  # given to `trigger` (e.g. a reliquidation type)
+    # Whether to cascade at all, read on the case's data after the transition.
+    when: Callable[[Mapping[str, Any]], bool] | None = None
+    skip: str | None = None  # a data key listing entries not to cascade to
 
 
 @dataclass(frozen=True)
@@ -204,6 +284,12 @@ class TransitionSpec:
         return text + (f" ({self.role.value})" if self.role else "")
 
     def refusal(self, facts: Facts) -> Refusal | None:
+        for item in self.inputs:  # a legal date's bounds come first: the act's own date
+            if isinstance(item, LegalDate):
+                for guard in item.guards():
+                    reason = guard.check(facts)
+                    if reason:
+                        return Refusal(guard, reason)
         for guard in self.guards:
             reason = guard.check(facts)
             if reason:

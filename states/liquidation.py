@@ -43,9 +43,17 @@ ADCVD_SUSPENSIONS = ("04", "05")
 PSC_REVIEW = "19 CFR 101.9(b); REFERENCE.md §3 (a PSC under review escalates, never lost)"
 
 
-def protest_last_day(liquidated_on, params) -> object:
-    """Last day to protest a liquidation: 180 days after it, rolled forward (1514(c)(3))."""
-    return roll_forward(liquidated_on + timedelta(days=params.protest_period_days))
+def protest_period_days(entry_date: date | None, params) -> int:
+    """Days to protest: 180, or 90 for an entry made before 2004-12-18 (19 CFR 174.12(e))."""
+    if entry_date is not None and entry_date < params.protest_rules_cutover:
+        return params.protest_period_days_before_cutover
+    return params.protest_period_days
+
+
+def protest_last_day(decided_on, params, entry_date: date | None = None) -> object:
+    """Last day to protest a liquidation (or another decision): 180 days after it — 90 for an
+    entry made before 2004-12-18 — rolled forward (1514(c)(3); 174.12(e); T.D. 53961)."""
+    return roll_forward(decided_on + timedelta(days=protest_period_days(entry_date, params)))
 
 
 def scheduled_liquidation(state: str, data: Mapping[str, Any]) -> date | None:

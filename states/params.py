@@ -8,6 +8,7 @@ them without touching a rulebook:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 
 @dataclass(frozen=True)
@@ -24,16 +25,34 @@ class RuleParams:
     auto_liquidation_days: int = 314
     # 19 U.S.C. 1501 as amended by TFTEA §911: voluntary reliquidation within 90 days.
     voluntary_reliquidation_days: int = 90
-    # 19 U.S.C. 1514(c)(3): protest within 180 days after liquidation or reliquidation.
+    # 19 U.S.C. 1514(c)(3); 19 CFR 174.12(e): protest within 180 days after liquidation,
+    # reliquidation or the decision protested (entries made on or after the cut-over below).
     protest_period_days: int = 180
     # 19 CFR 174.21(a): decide within 2 years of filing (directory only: escalate, never decide).
     protest_decision_years: int = 2
-    # 19 CFR 174.21(b): exclusion protest deemed denied on the 30th day after filing.
+    # 19 U.S.C. 1499(c)(5)(B); 19 CFR 174.21(b): an exclusion protest not decided BEFORE the 30th
+    # day after filing is denied on that 30th day.
     exclusion_decision_days: int = 30
-    # 19 U.S.C. 1515(b): deemed denied 30 days after a request for accelerated disposition.
+    # 19 U.S.C. 1515(b); 19 CFR 174.22(d): deemed denied at the close of the 30th day after the
+    # accelerated-disposition request was mailed.
     accelerated_disposition_days: int = 30
-    # UNCONFIRMED (REFERENCE.md §2): a request may be made only 90 days after filing.
+    # 19 U.S.C. 1515(b); 19 CFR 174.22(a): a request may be made concurrent with or after the
+    # filing; only where EVERY entry of the protest was made before the cut-over below must it
+    # wait this many days after filing.
     accelerated_disposition_min_days: int = 90
+    # The cut-over of the Miscellaneous Trade and Technical Corrections Act of 2004 (entries made
+    # on or after 2004-12-18): 180 days to protest instead of 90, accelerated disposition at any
+    # time (19 CFR 174.12(e), 174.22(a); 159.9(c)(2)(ii)). A dated rule: the entry date decides.
+    protest_rules_cutover: date = date(2004, 12, 18)
+    # 19 CFR 174.12(e): 90 days to protest for entries made before the cut-over.
+    protest_period_days_before_cutover: int = 90
+    # 19 U.S.C. 1515(d): a protestant's request to void a denial within 90 days after it.
+    void_request_days: int = 90
+    # 19 U.S.C. 1515(a): the center allows or denies an application for further review within
+    # 30 days of its filing (escalates: directory, the engine never decides it).
+    further_review_decision_days: int = 30
+    # 19 U.S.C. 1515(c): a denied AFR may be set aside on a request within 60 days of the denial.
+    set_aside_request_days: int = 60
     # 28 U.S.C. 2636(a), 19 CFR 174.31: summons within 180 days after denial.
     summons_period_days: int = 180
     # Warning lead times (internal practice; no rule sets them).

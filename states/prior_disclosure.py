@@ -26,6 +26,7 @@ from cee_workflow.states.base import (
     Facts,
     Guard,
     Input,
+    LegalDate,
     Lifecycle,
     Notice,
     Period,
@@ -33,6 +34,7 @@ from cee_workflow.states.base import (
     TimerKind,
     TimerSpec,
     TransitionSpec,
+    data_bound,
     iso,
 )
 
@@ -203,16 +205,6 @@ def _oral_confirmed(f: Facts) -> str | None:
     return None
 
 
-def _notice_date(f: Facts) -> str | None:
-    notice = iso(f.inputs.get("notice_date")) or f.today
-    if notice > f.today:
-        return f"the notice date {notice} is in the future"
-    if notice < iso(f.data["perfected_on"]):
-        return (f"the notice date {notice} is before the disclosure was perfected on "
-                f"{f.data['perfected_on']}")
-    return None
-
-
 def _tenders_the_loss(f: Facts) -> str | None:
     early = f.data.get("disclosure_tender")
     if Decimal(f.inputs["amount"]) + Decimal(early or 0) < Decimal(f.data["loss_amount"]):
@@ -270,7 +262,7 @@ def _disclosed(f: Facts) -> dict:
 
 
 def _loss_calculated(f: Facts) -> dict:
-    notice = f.inputs.get("notice_date") or f.today.isoformat()
+    notice = f.legal("notice_date").isoformat()
     return {"loss_amount": f.inputs["amount"], "loss_notice_on": notice,
             "loss_calculated_on": f.today.isoformat()}
 
@@ -443,11 +435,12 @@ PRIOR_DISCLOSURE = Lifecycle(
             summary="validate the disclosure and notify the calculated loss; the notice date "
                     "starts the 30 days to tender (unless the tender made with the disclosure "
                     "covers it)",
-            guards=(Guard("a notice date since perfection", "19 CFR 162.74(c)", _notice_date),),
             inputs=(Input("amount", "the actual loss of duties, taxes and fees", "amount",
                           required=True),
-                    Input("notice_date", "the date CBP notified its calculation (default: "
-                                         "today)", "date")),
+                    LegalDate("notice_date", "the date CBP notified its calculation",
+                              citation="19 CFR 162.74(c)",
+                              not_before=(data_bound("perfected_on",
+                                                     "the perfection of the disclosure"),))),
             effect=_loss_calculated,
         ),
         TransitionSpec(

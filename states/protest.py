@@ -9,7 +9,9 @@ decides. Exclusion protests and accelerated-disposition requests are deemed deni
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Mapping
+from datetime import date, timedelta
+from typing import Any
 
 from cee_workflow.states.authority import Authority
 from cee_workflow.states.base import (
@@ -18,21 +20,64 @@ from cee_workflow.states.base import (
     Facts,
     Guard,
     Input,
+    LegalDate,
     Lifecycle,
     Period,
     StateSpec,
     TimerKind,
     TimerSpec,
     TransitionSpec,
+    data_bound,
     iso,
 )
 from cee_workflow.states.calendar import roll_forward
-from cee_workflow.states.liquidation import protest_last_day
+from cee_workflow.states.liquidation import protest_last_day, protest_period_days
+from cee_workflow.states.params import RuleParams
 
 PENDING = ("filed", "accepted", "further_review")
 UNDECIDED = (*PENDING, "accelerated")
 DECIDABLE = ("accepted", "further_review", "accelerated")
 PROTESTABLE = ("liquidated", "reliquidated")
+# What a protest is about: the CBP decisions of 19 U.S.C. 1514(a). Only a protest of a
+# liquidation or reliquidation needs a liquidated entry; the others run from their decision's
+# date (`decision_date`) and may be on unliquidated entries (174.12(e)).
+DECISIONS = ("liquidation", "reliquidation", "exclusion", "redelivery", "charge",
+             "drawback_refusal", "refusal_1520d")
+OF_LIQUIDATION = ("liquidation", "reliquidation")
+EXCLUSION_RULE = "19 U.S.C. 1499(c)(5)(B); 19 CFR 174.21(b)"
+ACCELERATED_RULE = "19 U.S.C. 1515(b); 19 CFR 174.22(d)"
+
+
+def protested(data: Mapping[str, Any]) -> str:
+    """The decision a protest names; protests recorded before it was named (and exclusion
+    protests filed with --exclusion) read as before: liquidation, or exclusion."""
+    return data.get("protested") or ("exclusion" if data.get("exclusion") else "liquidation")
+
+
+def deemed_denial(data: Mapping[str, Any], params: RuleParams) -> tuple[date, date, str] | None:
+    """The first deemed denial the protest is subject to: (the day it is denied, the first day
+    no decision may be taken, the rule), or None.
+
+    - Exclusion: not allowed or denied BEFORE the 30th day after filing → denied on that 30th
+      day (1499(c)(5)(B); 174.21(b)): no decision from the 30th day.
+    - Accelerated disposition: deemed denied at the close of the 30th day after the request was
+      mailed (1515(b); 174.22(d)): a decision on the 30th day is still in time.
+    Whichever falls first binds. A denial voided under 1515(d) reopens the protest: the deemed
+    routes it had no longer apply (the engine's reading; the 2636 clock still runs, see
+    `summons_from`).
+    """
+    if data.get("voided_denial_of"):
+        return None
+    routes = []
+    if protested(data) == "exclusion" and data.get("filed_on"):
+        day = iso(data["filed_on"]) + timedelta(days=params.exclusion_decision_days)
+        routes.append((day, day, EXCLUSION_RULE))
+    if data.get("accelerated_requested_on"):
+        day = iso(data["accelerated_requested_on"]) + timedelta(
+            days=params.accelerated_disposition_days)
+        routes.append((day, day + timedelta(days=1), ACCELERATED_RULE))
+    return min(routes, key=lambda r: r[1]) if routes else None
+
 # A protest in these states no longer holds its entries open; one in litigation still does: the
 # court decides, and the liquidation is not final meanwhile.
 RESOLVED = ("withdrawn", "closed")
@@ -42,6 +87,8 @@ RESOLVED = ("withdrawn", "closed")
 
 
 def _entries_liquidated(f: Facts) -> str | None:
+    if _decision(f) not in OF_LIQUIDATION:
+        return None  # 1514(a)(3), (4), (6), (7): the decision's own date counts, not a liquidation
     for e in f.entries:
         if e.liquidation_state not in PROTESTABLE:
             if e.liquidation_state == "final":
@@ -60,14 +107,53 @@ def _one_importer(f: Facts) -> str | None:
     return None
 
 
-def _filed_in_time(f: Facts) -> str | None:
+def _decision(f: Facts) -> str:
+    if "protested" in f.inputs:
+        return f.inputs["protested"]
+    return "exclusion" if f.inputs.get("exclusion") else "liquidation"
+
+
+def _decided_on(f: Facts, e) -> date:
+    """The date the protested decision was made, for entry `e`: its latest liquidation or
+    reliquidation, or the decision's own date (1514(c)(3))."""
+    return e.liquidated_on if _decision(f) in OF_LIQUIDATION else f.legal("decision_date")
+
+
+def _lateness(f: Facts) -> dict[str, str]:
+    """The entries the protest is late for: {entry: why} (174.13(b))."""
+    late = {}
     for e in f.entries:
-        last = protest_last_day(e.liquidated_on, f.params)
+        decided = _decided_on(f, e)
+        last = protest_last_day(decided, f.params, e.entry_date)
         if f.today > last:
-            return (f"entry {e} was liquidated on {e.liquidated_on}; the 180 days to "
-                    f"protest ended on {last}; the liquidation is final unless CBP reliquidates")
-        if f.today < e.liquidated_on:
+            days = protest_period_days(e.entry_date, f.params)
+            rule = ("19 CFR 174.12(e): 90 days for entries made before "
+                    f"{f.params.protest_rules_cutover}" if days != f.params.protest_period_days
+                    else "19 U.S.C. 1514(c)(3)")
+            late[e.number] = (f"entry {e}: the {_decision(f)} of {decided} could be protested "
+                              f"until {last} ({days} days, {rule})")
+    return late
+
+
+def _filed_in_time(f: Facts) -> str | None:
+    late = _lateness(f)
+    if late and len(late) == len(f.entries):
+        first = next(iter(late.values()))
+        return (f"{first}; the decision is final unless CBP reliquidates")
+    for e in f.entries:
+        if _decision(f) in OF_LIQUIDATION and f.today < e.liquidated_on:
             return f"entry {e} liquidates on {e.liquidated_on}; protest on or after it"
+    return None
+
+
+def _no_decision_before_entry(f: Facts) -> str | None:
+    if _decision(f) in OF_LIQUIDATION:
+        return None
+    decided = f.legal("decision_date")
+    for e in f.entries:
+        if decided < e.entry_date:
+            return (f"decision_date {decided} is before the entry date {e.entry_date} of entry "
+                    f"{e}; give the date of the decision protested")
     return None
 
 
@@ -86,47 +172,61 @@ def _further_review_requested(f: Facts) -> str | None:
 
 
 def _accelerated_request_allowed(f: Facts) -> str | None:
+    cutover = f.params.protest_rules_cutover
+    if not f.entries or any(e.entry_date >= cutover for e in f.entries):
+        return None  # 174.22(a): at any time concurrent with or after the filing
     earliest = iso(f.data["filed_on"]) + timedelta(days=f.params.accelerated_disposition_min_days)
-    if f.today < earliest:
-        return (f"accelerated disposition may be requested from {earliest}, "
-                f"{f.params.accelerated_disposition_min_days} days after filing")
+    if f.legal("mailed_on") < earliest:
+        return (f"every entry was made before {cutover}: accelerated disposition may be "
+                f"requested from {earliest}, {f.params.accelerated_disposition_min_days} days "
+                "after filing")
     return None
 
 
-def _accelerated_period_over(f: Facts) -> str | None:
-    last = iso(f.data["accelerated_requested_on"]) + timedelta(
-        days=f.params.accelerated_disposition_days)
-    if f.today <= last:
-        return f"CBP may still decide until {last}"
+def _deemed_date_reached(f: Facts) -> str | None:
+    route = deemed_denial(f.data, f.params)
+    if route is None:
+        return "neither an exclusion protest nor an accelerated-disposition request"
+    denied, bar, _rule = route
+    if f.today < bar:
+        return f"CBP may still decide until {bar - timedelta(days=1)}"
     return None
 
 
-def _exclusion_period_over(f: Facts) -> str | None:
-    if not f.data.get("exclusion"):
-        return "only an exclusion protest is deemed denied after 30 days"
-    last = iso(f.data["filed_on"]) + timedelta(days=f.params.exclusion_decision_days)
-    if f.today <= last:
-        return f"CBP may still decide the exclusion protest until {last}"
+def _not_deemed_denied(f: Facts) -> str | None:
+    """Deemed denials bind (1515(c)): once the date has passed, no decision may be taken, even
+    if no sweep has recorded the denial yet."""
+    route = deemed_denial(f.data, f.params)
+    if route is None:
+        return None
+    denied, bar, rule = route
+    if f.legal("decided_on") >= bar:
+        return (f"the protest was deemed denied on {denied} ({rule}); that denial binds "
+                f"(19 U.S.C. 1515(c)) — the 180 days to summon run from {denied}")
     return None
 
 
-def _decided_denial(f: Facts) -> str | None:
-    if f.data.get("deemed"):
-        return ("a deemed denial was no decision to void; contest it at the Court of "
-                "International Trade by summons")
+def _void_in_time(f: Facts) -> str | None:
+    if not f.inputs.get("on_request"):
+        return None  # CBP's own initiative: 1515(d) sets no period
+    denied = iso(f.data["denied_on"])
+    last = denied + timedelta(days=f.params.void_request_days)
+    if f.today > last:
+        return (f"the protestant's request to void the denial of {denied} had to be filed by "
+                f"{last} (90 days)")
     return None
 
 
 def _summons_in_time(f: Facts) -> str | None:
     last = _summons_last_day(f)
     if f.today > last:
-        return (f"the 180 days to contest the denial of {f.data['denied_on']} ended on {last}; "
-                "the denial is final")
+        return (f"the 180 days to contest the denial of {_summons_from(f.data)} ended on "
+                f"{last}; the denial is final")
     return None
 
 
 def _summons_period_over(f: Facts) -> str | None:
-    if "denied_on" not in f.data:
+    if not _summons_from(f.data):
         return None
     last = _summons_last_day(f)
     if f.today <= last:
@@ -134,23 +234,40 @@ def _summons_period_over(f: Facts) -> str | None:
     return None
 
 
+def _summons_from(data: Mapping[str, Any]) -> str | None:
+    """The original denial (deemed or actual): "all denials of protests are effective from the
+    date of original denial for purposes of section 2636" (1515(c))."""
+    return data.get("summons_from") or data.get("denied_on")
+
+
 def _summons_last_day(f: Facts):
-    return roll_forward(iso(f.data["denied_on"]) + timedelta(days=f.params.summons_period_days))
+    return roll_forward(iso(_summons_from(f.data))
+                        + timedelta(days=f.params.summons_period_days))
 
 
 # --- effects ---------------------------------------------------------------------------------
 
 
 def _filed(f: Facts) -> dict:
-    deadline = min(protest_last_day(e.liquidated_on, f.params) for e in f.entries)
-    return {
+    late = _lateness(f)
+    timely = [e for e in f.entries if e.number not in late]
+    decision = _decision(f)
+    deadline = min(protest_last_day(_decided_on(f, e), f.params, e.entry_date) for e in timely)
+    changes = {
         "filed_on": f.today.isoformat(),
         "protest_deadline": deadline.isoformat(),
         "reason": f.inputs.get("reason"),
-        "exclusion": f.inputs.get("exclusion", False),
+        "protested": decision,
+        "exclusion": decision == "exclusion",
         "further_review": f.inputs.get("further_review", False),
         "importer": f.entries[0].importer,
     }
+    if decision not in OF_LIQUIDATION:
+        changes["decision_date"] = f.legal("decision_date").isoformat()
+    if late:  # 174.13(b): untimely only as to those entries; the others go on
+        changes["untimely_entries"] = sorted(late)
+        changes["untimely"] = [late[n] for n in sorted(late)]
+    return changes
 
 
 def _amended(f: Facts) -> dict:
@@ -164,19 +281,28 @@ def _amended(f: Facts) -> dict:
 
 def _decided(outcome: str):
     def effect(f: Facts) -> dict:
-        changes = {"decided_on": f.today.isoformat(), "decision": outcome}
+        on = f.legal("decided_on").isoformat()
+        changes = {"decided_on": on, "decision": outcome}
         if outcome in ("denied", "allowed_in_part"):
-            changes["denied_on"] = f.today.isoformat()
+            changes["denied_on"] = on
+            changes["summons_from"] = _summons_from(f.data) or on
+        if outcome == "allowed" and protested(f.data) in ("exclusion", "redelivery"):
+            changes["released_on"] = on  # 1514(a)(4): allowing it releases the merchandise
         return changes
     return effect
 
 
-def _deemed_denied(anchor: str, days) -> object:
-    def effect(f: Facts) -> dict:
-        on = iso(f.data[anchor]) + timedelta(days=days(f.params))
-        return {"decided_on": on.isoformat(), "denied_on": on.isoformat(),
-                "decision": "deemed_denied", "deemed": True}
-    return effect
+def _deemed(f: Facts) -> dict:
+    denied, _bar, rule = deemed_denial(f.data, f.params)
+    on = denied.isoformat()
+    return {"decided_on": on, "denied_on": on, "decision": "deemed_denied", "deemed": True,
+            "deemed_by": rule, "summons_from": _summons_from(f.data) or on}
+
+
+def _voided(f: Facts) -> dict:
+    return {"voided_denial_of": f.data.get("denied_on"), "voided_on": f.today.isoformat(),
+            "void_on_request": bool(f.inputs.get("on_request")), "denied_on": None,
+            "decision": None, "decided_on": None, "deemed": False}
 
 
 # --- the rulebook ----------------------------------------------------------------------------
@@ -196,9 +322,22 @@ EXCLUSION_DEEMED_DENIAL = TimerSpec(
     anchor="filed_on",
     period=lambda p: Period(days=p.exclusion_decision_days),
     action="deem_denied",
-    citation="19 U.S.C. 1514(c)(4); 19 CFR 174.21(b)",
-    summary="exclusion protest not decided in 30 days: deemed denied",
-    applies=lambda data: bool(data.get("exclusion")),
+    fires="on",  # denied ON the 30th day: a decision must come before it
+    citation=EXCLUSION_RULE,
+    summary="exclusion protest not allowed or denied before the 30th day after filing: "
+            "denied on that 30th day",
+    applies=lambda data: protested(data) == "exclusion" and not data.get("voided_denial_of"),
+)
+FURTHER_REVIEW_DECISION = TimerSpec(
+    name="further_review_decision",
+    kind=TimerKind.LEGAL,
+    anchor="filed_on",
+    period=lambda p: Period(days=p.further_review_decision_days),
+    citation="19 U.S.C. 1515(a); 19 CFR 174.23",
+    summary="application for further review not allowed or denied within 30 days of filing: "
+            "escalate",
+    applies=lambda data: bool(data.get("further_review"))
+    and not data.get("further_review_denied_on"),
 )
 ACCELERATED_DEEMED_DENIAL = TimerSpec(
     name="accelerated_deemed_denial",
@@ -206,13 +345,15 @@ ACCELERATED_DEEMED_DENIAL = TimerSpec(
     anchor="accelerated_requested_on",
     period=lambda p: Period(days=p.accelerated_disposition_days),
     action="deem_denied",
-    citation="19 U.S.C. 1515(b); 19 CFR 174.22(d)",
-    summary="not decided within 30 days of the request: deemed denied",
+    citation=ACCELERATED_RULE,
+    summary="not decided by the close of the 30th day after the request was mailed: deemed "
+            "denied",
+    applies=lambda data: not data.get("voided_denial_of"),
 )
 SUMMONS_WINDOW = TimerSpec(
     name="summons_window",
     kind=TimerKind.LEGAL,
-    anchor="denied_on",
+    anchor="summons_from",  # the original denial: no later action moves it (1515(c))
     period=lambda p: Period(days=p.summons_period_days),
     roll_forward=True,
     action="close",
@@ -232,7 +373,16 @@ CLOSING = TimerSpec(
     summary="allowed and reliquidated: close",
 )
 
-_UNDECIDED_TIMERS = (DECISION_LIMIT, EXCLUSION_DEEMED_DENIAL)
+_UNDECIDED_TIMERS = (DECISION_LIMIT, EXCLUSION_DEEMED_DENIAL, FURTHER_REVIEW_DECISION)
+_DECIDED_ON = LegalDate("decided_on", "the date of CBP's decision", citation="19 CFR 174.21",
+                        not_before=(data_bound("filed_on", "the filing of the protest"),))
+_BINDS = Guard("no deemed denial has passed", "19 U.S.C. 1515(c); 1499(c)(5)(B); 19 CFR "
+               "174.21(b), 174.22(d)", _not_deemed_denied)
+# An allowed protest of a liquidation reliquidates its timely entries as a refund (type 5,
+# 19 CFR 173.2(d)); an allowed exclusion protest releases the merchandise instead.
+_RELIQUIDATE = Cascade("liquidation", "reliquidate", inputs=(("type", "5"),),
+                       when=lambda data: protested(data) in OF_LIQUIDATION,
+                       skip="untimely_entries")
 _DECIDE = "19 U.S.C. 1515(a); 19 CFR 174.21(a)"
 
 PROTEST = Lifecycle(
@@ -247,7 +397,7 @@ PROTEST = Lifecycle(
         StateSpec("accepted", "received and accepted at a port or center", _UNDECIDED_TIMERS),
         StateSpec("further_review", "application for further review granted", _UNDECIDED_TIMERS),
         StateSpec("accelerated", "accelerated disposition requested",
-                  (DECISION_LIMIT, ACCELERATED_DEEMED_DENIAL)),
+                  (DECISION_LIMIT, ACCELERATED_DEEMED_DENIAL, EXCLUSION_DEEMED_DENIAL)),
         StateSpec("allowed", "allowed in full; entries reliquidated", (CLOSING,)),
         StateSpec("allowed_in_part", "allowed in part; entries reliquidated", (SUMMONS_WINDOW,)),
         StateSpec("denied", "denied, or deemed denied", (SUMMONS_WINDOW,)),
@@ -260,14 +410,24 @@ PROTEST = Lifecycle(
         TransitionSpec(
             "file", ("new",), "filed", Authority.FILER,
             citation="19 U.S.C. 1514(c)(3); 19 CFR 174.12; T.D. 53961",
-            summary="file within 180 days after the latest liquidation of every entry named",
+            summary="file within 180 days after the decision protested (the latest liquidation "
+                    "of each entry, or the decision's date); 90 for entries before 2004-12-18",
             guards=(
-                Guard("entries liquidated", "19 U.S.C. 1514(a)", _entries_liquidated),
+                Guard("a liquidated entry for a protest of a liquidation", "19 U.S.C. 1514(a)(5)",
+                      _entries_liquidated),
                 Guard("one importer", "19 CFR 174.12(a)", _one_importer),
-                Guard("within 180 days of liquidation", "19 U.S.C. 1514(c)(3); T.D. 53961",
+                Guard("decision not before the entry", "19 CFR 174.12(e)",
+                      _no_decision_before_entry),
+                Guard("within 180 days of the decision (90 before 2004-12-18)",
+                      "19 U.S.C. 1514(c)(3); 19 CFR 174.12(e), 174.13(b); T.D. 53961",
                       _filed_in_time),
             ),
             inputs=(Input("reason", "what is protested and why"),
+                    Input("protested", "the decision protested (19 U.S.C. 1514(a))", "choice",
+                          DECISIONS),
+                    LegalDate("decision_date", "the date of the decision protested when it is "
+                              "not a liquidation (e.g. the exclusion notice)",
+                              citation="19 U.S.C. 1514(c)(3); 19 CFR 174.12(e)"),
                     Input("exclusion", "a protest of an exclusion", "bool", default=False),
                     Input("further_review", "apply for further review", "bool",
                           default=False)),
@@ -299,54 +459,70 @@ PROTEST = Lifecycle(
             "allow", DECIDABLE, "allowed", Authority.CENTER,
             citation=_DECIDE + "; 19 CFR 173.2(d)",
             summary="allow in full; the entries are reliquidated in the same transaction",
+            guards=(_BINDS,),
+            inputs=(_DECIDED_ON,),
             effect=_decided("allowed"),
-            cascades=(Cascade("liquidation", "reliquidate"),),
+            cascades=(_RELIQUIDATE,),
         ),
         TransitionSpec(
             "allow_in_part", DECIDABLE, "allowed_in_part", Authority.CENTER,
             citation=_DECIDE + "; 19 CFR 173.2(d), 174.30",
             summary="allow in part, deny the rest; the entries are reliquidated",
+            guards=(_BINDS,),
+            inputs=(_DECIDED_ON,),
             effect=_decided("allowed_in_part"),
-            cascades=(Cascade("liquidation", "reliquidate"),),
+            cascades=(_RELIQUIDATE,),
         ),
         TransitionSpec(
             "deny", DECIDABLE, "denied", Authority.CENTER,
             citation=_DECIDE + "; 19 CFR 174.30",
             summary="deny the protest (notice of denial with reasons)",
+            guards=(_BINDS,),
+            inputs=(_DECIDED_ON,),
             effect=_decided("denied"),
         ),
         TransitionSpec(
             "request_accelerated_disposition", PENDING, "accelerated", Authority.FILER,
             citation="19 U.S.C. 1515(b); 19 CFR 174.22",
-            summary="request accelerated disposition (deemed denied if undecided in 30 days)",
-            guards=(Guard("after the waiting period", "19 U.S.C. 1515(b) (UNCONFIRMED 90 days)",
-                          _accelerated_request_allowed),),
-            effect=lambda f: {"accelerated_requested_on": f.today.isoformat()},
+            summary="request accelerated disposition by certified or registered mail, with or "
+                    "after the filing (deemed denied at the close of the 30th day after mailing)",
+            guards=(Guard("90 days after filing where every entry is before 2004-12-18",
+                          "19 U.S.C. 1515(b); 19 CFR 174.22(a)", _accelerated_request_allowed),),
+            inputs=(LegalDate("mailed_on", "the day the request was mailed (certified or "
+                              "registered mail)", citation="19 CFR 174.22(d)",
+                              not_before=(data_bound("filed_on", "the filing of the protest"),)),),
+            effect=lambda f: {"accelerated_requested_on": f.legal("mailed_on").isoformat()},
         ),
         TransitionSpec(
-            "deem_denied", ("accelerated",), "denied", Authority.SYSTEM,
-            citation="19 U.S.C. 1515(b); 19 CFR 174.22(d)",
-            summary="deemed denied 30 days after the accelerated-disposition request",
-            guards=(Guard("30 days passed", "19 U.S.C. 1515(b)", _accelerated_period_over),),
-            effect=_deemed_denied("accelerated_requested_on",
-                                  lambda p: p.accelerated_disposition_days),
+            "deem_denied", UNDECIDED, "denied", Authority.SYSTEM,
+            citation="19 U.S.C. 1499(c)(5)(B), 1515(b); 19 CFR 174.21(b), 174.22(d)",
+            summary="deemed denied on its legal day: the 30th day after filing an exclusion "
+                    "protest, or the 30th after an accelerated-disposition request was mailed",
+            guards=(Guard("the deemed-denial day reached", "19 U.S.C. 1499(c)(5)(B), 1515(b)",
+                          _deemed_date_reached),),
+            effect=_deemed,
         ),
         TransitionSpec(
-            "deem_denied", PENDING, "denied", Authority.SYSTEM,
-            citation="19 U.S.C. 1514(c)(4); 19 CFR 174.21(b)",
-            summary="exclusion protest deemed denied on the 30th day after filing",
-            guards=(Guard("exclusion protest, 30 days passed", "19 CFR 174.21(b)",
-                          _exclusion_period_over),),
-            effect=_deemed_denied("filed_on", lambda p: p.exclusion_decision_days),
+            "deny_further_review", ("filed", "accepted"), STAY, Authority.CENTER,
+            citation="19 U.S.C. 1515(a); 19 CFR 174.23, 174.27",
+            summary="deny the application for further review (the protest is then decided "
+                    "without it)",
+            guards=(Guard("further review requested", "19 CFR 174.25",
+                          _further_review_requested),),
+            restarts_timers=True,
+            effect=lambda f: {"further_review_denied_on": f.today.isoformat()},
         ),
         TransitionSpec(
             "void_denial", ("denied",), "accepted", Authority.CENTER,
             citation="19 U.S.C. 1515(d)",
-            summary="void a denial made contrary to proper instructions; the protest is pending "
-                    "again",
-            guards=(Guard("an actual denial", "19 U.S.C. 1515(d)", _decided_denial),),
-            effect=lambda f: {"voided_denial_of": f.data.get("denied_on"), "denied_on": None,
-                              "decision": None, "decided_on": None, "deemed": False},
+            summary="void a denial made contrary to proper instructions, on CBP's initiative or "
+                    "on the protestant's request within 90 days; the 2636 clock of the original "
+                    "denial runs on",
+            guards=(Guard("requested within 90 days of the denial", "19 U.S.C. 1515(d)",
+                          _void_in_time),),
+            inputs=(Input("on_request", "voided on the protestant's request (within 90 days)",
+                          "bool", default=False),),
+            effect=_voided,
         ),
         TransitionSpec(
             "withdraw", UNDECIDED, "withdrawn", Authority.FILER,

@@ -94,7 +94,11 @@ def _run(call: Call) -> tuple[str, str]:
         lines = done.stderr.splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: "), (
             f"{where} must fail with one 'error:' line, got:\n{done.stderr}")
-        assert done.stdout == "", f"{where} failed but printed:\n{done.stdout}"
+        if call.json and done.stdout:  # --json: the error's structured form, one document
+            error = json.loads(done.stdout)["error"]
+            assert (error["message"], error["exit_code"]) == (lines[0][7:], call.expect), where
+        else:
+            assert done.stdout == "", f"{where} failed but printed:\n{done.stdout}"
     return done.stdout, done.stderr
 
 
@@ -136,7 +140,7 @@ def snapshot(url: str) -> dict:
     engine = Engine(url)
     try:
         return {c.id: (c.to_dict(), [e.to_dict() for e in engine.history(c.id)])
-                for c in engine.list()}
+                for c in engine.list_cases()}
     finally:
         engine.close()
 

@@ -190,7 +190,7 @@ class Cast:
 
     def at(self, day: str, hour: int = 10) -> None:
         """Move the clock to `hour`:00 Eastern on `day`."""
-        self.clock.set(eastern(day, hour))
+        self.clock.move_to(eastern(day, hour))
 
     def entry(self, *, importer: str | None = None, port: str = "2704",
               entry_date: str = "2025-01-06", by: str = "p2704"):

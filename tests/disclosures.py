@@ -26,9 +26,9 @@ def disclose(cast, *, on: str = DISCLOSED, form: str = "written", importer: str 
              by: str | None = None, entries=(), **inputs):
     cast.at(on)
     importer = importer or cast.ACME
-    return cast.engine.open("prior_disclosure", actor=cast.actor(by or f"filer:{importer}"),
-                            importer=importer, port="2704", entries=list(entries), form=form,
-                            **inputs)
+    return cast.engine.open_case("prior_disclosure", actor=cast.actor(by or f"filer:{importer}"),
+                                 importer=importer, port="2704", entries=list(entries), form=form,
+                                 **inputs)
 
 
 ROUTES = {  # how a disclosure reaches each state: (day, trigger, actor, inputs)

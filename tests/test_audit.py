@@ -10,8 +10,8 @@ from cee_workflow.workflow.audit import GENESIS, chain_hash
 def _story(cast, engine):
     entry = cast.liquidated()
     cast.at("2025-03-03")
-    protest = engine.open("protest", actor=cast.actor(f"filer:{cast.ACME}"),
-                          entries=[entry.entries[0]])
+    protest = engine.open_case("protest", actor=cast.actor(f"filer:{cast.ACME}"),
+                               entries=[entry.entries[0]])
     engine.advance(protest.id, "accept", actor=cast.actor("p2704"), note="received")
     return entry, protest
 

@@ -173,7 +173,7 @@ def test_an_interrupted_bulletin_leaves_whole_batches_and_the_rerun_completes_it
         engine.liquidate_bulletin(DAY, actor=cast.actor("c007"), batch_size=3,
                                   progress=crash_after_two_batches)
     assert calls == [(3, 10), (6, 10)]
-    states = {c.id: c.state for c in engine.list(kind="liquidation")}
+    states = {c.id: c.state for c in engine.list_cases(kind="liquidation")}
     assert [i for i in ids if states[i] == "liquidated"] == ids[:6]  # two whole batches
     assert [i for i in ids if states[i] == "scheduled"] == ids[6:]  # the rest untouched
     for case_id in ids[6:]:
@@ -203,7 +203,7 @@ def test_bulk_enforces_authority_and_jurisdiction_before_writing_anything(cast, 
     ours = scheduled(cast, 3)
     theirs = scheduled(cast, 2, importers=[cast.BETA], by="c005")  # center 005
     cast.at(BULLETIN)
-    before = {c.id: c.version for c in engine.list()}
+    before = {c.id: c.version for c in engine.list_cases()}
 
     with pytest.raises(NotPermitted, match="no jurisdiction over .*a case of center 007"):
         engine.liquidate_bulletin(DAY, actor=cast.actor("c005"), center="007")
@@ -217,7 +217,7 @@ def test_bulk_enforces_authority_and_jurisdiction_before_writing_anything(cast, 
                             batch_size=1)
     with pytest.raises(NotPermitted, match="holds port authority"):
         engine.advance_many("liquidate", actor=cast.actor("p2704"), case_ids=ours)
-    assert {c.id: c.version for c in engine.list()} == before
+    assert {c.id: c.version for c in engine.list_cases()} == before
 
     done = engine.liquidate_bulletin(DAY, actor=cast.actor("c005"))  # its own center's
     assert done.done == 2 and {engine.get(i).state for i in theirs} == {"liquidated"}

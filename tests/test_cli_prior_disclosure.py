@@ -152,7 +152,7 @@ def test_demo_carries_a_prior_disclosure_to_a_port_fpf_finding(tmp_path):
     assert "is not in unit fpf" in stdout  # the refused extension by a port officer
     engine = Engine(url)
     try:
-        pd, tendered_early = sorted(engine.list(kind="prior_disclosure"),
+        pd, tendered_early = sorted(engine.list_cases(kind="prior_disclosure"),
                                     key=lambda c: c.opened_at)
         assert (pd.state, pd.data["finding"], pd.division) == ("closed", "valid", "partnership")
         assert [e.actor for e in engine.history(pd.id) if e.trigger in (

@@ -59,7 +59,7 @@ def engine_document(engine: Engine, case_id: str) -> dict:
 def test_case_show_json_is_what_the_engine_gives(demo_url):
     engine = Engine(demo_url)
     try:
-        ids = [case.id for case in engine.list()]
+        ids = [case.id for case in engine.list_cases()]
         expected = [engine_document(engine, case_id) for case_id in ids]
     finally:
         engine.close()

@@ -122,7 +122,7 @@ def test_concurrent_protests_get_distinct_serial_numbers(cast, engine):
     cast.at("2025-03-03")
     filer = cast.actor(f"filer:{cast.ACME}")
     entries = [c.entries[0] for c in at_2704 + at_3901]
-    outcomes = race([partial(engine.open, "protest", actor=filer, entries=[e],
+    outcomes = race([partial(engine.open_case, "protest", actor=filer, entries=[e],
                              reason="classification") for e in entries])
     assert all(kind == "ok" for kind, _ in outcomes), describe(outcomes)
     protests = [value for _, value in outcomes]
@@ -288,8 +288,8 @@ def test_an_advance_that_waited_for_a_lock_reads_the_facts_committed_meanwhile(p
         cast = Cast(engine, clock)
         entry = cast.liquidated()
         cast.at("2025-03-03")
-        protest = engine.open("protest", actor=cast.actor(f"filer:{cast.ACME}"),
-                              entries=[entry.entries[0]])
+        protest = engine.open_case("protest", actor=cast.actor(f"filer:{cast.ACME}"),
+                                   entries=[entry.entries[0]])
         read: dict = {}
 
         def advance_waiting_for_the_lock():

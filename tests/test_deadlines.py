@@ -27,8 +27,8 @@ def pending(engine, case_id: str) -> dict:
 def protest(cast, engine, **inputs):
     entry = cast.liquidated()  # liquidated on Friday 2025-02-07
     cast.at("2025-03-03")
-    return engine.open("protest", actor=cast.actor(f"filer:{ACME}"),
-                       entries=[entry.entries[0]], **inputs)
+    return engine.open_case("protest", actor=cast.actor(f"filer:{ACME}"),
+                            entries=[entry.entries[0]], **inputs)
 
 
 # --- each timer: (set-up → case id, timer, last day, what the sweep does at the due instant) ---
@@ -85,7 +85,8 @@ def _psc(state):
     def setup(cast, engine):
         entry = cast.entry()  # entered 2025-01-06: set to liquidate on Friday 2025-11-21
         cast.at("2025-03-03")
-        case = engine.open("psc", actor=cast.actor(f"filer:{ACME}"), entries=[entry.entries[0]])
+        case = engine.open_case("psc", actor=cast.actor(f"filer:{ACME}"),
+                                entries=[entry.entries[0]])
         if state != "filed":
             engine.sweep()  # validated at once
         if state == "team_review":
@@ -221,17 +222,17 @@ def test_a_directory_limit_warns_then_goes_overdue_then_to_the_director(cast, en
 def test_overdue_and_escalated_lists_follow_the_case(cast, engine, clock):
     case_id = _accepted(cast, engine)
     due = pending(engine, case_id)["decision_limit"].due_at
-    clock.set(due - INSTANT)
-    assert case_id not in [c.id for c in engine.list(overdue=True)]
-    clock.set(due)
-    assert case_id in [c.id for c in engine.list(overdue=True, kind="protest")]
-    assert case_id not in [c.id for c in engine.list(escalated=True)]  # not swept yet
+    clock.move_to(due - INSTANT)
+    assert case_id not in [c.id for c in engine.list_cases(overdue=True)]
+    clock.move_to(due)
+    assert case_id in [c.id for c in engine.list_cases(overdue=True, kind="protest")]
+    assert case_id not in [c.id for c in engine.list_cases(escalated=True)]  # not swept yet
     engine.sweep()
-    assert case_id in [c.id for c in engine.list(escalated=True)]
+    assert case_id in [c.id for c in engine.list_cases(escalated=True)]
     engine.advance(case_id, "deny", actor=cast.actor("c007"))  # deciding ends the escalation
     assert engine.get(case_id).escalation == 0
-    assert case_id not in [c.id for c in engine.list(escalated=True)]
-    assert case_id not in [c.id for c in engine.list(overdue=True)]
+    assert case_id not in [c.id for c in engine.list_cases(escalated=True)]
+    assert case_id not in [c.id for c in engine.list_cases(overdue=True)]
 
 
 def test_one_deadline_running_into_a_new_state_is_not_warned_twice(cast, engine):
@@ -253,7 +254,7 @@ def test_one_deadline_running_into_a_new_state_is_not_warned_twice(cast, engine)
 def test_a_timer_whose_case_moved_on_is_cancelled_not_fired(cast, engine):
     case = cast.entry()
     due = pending(engine, case.id)["auto_liquidation_schedule"].due_at
-    cast.clock.set(due + timedelta(hours=1))  # due, but an officer acts before any sweep
+    cast.clock.move_to(due + timedelta(hours=1))  # due, but an officer acts before any sweep
     engine.advance(case.id, "extend", actor=cast.actor("c007"), inputs={"reason": "01"})
     result = engine.sweep()
     assert not result.fired and engine.get(case.id).state == "extended"

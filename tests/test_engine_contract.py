@@ -20,16 +20,16 @@ def test_protest_number_is_port_year_serial(cast, engine):
     second = cast.liquidated()
     cast.at("2025-03-03")
     filer = cast.actor(f"filer:{cast.ACME}")
-    a = engine.open("protest", actor=filer, entries=[first.entries[0]])
-    b = engine.open("protest", actor=filer, entries=[second.entries[0]])
+    a = engine.open_case("protest", actor=filer, entries=[first.entries[0]])
+    b = engine.open_case("protest", actor=filer, entries=[second.entries[0]])
     assert (a.id, b.id) == ("PR-270425000001", "PR-270425000002")
 
 
 def test_allowance_reliquidates_every_entry_in_the_same_transaction(cast, engine):
     one, two = cast.liquidated(), cast.liquidated()
     cast.at("2025-03-03")
-    protest = engine.open("protest", actor=cast.actor(f"filer:{cast.ACME}"),
-                          entries=[one.entries[0], two.entries[0]], reason="classification")
+    protest = engine.open_case("protest", actor=cast.actor(f"filer:{cast.ACME}"),
+                               entries=[one.entries[0], two.entries[0]], reason="classification")
     engine.advance(protest.id, "accept", actor=cast.actor("p2704"))
     engine.advance(protest.id, "allow", actor=cast.actor("c007"))
     for case in (one, two):
@@ -47,8 +47,8 @@ def test_failed_cascade_rolls_back_the_whole_decision(cast, engine):
     here = cast.liquidated(entry_date="2016-01-04", on="2016-02-05")
     there = cast.liquidated(entry_date="2016-01-04", on="2016-02-05", port="2709", by="c007")
     cast.at("2016-03-01")
-    protest = engine.open("protest", actor=cast.actor(f"filer:{cast.ACME}"),
-                          entries=[here.entries[0], there.entries[0]])
+    protest = engine.open_case("protest", actor=cast.actor(f"filer:{cast.ACME}"),
+                               entries=[here.entries[0], there.entries[0]])
     engine.advance(protest.id, "accept", actor=cast.actor("p2704"))
     with pytest.raises(NotPermitted, match="no jurisdiction over LQ-"):
         engine.advance(protest.id, "allow", actor=cast.actor("p2704-dir"))

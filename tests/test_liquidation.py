@@ -63,7 +63,7 @@ def timer_rows(engine, case_id: str) -> list[tuple[str, str, str, str]]:
 
 
 def sweep_at(cast, instant: datetime):
-    cast.clock.set(instant)
+    cast.clock.move_to(instant)
     return cast.engine.sweep()
 
 
@@ -161,7 +161,7 @@ def test_record_entry_is_joint_for_the_entry_port_or_the_importer_center(cast, e
             record(900, actor)
     with pytest.raises(NotFound):  # nothing was written: no case, and no entry (see below)
         engine.get(f"LQ-{number(900).replace('-', '')}")
-    assert engine.list(kind="liquidation") == []
+    assert engine.list_cases(kind="liquidation") == []
 
     by_port, by_center = record(900, "p2704"), record(901, C007)
     assert by_port.state == by_center.state == "unliquidated"
@@ -296,8 +296,8 @@ def test_finality_after_the_protest_period_rolled_past_weekend_and_holiday(cast,
 def test_an_open_protest_blocks_finalization(cast, engine):
     case = cast.liquidated()
     cast.at("2025-03-03")
-    protest = engine.open("protest", actor=who(cast, FILER), entries=[case.entries[0]],
-                          reason="classification")
+    protest = engine.open_case("protest", actor=who(cast, FILER), entries=[case.entries[0]],
+                               reason="classification")
     due = pending(engine, case.id)["finalization"]
     result = sweep_at(cast, due.due_at)
     assert result.fired == []
@@ -313,7 +313,7 @@ def test_finalization_follows_once_the_blocking_protest_is_withdrawn(cast, engin
     case = cast.liquidated()
     cast.at("2025-03-03")
     filer = who(cast, FILER)
-    protest = engine.open("protest", actor=filer, entries=[case.entries[0]], reason="value")
+    protest = engine.open_case("protest", actor=filer, entries=[case.entries[0]], reason="value")
     assert sweep_at(cast, pending(engine, case.id)["finalization"].due_at).blocked
     cast.at("2025-09-15")
     engine.advance(protest.id, "withdraw", actor=filer)

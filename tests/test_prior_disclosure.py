@@ -90,7 +90,7 @@ def test_only_the_importers_filer_may_disclose_and_a_refusal_opens_nothing(cast,
                          "p2704-fpf": FILERS_ACTION, f"filer:{cast.ZETA}": NO_STANDING}.items():
         with pytest.raises(NotPermitted, match=match):
             disclose(cast, by=actor)
-    assert engine.list(kind="prior_disclosure") == []
+    assert engine.list_cases(kind="prior_disclosure") == []
     case = disclose(cast, form="oral", description="undervalued royalties")
     assert (case.id, case.kind, case.state, case.port, case.center) == (
         "PD-270425000001", "prior_disclosure", "disclosed", "2704", "007")
@@ -118,7 +118,7 @@ def test_entries_by_number_must_be_the_importers(cast, engine):
     with pytest.raises(RuleViolation, match=rf"entry {zeta_entry.entries[0]} belong.*another "
                                             r"importer.*162\.74\(b\)\(2\)"):
         disclose(cast, entries=[acme_entry.entries[0], zeta_entry.entries[0]])
-    assert [c.id for c in engine.list(kind="prior_disclosure")] == [case.id]
+    assert [c.id for c in engine.list_cases(kind="prior_disclosure")] == [case.id]
 
 
 def test_entries_by_port_and_date_range_are_validated_and_recorded(cast, engine):
@@ -142,19 +142,19 @@ def test_entries_by_port_and_date_range_are_validated_and_recorded(cast, engine)
     for error, match, inputs in refusals:
         with pytest.raises(error, match=match):
             disclose(cast, **inputs)
-    assert len(engine.list(kind="prior_disclosure")) == 1
+    assert len(engine.list_cases(kind="prior_disclosure")) == 1
 
 
 def test_the_form_is_required_and_oral_or_written(cast, engine):
     cast.at(DISCLOSED)
     filer = who(cast, "filer")
     with pytest.raises(InvalidInput, match="disclose needs form"):
-        engine.open("prior_disclosure", actor=filer, importer=cast.ACME, port="2704")
+        engine.open_case("prior_disclosure", actor=filer, importer=cast.ACME, port="2704")
     with pytest.raises(InvalidInput, match="form must be one of oral, written"):
         disclose(cast, form="email")
     with pytest.raises(InvalidInput, match="names its importer"):
-        engine.open("prior_disclosure", actor=filer, port="2704", form="oral")
-    assert engine.list(kind="prior_disclosure") == []
+        engine.open_case("prior_disclosure", actor=filer, port="2704", form="oral")
+    assert engine.list_cases(kind="prior_disclosure") == []
 
 
 # --- the 10 days to confirm an oral disclosure in writing (162.74(a)(2)) ------------------------
@@ -282,10 +282,13 @@ def test_the_tender_period_runs_from_the_notice_date_given(cast, engine):
     case = disclosure_in(cast, "perfected")
     center = who(cast, "c007")
     cast.at(NOTICE)
-    assert_refused(engine, case.id, "calculate_loss", center, "notice date 2025-04-08 is in the "
-                   "future", RuleViolation, amount=LOSS, notice_date="2025-04-08")
-    assert_refused(engine, case.id, "calculate_loss", center, "before the disclosure was "
-                   "perfected", RuleViolation, amount=LOSS, notice_date="2025-03-21")
+    assert_refused(engine, case.id, "calculate_loss", center, "notice_date 2025-04-08 is after "
+                   r"today \(2025-04-07\)", InvalidInput, amount=LOSS, notice_date="2025-04-08")
+    assert_refused(engine, case.id, "calculate_loss", center, "notice_date 2025-03-21 is before "
+                   "the perfection of the disclosure", RuleViolation, amount=LOSS,
+                   notice_date="2025-03-21")
+    assert_refused(engine, case.id, "calculate_loss", center, "notice_date must be a date",
+                   InvalidInput, amount=LOSS, notice_date="2025-02-30")
     assert_refused(engine, case.id, "calculate_loss", center, "amount must be an amount in "
                    "dollars and cents", InvalidInput, amount="12,500.005")
     calculated = engine.advance(case.id, "calculate_loss", actor=center,

@@ -101,7 +101,7 @@ def test_amending_an_exclusion_protest_keeps_its_deemed_denial_timer(sqlite_temp
     try:
         walk_.open_entries(start="2025-01-06", entries=[(Cast.ACME, "2704", 0, "protested")],
                            protest_inputs={"exclusion": True})
-        protest = walk_.engine.list(kind="protest")[0]
+        protest = walk_.engine.list_cases(kind="protest")[0]
         walk_.engine.advance(protest.id, "amend", actor=walk_.actors[f"filer:{Cast.ACME}"],
                              inputs={"reason": "valuation"})
         walk_.timers_follow_their_state()

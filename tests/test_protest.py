@@ -51,8 +51,8 @@ def who(cast, name: str):
 
 def file_protest(cast, engine, *liquidations, on: str = FILED, by: str = "filer", **inputs):
     cast.at(on)
-    return engine.open("protest", actor=who(cast, by),
-                       entries=[lq.entries[0] for lq in liquidations], **inputs)
+    return engine.open_case("protest", actor=who(cast, by),
+                            entries=[lq.entries[0] for lq in liquidations], **inputs)
 
 
 ROUTES = {
@@ -139,15 +139,15 @@ def test_only_the_importers_filer_may_file_and_a_refusal_files_nothing(cast, eng
     for actor, match in OFFICER_CANNOT_FILE.items():
         with pytest.raises(NotPermitted, match=match):
             file_protest(cast, engine, entry, by=actor)
-    assert engine.list(kind="protest") == []
+    assert engine.list_cases(kind="protest") == []
     protest = file_protest(cast, engine, entry, reason="classification")
     assert (protest.id, protest.state, protest.importer) == ("PR-270425000001", "filed", cast.ACME)
     assert engine.history(protest.id)[-1].authority == "FILER"
 
 
 @pytest.mark.parametrize(("trigger", "state", "file_inputs", "due", "dest"), [
-    ("deem_denied", "accelerated", {}, "2025-07-10", "denied"),  # requested LATER, +30 days
-    ("deem_denied", "filed", {"exclusion": True}, "2025-04-03", "denied"),  # FILED, +30 days
+    ("deem_denied", "accelerated", {}, "2025-07-10", "denied"),  # mailed LATER: after day 30
+    ("deem_denied", "filed", {"exclusion": True}, "2025-04-02", "denied"),  # FILED: 30th day
     ("close", "allowed", {}, LATER, "closed"),  # on the day of the allowance
     ("close", "denied", {}, "2025-12-09", "closed"),  # summons window over (SUMMONS_LAST)
     ("close", "allowed_in_part", {}, "2025-12-09", "closed"),
@@ -221,23 +221,32 @@ def test_protest_period_is_180_days_rolled_to_next_business_day(cast, engine, li
     assert protest.data["protest_deadline"] == last_day
     late = (d(last_day) + timedelta(days=1)).isoformat()
     with pytest.raises(RuleViolation,
-                       match=rf"180 days to protest ended on {last_day}.*1514\(c\)\(3\)"):
+                       match=rf"protested until {last_day} \(180 days.*1514\(c\)\(3\)"):
         file_protest(cast, engine, entry, on=late)
-    assert [p.id for p in engine.list(kind="protest")] == [protest.id]
+    assert [p.id for p in engine.list_cases(kind="protest")] == [protest.id]
 
 
-def test_every_entry_must_be_within_its_180_days(cast, engine):
+def test_a_protest_late_for_one_entry_is_untimely_only_as_to_that_entry(cast, engine):
     cast.at("2024-07-01")
     stale = cast.liquidated(entry_date="2024-07-01", on="2024-08-02")  # day 180: 2025-01-29
     cast.at("2024-12-02")
     fresh = cast.liquidated(entry_date="2024-12-02", on="2025-01-10")  # day 180: 2025-07-09
     both = file_protest(cast, engine, stale, fresh, on="2025-01-29")
     assert both.data["protest_deadline"] == "2025-01-29"  # the earliest: amendments end then
-    with pytest.raises(RuleViolation,
-                       match=rf"entry {stale.entries[0]} was liquidated on 2024-08-02"):
-        file_protest(cast, engine, stale, fresh, on="2025-01-30")
-    assert len(engine.list(kind="protest")) == 1
-    assert file_protest(cast, engine, fresh, on="2025-01-30").state == "filed"
+    assert "untimely_entries" not in both.data
+    # 19 CFR 174.13(b): the next day it is late for the stale entry only; the fresh one goes on.
+    late_for_one = file_protest(cast, engine, stale, fresh, on="2025-01-30")
+    assert late_for_one.data["untimely_entries"] == [stale.entries[0].replace("-", "")]
+    assert "until 2025-01-29 (180 days" in late_for_one.data["untimely"][0]
+    assert late_for_one.data["protest_deadline"] == "2025-07-09"
+    with pytest.raises(RuleViolation, match=r"protested until 2025-01-29.*174\.13\(b\)"):
+        file_protest(cast, engine, stale, on="2025-01-30")
+    # Allowing it reliquidates the timely entry only.
+    engine.advance(late_for_one.id, "accept", actor=who(cast, "p2704"))
+    engine.advance(late_for_one.id, "allow", actor=who(cast, "c007"))
+    assert engine.get(fresh.id).state == "reliquidated"
+    assert engine.get(fresh.id).data["liquidation_type"] == "5"  # a refund (173.2(d))
+    assert engine.get(stale.id).state != "reliquidated"
 
 
 def test_entries_of_two_importers_are_refused(cast, engine):
@@ -245,14 +254,14 @@ def test_entries_of_two_importers_are_refused(cast, engine):
                                                                  importer=cast.ZETA)
     with pytest.raises(RuleViolation, match=r"different importers.*174\.12\(a\)"):
         file_protest(cast, engine, acme, zeta)
-    assert engine.list(kind="protest") == []
+    assert engine.list_cases(kind="protest") == []
 
 
 def test_an_unliquidated_entry_is_refused_pointing_to_a_psc(cast, engine):
     entry = cast.entry()
     with pytest.raises(RuleViolation, match=r"not liquidated.*post-summary correction.*1514\(a\)"):
         file_protest(cast, engine, entry)
-    assert engine.list(kind="protest") == []
+    assert engine.list_cases(kind="protest") == []
 
 
 def test_amendment_until_the_protest_deadline_and_further_review_needs_a_request(cast, engine):
@@ -275,32 +284,70 @@ def test_amendment_until_the_protest_deadline_and_further_review_needs_a_request
 
 # --- accelerated disposition and exclusion: deemed denied by the sweep --------------------------
 
-def test_accelerated_disposition_after_90_days_then_deemed_denied_30_days_later(cast, engine):
-    protest = protest_in(cast, engine, "accepted")
-    cast.at("2025-05-31")  # FILED + 89 days
-    assert_refused(engine, protest.id, "request_accelerated_disposition", who(cast, "filer"),
-                   r"from 2025-06-01, 90 days after filing.*1515\(b\)", RuleViolation)
-    cast.at("2025-06-01")
-    engine.advance(protest.id, "request_accelerated_disposition", actor=who(cast, "filer"))
-
-    engine.sweep(start_of("2025-07-02") - timedelta(microseconds=1))  # CBP decides through 07-01
+def test_accelerated_disposition_at_filing_then_deemed_denied_at_the_close_of_day_30(cast,
+                                                                                    engine):
+    protest = protest_in(cast, engine, "filed")  # entries of 2025: no 90-day wait (174.22(a))
+    cast.at("2025-03-05")  # keyed in two days after the request was mailed with the protest
+    engine.advance(protest.id, "request_accelerated_disposition", actor=who(cast, "filer"),
+                   inputs={"mailed_on": FILED})
+    # 30 days from mailing: day 30 is 2025-04-02; CBP may decide through it.
+    engine.sweep(start_of("2025-04-03") - timedelta(microseconds=1))
     assert engine.get(protest.id).state == "accelerated"
-    engine.sweep(start_of("2025-07-02"))
+    engine.sweep(start_of("2025-04-03"))
     denied = engine.get(protest.id)
     assert denied.state == "denied"
     assert (denied.data.get("decision"), denied.data.get("denied_on")) == (
-        "deemed_denied", "2025-07-01")
+        "deemed_denied", "2025-04-02")
+
+
+def cutover_engine(db_url, clock, **params):
+    """An engine whose 2004-12-18 cut-over (a dated rule, RuleParams.protest_rules_cutover) falls
+    after this module's 2025 entries: they are treated as entries made before it. (The engine
+    refuses to record real 2004 entries: no center authority regime was in force then.)"""
+    return Engine(db_url, clock=clock, params=RuleParams(protest_rules_cutover=date(2025, 6, 1),
+                                                         **params))
+
+
+def test_accelerated_disposition_waits_90_days_only_where_every_entry_is_before_the_cutover(
+        cast, engine, db_url, clock):
+    protest = protest_in(cast, engine, "filed")  # entry 2025-01-08, filed FILED
+    old_rules = cutover_engine(db_url, clock)
+    try:
+        cast.at("2025-05-31")  # FILED + 89 days
+        assert_refused(old_rules, protest.id, "request_accelerated_disposition",
+                       who(cast, "filer"), r"before 2025-06-01: .*from 2025-06-01, 90 days after "
+                       r"filing.*174\.22\(a\)", RuleViolation)
+        cast.at("2025-06-01")
+        assert old_rules.advance(protest.id, "request_accelerated_disposition",
+                                 actor=who(cast, "filer")).state == "accelerated"
+    finally:
+        old_rules.close()
 
 
 def test_accelerated_disposition_waiting_period_is_a_parameter(cast, engine, db_url, clock):
     protest = protest_in(cast, engine, "filed")
     cast.at(FILED)
-    eager = Engine(db_url, clock=clock, params=RuleParams(accelerated_disposition_min_days=0))
+    eager = cutover_engine(db_url, clock, accelerated_disposition_min_days=0)
     try:
         eager.advance(protest.id, "request_accelerated_disposition", actor=who(cast, "filer"))
     finally:
         eager.close()
     assert engine.get(protest.id).state == "accelerated"
+
+
+def test_90_days_to_protest_for_entries_before_the_cutover(cast, engine, db_url, clock):
+    entry = cast.liquidated(on=LIQUIDATED)  # day 90: 2025-05-08 (Thursday)
+    old_rules = cutover_engine(db_url, clock)
+    try:
+        cast.at("2025-05-09")
+        with pytest.raises(RuleViolation, match=r"until 2025-05-08 \(90 days, 19 CFR "
+                                                r"174\.12\(e\)"):
+            old_rules.open_case("protest", actor=who(cast, "filer"), entries=[entry.entries[0]])
+        cast.at("2025-05-08")
+        assert old_rules.open_case("protest", actor=who(cast, "filer"), entries=[
+            entry.entries[0]]).data["protest_deadline"] == "2025-05-08"
+    finally:
+        old_rules.close()
 
 
 def test_only_an_exclusion_protest_is_deemed_denied_after_30_days(cast, engine):
@@ -310,9 +357,9 @@ def test_only_an_exclusion_protest_is_deemed_denied_after_30_days(cast, engine):
     for protest in (exclusion, ordinary):  # accepting re-arms the timers, same due date
         engine.advance(protest.id, "accept", actor=who(cast, "p2704"))
 
-    engine.sweep(start_of("2025-04-03") - timedelta(microseconds=1))
+    engine.sweep(start_of("2025-04-02") - timedelta(microseconds=1))
     assert engine.get(exclusion.id).state == "accepted"
-    engine.sweep(start_of("2025-04-03"))
+    engine.sweep(start_of("2025-04-02"))  # "denied on that 30th day" (1499(c)(5)(B))
     denied = engine.get(exclusion.id)
     assert (denied.state, denied.data.get("decision")) == ("denied", "deemed_denied")
     assert denied.data.get("denied_on") == "2025-04-02"  # "on the 30th day" (19 CFR 174.21(b))
@@ -369,7 +416,7 @@ def test_reliquidation_from_allowed_protest_opens_a_new_180_days(cast, engine):
 
     second = file_protest(cast, engine, entry, on="2026-01-07")  # 2025-07-11 + 180 days
     assert (second.state, second.data["protest_deadline"]) == ("filed", "2026-01-07")
-    with pytest.raises(RuleViolation, match=r"ended on 2026-01-07.*1514\(c\)\(3\)"):
+    with pytest.raises(RuleViolation, match=r"until 2026-01-07.*1514\(c\)\(3\)"):
         file_protest(cast, engine, entry, on="2026-01-08")
 
 
@@ -391,13 +438,19 @@ def test_decision_limit_is_armed_while_pending_and_never_decides(cast, engine):
     assert engine.advance(protest.id, "allow", actor=who(cast, "c007")).state == "allowed"
 
 
-def test_a_deemed_denial_cannot_be_voided(cast, engine):
+def test_a_deemed_denial_may_be_voided_and_the_summons_clock_runs_from_it(cast, engine):
     entry = cast.liquidated(on=LIQUIDATED)
     cast.at("2025-03-03")
-    protest = engine.open("protest", actor=cast.actor(f"filer:{cast.ACME}"),
+    protest = engine.open_case("protest", actor=cast.actor(f"filer:{cast.ACME}"),
                           entries=[entry.entries[0]], exclusion=True)
-    engine.sweep(start_of("2025-04-03"))
+    engine.sweep(start_of("2025-04-02"))
     assert engine.get(protest.id).data["decision"] == "deemed_denied"
-    with pytest.raises(RuleViolation, match=r"no decision to void.*\(19 U\.S\.C\. 1515\(d\)\)"):
-        engine.advance(protest.id, "void_denial", actor=cast.actor("c007"))
-    assert engine.get(protest.id).state == "denied"
+    cast.at("2025-04-10")
+    voided = engine.advance(protest.id, "void_denial", actor=cast.actor("c007"))
+    assert (voided.state, voided.data["voided_denial_of"]) == ("accepted", "2025-04-02")
+    redenied = engine.advance(protest.id, "deny", actor=cast.actor("c007"))
+    # 1515(c): effective from the original denial for 28 U.S.C. 2636.
+    assert (redenied.data["denied_on"], redenied.data["summons_from"]) == (
+        "2025-04-10", "2025-04-02")
+    [window] = pending(engine, protest.id, "summons_window")
+    assert window.last_day == d("2025-09-29")  # 2025-04-02 + 180 = Mon 09-29

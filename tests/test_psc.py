@@ -51,15 +51,15 @@ def who(cast, name: str):
 def file_psc(cast, engine, entry, *, on: str = FILED, by: str = "filer", **inputs):
     """File a PSC on the entry of liquidation case `entry` on `on` (the clock is left there)."""
     cast.at(on)
-    return engine.open("psc", actor=who(cast, by), entries=[entry.entries[0]], **inputs)
+    return engine.open_case("psc", actor=who(cast, by), entries=[entry.entries[0]], **inputs)
 
 
 def refused_filing(cast, engine, entry, match, *, on: str, error=RuleViolation, by="filer"):
     """Filing is refused with `match` and opens nothing."""
-    before = len(engine.list(kind="psc"))
+    before = len(engine.list_cases(kind="psc"))
     with pytest.raises(error, match=match):
         file_psc(cast, engine, entry, on=on, by=by)
-    assert len(engine.list(kind="psc")) == before
+    assert len(engine.list_cases(kind="psc")) == before
 
 
 def psc_in(cast, engine, state: str, importer: str | None = None):
@@ -135,8 +135,8 @@ def test_only_the_importers_filer_may_file(cast, engine):
     assert engine.history(psc.id)[-1].authority == "FILER"
     with pytest.raises(InvalidInput, match="at most 1 entry"):
         cast.at(FILED)
-        engine.open("psc", actor=who(cast, "filer"),
-                    entries=[entry.entries[0], cast.entry().entries[0]])
+        engine.open_case("psc", actor=who(cast, "filer"),
+                         entries=[entry.entries[0], cast.entry().entries[0]])
 
 
 @pytest.mark.parametrize("trigger", ["validate", "reject"])

@@ -47,7 +47,7 @@ def demo_url(db_url) -> str:
 def test_reader_and_engine_give_equal_views_of_every_case(demo_url):
     reader, engine = Reader(demo_url), Engine(demo_url)
     try:
-        listed = engine.list()
+        listed = engine.list_cases()
         assert len(listed) >= 10
         seen_deadlines = []
         for case in listed:

@@ -31,14 +31,14 @@ def population(cast, engine) -> dict[str, list[str]]:
         made["later"].append(cast.entry(entry_date="2025-01-21").id)
     with_psc = cast.entry()  # its auto-schedule re-arms the open PSC on its entry
     cast.at("2025-06-02")
-    psc = engine.open("psc", actor=cast.actor(f"filer:{ACME}"), entries=with_psc.entries,
-                      reason="value of assists")
+    psc = engine.open_case("psc", actor=cast.actor(f"filer:{ACME}"), entries=with_psc.entries,
+                           reason="value of assists")
     made["psc"] = [with_psc.id, psc.id]
     final = cast.liquidated()  # finalizes when the protest window has closed
     protested = cast.liquidated()  # its protest, deemed denied, and its finality fall due together
     cast.at("2025-03-03")
-    protest = engine.open("protest", actor=cast.actor(f"filer:{ACME}"),
-                          entries=protested.entries, reason="classification")
+    protest = engine.open_case("protest", actor=cast.actor(f"filer:{ACME}"),
+                               entries=protested.entries, reason="classification")
     engine.advance(protest.id, "accept", actor=cast.actor("p2704"))
     cast.at("2025-06-02")
     engine.advance(protest.id, "request_accelerated_disposition",

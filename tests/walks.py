@@ -102,7 +102,7 @@ class CaseWalk(RuleBasedStateMachine):
         """Everything a refused action must leave as it was."""
         with Session(self.engine.db) as session:
             return (
-                tuple((c.id, c.version, c.state) for c in self.engine.list()),
+                tuple((c.id, c.version, c.state) for c in self.engine.list_cases()),
                 session.exec(select(sa.func.count()).select_from(Event)).one(),
                 session.exec(select(sa.func.count()).select_from(Entry)).one(),
                 tuple(session.exec(select(Deadline.id, Deadline.status).order_by(Deadline.id))),
@@ -110,7 +110,7 @@ class CaseWalk(RuleBasedStateMachine):
             )
 
     def case_ids(self) -> list[str]:
-        return [c.id for c in self.engine.list()]
+        return [c.id for c in self.engine.list_cases()]
 
     def scope_of_entries(self, numbers: list[str]) -> tuple[str, str, str]:
         first = self.engine.get(f"LQ-{numbers[0]}")
@@ -199,15 +199,15 @@ class CaseWalk(RuleBasedStateMachine):
             officer = self.actors["c005" if importer == Cast.BETA else "c007"]
             self.engine.advance(f"LQ-{number}", "schedule", actor=officer,
                                 inputs={"date": bulletin})
-        self.clock.set(eastern(bulletin.isoformat()))
+        self.clock.move_to(eastern(bulletin.isoformat()))
         for number, (importer, *_) in to_liquidate:
             officer = self.actors["c005" if importer == Cast.BETA else "c007"]
             self.engine.advance(f"LQ-{number}", "liquidate", actor=officer)
         self.clock.advance(timedelta(days=3))
         for number, (importer, *_, fate) in to_liquidate:
             if fate == "protested":
-                self.engine.open("protest", actor=self.actors[f"filer:{importer}"],
-                                 entries=[number], reason="classification", **protest_inputs)
+                self.engine.open_case("protest", actor=self.actors[f"filer:{importer}"],
+                                      entries=[number], reason="classification", **protest_inputs)
 
     @precondition(lambda self: len(self.entries) < 6)
     @rule(importer=st.sampled_from(IMPORTERS), port=st.sampled_from(PORTS),
@@ -232,7 +232,8 @@ class CaseWalk(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def file_protest(self, data):
-        liquidated = [c.entries[0].replace("-", "") for c in self.engine.list(kind="liquidation")
+        liquidated = [c.entries[0].replace("-", "")
+                      for c in self.engine.list_cases(kind="liquidation")
                       if c.state in ("liquidated", "reliquidated")]
         pool = liquidated if liquidated and data.draw(st.integers(0, 3), label="any entry") \
             else self.entries
@@ -246,15 +247,15 @@ class CaseWalk(RuleBasedStateMachine):
         actor = f"filer:{scope[0]}" if data.draw(st.integers(0, 3), label="anyone") \
             else data.draw(st.sampled_from(sorted(self.actors)), label="actor")
         inputs = self.inputs_for(data, "file", self.today(), valid=True)
-        before = {c.id for c in self.engine.list(kind="protest")}
-        result = self.attempt("open protest", lambda: self.engine.open(
+        before = {c.id for c in self.engine.list_cases(kind="protest")}
+        result = self.attempt("open protest", lambda: self.engine.open_case(
             "protest", actor=self.actors[actor], entries=picks, **inputs))
         allowed = may(self.officers, actor, "protest", "file", scope, self.today())
         if isinstance(result, Exception):
             if isinstance(result, NotPermitted):
                 assert not allowed, f"{actor} wrongly refused: {result}"
             assert not isinstance(result, Conflict | InvalidTransition), result
-            assert {c.id for c in self.engine.list(kind="protest")} == before
+            assert {c.id for c in self.engine.list_cases(kind="protest")} == before
             return
         assert allowed, f"{actor} filed a protest on {picks} of importer {scope[0]}"
         assert (result.kind, result.state, result.version) == ("protest", "filed", 1)
@@ -307,7 +308,7 @@ class CaseWalk(RuleBasedStateMachine):
     @rule(data=st.data())
     def liquidate_an_entry(self, data):
         """A macro step toward protests: schedule an entry, wait for its bulletin, liquidate."""
-        ready = [c.id for c in self.engine.list(kind="liquidation")
+        ready = [c.id for c in self.engine.list_cases(kind="liquidation")
                  if c.state in ("unliquidated", "extended", "scheduled")]
         if not ready:
             return
@@ -321,7 +322,7 @@ class CaseWalk(RuleBasedStateMachine):
             if isinstance(result, Exception):
                 return
             case = result
-        self.clock.set(max(self.clock.now(), eastern(case.data["scheduled_for"])))
+        self.clock.move_to(max(self.clock.now(), eastern(case.data["scheduled_for"])))
         result = self.attempt("macro liquidate", lambda: self.engine.advance(
             case.id, "liquidate", actor=self.actors[officer]))
         self.judge(case, "liquidate", officer, "none", result)
@@ -366,7 +367,7 @@ class CaseWalk(RuleBasedStateMachine):
         by_case: dict[str, list[Event]] = {}
         for event in events:
             by_case.setdefault(event.case_id, []).append(event)
-        return {c.id: c for c in self.engine.list()}, by_case, deadlines
+        return {c.id: c for c in self.engine.list_cases()}, by_case, deadlines
 
     @invariant()
     def cases_histories_and_authority_hold(self):
@@ -404,7 +405,9 @@ class CaseWalk(RuleBasedStateMachine):
                 if e.trigger == "escalate":
                     return True
                 spec = [s for s in lifecycle.specs_for(e.trigger) if e.from_state in s.sources]
-                return spec[0].dest == STAY
+                # A stay that restarts its state's timers (an extension, a denied AFR)
+                # ends them as leaving would.
+                return spec[0].dest == STAY and not spec[0].restarts_timers
 
             assert 1 <= d.armed_version <= len(history), f"{where}: no event armed it"
             arming = history[d.armed_version - 1]

@@ -9,7 +9,7 @@ allowed protest reliquidates its entries) in the same transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,11 +20,13 @@ from cee_workflow.states.base import (
     STAY,
     EntryFacts,
     Facts,
+    LegalDate,
     Lifecycle,
     Notice,
     Refusal,
     TransitionSpec,
     iso,
+    legal_dates,
 )
 from cee_workflow.states.liquidation import ADCVD_SUSPENSIONS, scheduled_liquidation
 from cee_workflow.states.params import RuleParams
@@ -103,7 +105,7 @@ def specs_from(lifecycle: Lifecycle, case: Case, trigger: str) -> list[Transitio
     if not specs:
         raise InvalidTransition(
             f"{lifecycle.kind} has no trigger {trigger!r}; triggers: "
-            f"{', '.join(lifecycle.triggers)}")
+            f"{', '.join(lifecycle.triggers)}", case=_existing(lifecycle, case), trigger=trigger)
     leaving = [s for s in specs if case.state in s.sources]
     if not leaving:
         sources = sorted({src for s in specs for src in s.sources})
@@ -111,29 +113,44 @@ def specs_from(lifecycle: Lifecycle, case: Case, trigger: str) -> list[Transitio
             case.state))) or "none (final state)"
         raise InvalidTransition(
             f"{case.id} is {case.state}: {trigger} is possible only from "
-            f"{', '.join(sources)}; possible now: {possible}")
+            f"{', '.join(sources)}; possible now: {possible}", case=_existing(lifecycle, case),
+            trigger=trigger)
     return leaving
 
 
-def parse_inputs(spec: TransitionSpec, raw: Mapping[str, Any]) -> dict[str, Any]:
+def _existing(lifecycle: Lifecycle, case: Case | CaseRow) -> str | None:
+    """The case's id for an error, unless the case is being opened (it will not exist)."""
+    return None if case.state == lifecycle.initial else case.id
+
+
+def parse_inputs(spec: TransitionSpec, raw: Mapping[str, Any], today: date | None = None
+                 ) -> dict[str, Any]:
+    """The transition's inputs parsed; a legal date (LegalDate) not given is `today` unless
+    required, and one after `today` is refused as impossible (InvalidInput)."""
     declared = {i.name: i for i in spec.inputs}
     unknown = sorted(set(raw) - set(declared))
     if unknown:
         accepted = ", ".join(declared) or "none"
         raise InvalidInput(f"{spec.trigger} does not take {', '.join(unknown)}; it takes: "
-                           f"{accepted}")
+                           f"{accepted}", trigger=spec.trigger)
     values: dict[str, Any] = {}
     for name, item in declared.items():
         if name in raw and raw[name] is not None:
             try:
                 values[name] = item.parse(raw[name])
             except ValueError as error:
-                raise InvalidInput(f"{spec.trigger}: {error}") from None
+                raise InvalidInput(f"{spec.trigger}: {error}", trigger=spec.trigger) from None
+            late = (item.too_late(values[name], today)
+                    if isinstance(item, LegalDate) and today else None)
+            if late:
+                raise InvalidInput(f"{spec.trigger}: {late}", trigger=spec.trigger)
         elif item.required:
             raise InvalidInput(f"{spec.trigger} needs {name} ({item.help}); "
-                               f"give it with --set {name}=VALUE")
+                               f"give it with --set {name}=VALUE", trigger=spec.trigger)
         elif item.default is not None:
             values[name] = item.default
+        elif isinstance(item, LegalDate) and today is not None:
+            values[name] = today.isoformat()
     return values
 
 
@@ -224,7 +241,8 @@ def scope_of(case: Case, entries: list[str] = ()) -> CaseScope:
     if case.state == lifecycle_of(case.kind).initial:
         shown = ", ".join(format_entry_number(e) for e in entries)
         label = f"a new {case.kind} on entry {shown}" if shown else f"a new {case.kind}"
-    return CaseScope(id=label, importer=case.importer, port=case.port, center=case.center)
+    return CaseScope(id=label, importer=case.importer, port=case.port, center=case.center,
+                     case_id=None if label != case.id else case.id)
 
 
 def apply(ctx: Context, case: Case | CaseRow, trigger: str, actor: Actor, *, note: str = "",
@@ -234,12 +252,13 @@ def apply(ctx: Context, case: Case | CaseRow, trigger: str, actor: Actor, *, not
     lifecycle = lifecycle_of(case.kind)
     if expected_version is not None and case.version != expected_version:
         raise Conflict(f"{case.id} changed since you read it (version {expected_version}, now "
-                       f"{case.version}, {case.state}); reload it and decide again")
+                       f"{case.version}, {case.state}); reload it and decide again",
+                       case=case.id, trigger=trigger)
     specs = specs_from(lifecycle, case, trigger)
     entries = ctx.entries_of(case.id)
     scope = scope_of(case, entries)
     grant = authorize(specs[0], actor, scope, ctx.today)
-    inputs_used = parse_inputs(specs[0], inputs or {})
+    inputs_used = parse_inputs(specs[0], inputs or {}, ctx.today)
     check_offices(ctx, specs[0], inputs_used)
     facts = Facts(today=ctx.today, data=case.data, inputs=inputs_used,
                   entries=ctx.facts.pop(case.id, None)
@@ -249,7 +268,7 @@ def apply(ctx: Context, case: Case | CaseRow, trigger: str, actor: Actor, *, not
     outcome = lifecycle.fire(case.state, trigger, facts)
     if isinstance(outcome, Refusal):
         raise RuleViolation(f"{trigger} on {scope.id} refused: {outcome.reason}",
-                            outcome.guard.citation)
+                            outcome.guard.citation, case=scope.case_id, trigger=trigger)
     dest, spec = outcome
     changes = spec.effect(facts) if spec.effect else {}
     # Leaving the state ends its timers (so does a stay that restarts them: an extension); the
@@ -266,19 +285,24 @@ def apply(ctx: Context, case: Case | CaseRow, trigger: str, actor: Actor, *, not
     for notice in spec.notices:
         updated = write_notice(ctx, updated, notice, grant.regime, trigger)
     for cascade in spec.cascades:
-        for entry in entries:
+        after = updated.data
+        if cascade.when is not None and not cascade.when(after):
+            continue
+        skipped = set(after.get(cascade.skip) or ()) if cascade.skip else set()
+        for entry in (e for e in entries if e not in skipped):
             target = queries.get_case(ctx.session, f"{LIFECYCLES[cascade.lifecycle].prefix}-"
                                       f"{entry}", for_update=True)
             if target is None:
-                raise NotFound(f"{cascade.lifecycle} case of entry", entry)
+                raise NotFound(f"{cascade.lifecycle} case of entry", entry,
+                               trigger=cascade.trigger)
             apply(ctx, target, cascade.trigger, actor, note=f"from {case.id} {trigger}",
-                  via=case.id)
+                  inputs=dict(cascade.inputs), via=case.id)
     if spec.raises_summary_version:
         for entry in facts.entries:
             if not queries.raise_summary_version(ctx.session, entry.number,
                                                  entry.summary_version):
                 raise Conflict(f"the summary of entry {entry} changed while {trigger} was being "
-                               "applied; reload and try again")
+                               "applied; reload and try again", case=case.id, trigger=trigger)
     for kind in spec.rearms:  # cases of these kinds on the same entries follow this change
         naming = queries.open_cases_naming(ctx.session, entries,
                                            {kind: _closed_states(kind)})[kind]
@@ -315,7 +339,11 @@ def transition_values(lifecycle: Lifecycle, case: Any, spec: TransitionSpec, des
 
 def event_data(spec: TransitionSpec, inputs_used: Mapping[str, Any],
                changes: Mapping[str, Any], via: str | None) -> dict[str, Any]:
-    return {"inputs": inputs_used, "changes": changes, "via": via, "citation": spec.citation}
+    data = {"inputs": inputs_used, "changes": changes, "via": via, "citation": spec.citation}
+    dated = legal_dates(inputs_used, spec)
+    if dated:  # the legal dates of the act, beside the instant `at` it was recorded
+        data["legal_dates"] = dated
+    return data
 
 
 def case_columns(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -330,6 +358,8 @@ def chained_event(case: Any, now: datetime, *, actor: str, authority: str, regim
 
     `case` is anything with id, state, event_count and head_hash (an ORM row or a plain row).
     """
+    now = now.astimezone(UTC)  # hashed as stored: an instant in UTC (a sweep may be given
+    # any aware instant, e.g. midnight Eastern; the database reads every instant back in UTC)
     event = {
         "case_id": case.id, "case_seq": case.event_count + 1, "at": now, "actor": actor,
         "authority": authority, "regime": regime, "trigger": trigger,
@@ -365,7 +395,7 @@ def write_event(ctx: Context, case: Case | CaseRow, *, actor: str, authority: st
                                trigger=trigger, note=note, data=data, values=values)
     if not single.compare_and_set_case(ctx.connection(), case.id, case.version, row):
         raise Conflict(f"{case.id} was changed by someone else while {trigger} was being "
-                       "applied; reload it and try again")
+                       "applied; reload it and try again", case=case.id, trigger=trigger)
     seq = single.insert_event(ctx.connection(), event)
     ctx.events.append(event_view(seq, event))
     return CaseRow.of(case, **row, version=case.version + 1)
@@ -390,7 +420,7 @@ def check_offices(ctx: Context, spec: TransitionSpec, inputs: Mapping[str, Any])
             office = ctx.session.get(Office, code)
             if office is None or office.kind != "port":
                 raise InvalidInput(f"{spec.trigger}: {item.name} {code} is not a known port; "
-                                   "see `cee office list`")
+                                   "see `cee office list`", trigger=spec.trigger)
 
 
 def rearm(ctx: Context, case: Case) -> None:

@@ -104,9 +104,10 @@ class _Run:
         specs = lifecycle.specs_for(self.trigger)
         if not specs:
             raise InvalidTransition(f"{kind} has no trigger {self.trigger!r}; triggers: "
-                                    f"{', '.join(lifecycle.triggers)}")
+                                    f"{', '.join(lifecycle.triggers)}", trigger=self.trigger)
         if kind not in self.inputs:
-            self.inputs[kind] = parse_inputs(specs[0], self.raw_inputs)
+            self.inputs[kind] = parse_inputs(specs[0], self.raw_inputs,
+                                              legal_date(self.engine.clock.now()))
         return specs
 
     def authorize(self, row: Any, day: date) -> Grant:
@@ -115,7 +116,8 @@ class _Run:
 
 
 def _scope(row: Any) -> CaseScope:
-    return CaseScope(id=row.id, importer=row.importer, port=row.port, center=row.center)
+    return CaseScope(id=row.id, importer=row.importer, port=row.port, center=row.center,
+                     case_id=row.id)
 
 
 def _group(spec: TransitionSpec, row: Any) -> tuple[str, ...]:
@@ -170,7 +172,7 @@ def liquidate_bulletin(engine, day: date, *, actor: Actor, center: str | None = 
         reason = guard.check(facts)
         if reason:
             raise RuleViolation(f"the bulletin of {day} cannot be liquidated: {reason}",
-                                guard.citation)
+                                guard.citation, trigger=BULLETIN_TRIGGER)
     selection = Selection(LIQUIDATION.kind, (spec.sources), center=center, scheduled_for=day)
     return advance_many(engine, BULLETIN_TRIGGER, actor=actor, cases=selection,
                         batch_size=batch_size, progress=progress)

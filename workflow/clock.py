@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from cee_workflow.states.calendar import legal_date
+from cee_workflow.workflow.deprecation import renamed
 
 
 class Clock(Protocol):
@@ -20,17 +21,21 @@ class SystemClock:
 class SettableClock:
     """A clock that only moves when told to: tests, `--now`, and the demo."""
 
-    def __init__(self, start: datetime):
+    def __init__(self, start: datetime) -> None:
         self._now = _aware(start)
 
     def now(self) -> datetime:
         return self._now
 
-    def set(self, instant: datetime) -> None:
+    def move_to(self, instant: datetime) -> None:
+        """The clock reads `instant` (aware) from now on."""
         self._now = _aware(instant)
 
     def advance(self, delta: timedelta) -> None:
         self._now += delta
+
+    if not TYPE_CHECKING:  # the name before 0.2 (it shadowed the built-in)
+        set = renamed("set", move_to)
 
 
 def _aware(instant: datetime) -> datetime:

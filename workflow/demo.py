@@ -29,7 +29,7 @@ def run_demo(url: str, say: Say) -> list[CaseView]:
     try:
         _prepare(engine)
         _story(engine, clock, say)
-        return engine.list()
+        return engine.list_cases()
     finally:
         engine.close()
 
@@ -41,7 +41,7 @@ def _prepare(engine: Engine) -> None:
         if not engine.is_simulation():
             raise InvalidInput("the demo runs only on a new or simulation database; "
                                "give --db a new file, or omit it")
-        if engine.list(limit=1):
+        if engine.list_cases(limit=1):
             raise InvalidInput("this simulation database already holds cases; give the demo "
                                "a new --db")
     engine.upgrade(simulation=True)
@@ -75,38 +75,38 @@ def _story(engine: Engine, clock: SettableClock, say: Say) -> None:
         "112-7296677-9", importer=ACME, port="2704", entry_date=date(2025, 1, 6), actor=pete))
 
     say("2025-01-10  The importer asks for more time on entry B; center 007 extends it")
-    clock.set(at("2025-01-10"))
+    clock.move_to(at("2025-01-10"))
     b = engine.advance(b.id, "extend", actor=ana, inputs={"reason": "02"},
                        note="importer request: pending valuation ruling")
     say(b.id, f"{b.state} ({b.data['extensions']} of 3), new deadline "
               f"{b.data['liquidation_deadline']} (19 CFR 159.12)")
 
     say("2025-01-13  Centers set entries A and C for the Friday bulletin of 2025-02-07")
-    clock.set(at("2025-01-13"))
+    clock.move_to(at("2025-01-13"))
     engine.advance(a.id, "schedule", actor=ana, inputs={"date": "2025-02-07"})
     engine.advance(c.id, "schedule", actor=raj, inputs={"date": "2025-02-07"})
-    clock.set(at("2025-02-07"))
+    clock.move_to(at("2025-02-07"))
     a = engine.advance(a.id, "liquidate", actor=ana, inputs={"type": "2"}, note="bill: duty rate")
     c = engine.advance(c.id, "liquidate", actor=raj)
     say("2025-02-07  Bulletin posted", f"{a.id} and {c.id} liquidated; protests due by "
                                         f"{a.data['protest_deadline']}")
 
     say("2025-03-03  Bolt protests entry C in time; center 003 accepts it, then lets it sit")
-    clock.set(at("2025-03-03"))
-    bolt_protest = engine.open("protest", actor=bolt, entries=[ENTRY_C], reason="valuation")
+    clock.move_to(at("2025-03-03"))
+    bolt_protest = engine.open_case("protest", actor=bolt, entries=[ENTRY_C], reason="valuation")
     engine.advance(bolt_protest.id, "accept", actor=raj)
     say(bolt_protest.id, "accepted; the center must decide within 2 years (19 CFR 174.21(a))")
 
     say("2025-06-02  Acme protests the classification of entry A (day 115 of 180)")
-    clock.set(at("2025-06-02"))
-    protest = engine.open("protest", actor=acme, entries=[ENTRY_A],
-                          reason="classification under 8471.30 not 8517.62")
+    clock.move_to(at("2025-06-02"))
+    protest = engine.open_case("protest", actor=acme, entries=[ENTRY_A],
+                               reason="classification under 8471.30 not 8517.62")
     say(protest.id, f"{protest.state} (number = port 2704 + year 25 + serial)")
     protest = engine.advance(protest.id, "accept", actor=pete, note="received at 2704")
     say("port 2704 accepts it (JOINT authority)", protest.state)
     _refused(say, "port officer tries to allow it", lambda: engine.advance(
         protest.id, "allow", actor=pete))
-    clock.set(at("2025-07-15"))
+    clock.move_to(at("2025-07-15"))
     protest = engine.advance(protest.id, "allow", actor=ana, note="8471.30 applies")
     a = engine.get(a.id)
     say("2025-07-15  Center 007 allows the protest", f"{protest.id} {protest.state}; "
@@ -115,17 +115,17 @@ def _story(engine: Engine, clock: SettableClock, say: Say) -> None:
 
     say("2025-08-01  Acme protests the reliquidation of entry A and, 90 days on, asks for "
         "accelerated disposition")
-    clock.set(at("2025-08-01"))
-    second = engine.open("protest", actor=acme, entries=[ENTRY_A], reason="appraisement")
+    clock.move_to(at("2025-08-01"))
+    second = engine.open_case("protest", actor=acme, entries=[ENTRY_A], reason="appraisement")
     engine.advance(second.id, "accept", actor=pete)
     say("2025-08-07  Bolt protests entry C one day too late (day 181)")
-    clock.set(at("2025-08-07"))
-    _refused(say, "untimely protest", lambda: engine.open(
+    clock.move_to(at("2025-08-07"))
+    _refused(say, "untimely protest", lambda: engine.open_case(
         "protest", actor=bolt, entries=[ENTRY_C], reason="valuation"))
-    _refused(say, "Bolt's filer tries to protest Acme's entry", lambda: engine.open(
+    _refused(say, "Bolt's filer tries to protest Acme's entry", lambda: engine.open_case(
         "protest", actor=bolt, entries=[ENTRY_A], reason="valuation"))
 
-    clock.set(at("2025-10-30"))
+    clock.move_to(at("2025-10-30"))
     second = engine.advance(second.id, "request_accelerated_disposition", actor=acme)
     say(second.id, f"{second.state}: deemed denied if undecided in 30 days (19 U.S.C. 1515(b))")
 
@@ -149,9 +149,9 @@ def _prior_disclosure_scene(engine: Engine, clock: SettableClock, say: Say) -> N
     say("2025-11-13  Acme discloses, by telephone, undervalued royalties on its 2025 entries "
         "at port 2704 (prior disclosure)")
     _time_passes(engine, clock, say, "2025-11-13")
-    pd = engine.open("prior_disclosure", actor=acme, entries=[ENTRY_B], importer=ACME,
-                     port="2704", form="oral", description="royalties left out of value",
-                     entries_port="2704", entries_from="2025-01-01", entries_to="2025-06-30")
+    pd = engine.open_case("prior_disclosure", actor=acme, entries=[ENTRY_B], importer=ACME,
+                          port="2704", form="oral", description="royalties left out of value",
+                          entries_port="2704", entries_from="2025-01-01", entries_to="2025-06-30")
     say(pd.id, f"{pd.state} ({pd.data['form']}), routed to center {pd.center}/{pd.division}: "
                "confirm in writing within 10 days, perfect within 30 (19 CFR 162.74)")
     _time_passes(engine, clock, say, "2025-11-21")
@@ -182,8 +182,8 @@ def _prior_disclosure_scene(engine: Engine, clock: SettableClock, say: Say) -> N
     # Bolt tenders with its disclosure (162.74(c)): the tender covers the loss once calculated.
     raj, bolt = engine.actor("raj.patel"), engine.actor(f"filer:{BOLT}")
     _time_passes(engine, clock, say, "2026-02-02")
-    pd = engine.open("prior_disclosure", actor=bolt, importer=BOLT, port="2704", form="written",
-                     description="assists not declared", tender="4,100.00")
+    pd = engine.open_case("prior_disclosure", actor=bolt, importer=BOLT, port="2704",
+                          form="written", description="assists not declared", tender="4,100.00")
     say("2026-02-02  Bolt discloses in writing, tendering with the disclosure",
         f"{pd.id}: {pd.data['disclosure_tender']} tendered; routed to center {pd.center}/"
         f"{pd.division}")
@@ -211,11 +211,11 @@ def _post_summary_corrections(engine: Engine, clock: SettableClock, say: Say) ->
     engine.add_entry(ENTRY_D, importer=ACME, port="2704", entry_date=date(2025, 1, 6), actor=pete)
     engine.add_entry(ENTRY_E, importer=ACME, port="2704", entry_date=date(2025, 9, 2), actor=pete)
     say("entries on record", f"{ENTRY_D} entered 2025-01-06, {ENTRY_E} entered 2025-09-02")
-    _refused(say, "PSC on entry D, day 301", lambda: engine.open(
+    _refused(say, "PSC on entry D, day 301", lambda: engine.open_case(
         "psc", actor=acme, entries=[ENTRY_D], reason="country of origin"))
-    _refused(say, "PSC on liquidated entry A", lambda: engine.open(
+    _refused(say, "PSC on liquidated entry A", lambda: engine.open_case(
         "psc", actor=acme, entries=[ENTRY_A], reason="country of origin"))
-    psc = engine.open("psc", actor=acme, entries=[ENTRY_E], reason="value of assists omitted")
+    psc = engine.open_case("psc", actor=acme, entries=[ENTRY_E], reason="value of assists omitted")
     say(psc.id, f"{psc.state}, routed to {psc.division} (C-TPAT); last permitted day "
                 f"{psc.data['last_permitted_day']} ({psc.data['filing_limit']})")
     for line in (result := engine.sweep()).fired + result.escalated + result.blocked:
@@ -242,12 +242,12 @@ def _time_passes(engine: Engine, clock: SettableClock, say: Say, until: str, *,
     """Move the clock to `until`, the scheduler sweeping weekly on the way as it would."""
     day, last = clock.now(), at(until)
     while day < last or (inclusive and day == last):
-        clock.set(day)
+        clock.move_to(day)
         result = engine.sweep()
         for line in result.fired + result.escalated + result.blocked:
             say(f"{day:%Y-%m-%d}", line)
         day += timedelta(days=7)
-    clock.set(last)
+    clock.move_to(last)
 
 
 def _refused(say: Say, what: str, action: Callable[[], object]) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
-from datetime import date, datetime
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
 
 from cee_workflow.states import LIFECYCLES
 from cee_workflow.states.base import STAY, Facts, Lifecycle
@@ -24,8 +24,8 @@ from cee_workflow.workflow.advance import (
     parse_inputs,
     scope_of,
 )
-from cee_workflow.workflow.audit import verify_chain
 from cee_workflow.workflow.clock import Clock, SystemClock
+from cee_workflow.workflow.deprecation import renamed
 from cee_workflow.workflow.errors import (
     BackdatingRefused,
     InvalidInput,
@@ -44,6 +44,10 @@ from cee_workflow.workflow.views import (
     EventView,
 )
 
+if TYPE_CHECKING:  # the bulk and sweep modules load when first used
+    from cee_workflow.workflow.bulk import BulkResult, Progress, Selection
+    from cee_workflow.workflow.sweep import SweepResult
+
 log = logging.getLogger("cee.workflow")
 Subscriber = Callable[[list[EventView]], None]
 
@@ -58,9 +62,9 @@ class Engine(Reader):
     """
 
     def __init__(self, url: str | None = None, *, clock: Clock | None = None,
-                 params: RuleParams = DEFAULT_PARAMS):
+                 params: RuleParams = DEFAULT_PARAMS) -> None:
         super().__init__(url)
-        self.clock = clock or SystemClock()
+        self.clock: Clock = clock or SystemClock()
         self.params = params
         self._subscribers: list[Subscriber] = []
         self._simulation: bool | None = None  # known once the schema exists; never changes
@@ -78,6 +82,7 @@ class Engine(Reader):
         self._simulation = None
 
     def is_simulation(self) -> bool:
+        """Whether the database was created with `upgrade(simulation=True)` (clock may move)."""
         if self._simulation is None:
             found = is_simulation(self.db)
             if found or schema_revision(self.db) is not None:
@@ -103,6 +108,7 @@ class Engine(Reader):
     # --- registry -------------------------------------------------------------------------
 
     def add_office(self, code: str, kind: str, name: str) -> None:
+        """Register a port (4 digits, Schedule D) or a center (3 digits)."""
         with transaction(self.db) as session:
             registry.add_office(session, code, kind, name)
 
@@ -141,9 +147,9 @@ class Engine(Reader):
 
     # --- cases ----------------------------------------------------------------------------
 
-    def open(self, kind: str, *, actor: Actor, entries: Iterable[str] = (),
-             importer: str | None = None, port: str | None = None, note: str = "",
-             **inputs: Any) -> CaseView:
+    def open_case(self, kind: str, *, actor: Actor, entries: Iterable[str] = (),
+                  importer: str | None = None, port: str | None = None, note: str = "",
+                  **inputs: Any) -> CaseView:
         """Open a case of `kind` by its opening transition (protest: `file`).
 
         The case names `entries` (as many as the lifecycle allows) of one importer; a case that
@@ -186,23 +192,29 @@ class Engine(Reader):
         Conflict instead of acting on a case the actor has not seen.
         """
         if actor is SYSTEM:
-            raise NotPermitted("the system actor is the scheduler's alone")
+            raise NotPermitted("the system actor is the scheduler's alone", case=case_id,
+                               trigger=trigger)
         with self._write() as ctx:
             # The case, its entries and their facts in one statement (the entries are read
             # once per transaction: Context.entries_of; the facts are used once, by `apply`).
             found = single.case_for_transition(ctx.connection(), case_id, for_update=True)
             if found is None:
-                raise NotFound("case", case_id, "list cases with `cee case list`")
+                raise NotFound("case", case_id, "list cases with `cee case list`",
+                               trigger=trigger)
             case, ctx.entries[case_id], naming = found
+            # PostgreSQL: the instant once the case is locked (its events never go backwards).
+            ctx.now = self.clock.now()
+            ctx.today = self._today_of(ctx.now)
             if naming:
                 ctx.facts[case_id] = facts_from_naming(ctx.entries[case_id], naming)
             updated = apply(ctx, case, trigger, actor, note=note, inputs=inputs or {},
                             expected_version=expected_version)
         return CaseView.of(updated, ctx.entries_of(case_id))  # as written: no re-read
 
-    def advance_many(self, trigger: str, *, actor: Actor, case_ids, note: str = "",
-                     inputs: Mapping[str, Any] | None = None, batch_size: int | None = None,
-                     progress=None):
+    def advance_many(self, trigger: str, *, actor: Actor, case_ids: Iterable[str] | Selection,
+                     note: str = "", inputs: Mapping[str, Any] | None = None,
+                     batch_size: int | None = None,
+                     progress: Progress | None = None) -> BulkResult:
         """Take `trigger` on many cases as `actor`, set-based, a batch per transaction.
 
         `case_ids`: case ids, or a `workflow.bulk.Selection`. Authority and jurisdiction are
@@ -213,13 +225,14 @@ class Engine(Reader):
         from cee_workflow.workflow.bulk import advance_many
 
         if actor is SYSTEM:
-            raise NotPermitted("the system actor is the scheduler's alone")
+            raise NotPermitted("the system actor is the scheduler's alone", trigger=trigger)
         self._require_real_time()
         return advance_many(self, trigger, actor=actor, cases=case_ids, note=note,
                             inputs=inputs, batch_size=batch_size, progress=progress)
 
     def liquidate_bulletin(self, day: date, *, actor: Actor, center: str | None = None,
-                           batch_size: int | None = None, progress=None):
+                           batch_size: int | None = None,
+                           progress: Progress | None = None) -> BulkResult:
         """Liquidate every entry of `center` (default: the actor's center) scheduled for the
         Friday bulletin of `day` (19 CFR 159.9(c)(1)); see `advance_many`. A re-run after an
         interruption finishes the job: only entries still scheduled are selected."""
@@ -242,9 +255,9 @@ class Engine(Reader):
         trigger = "start_summary_review" if start else "finish_summary_review"
         return self.advance(case_id, trigger, actor=actor, note=note)
 
-    def list(self, *, kind: str | None = None, state: str | None = None,
-             center: str | None = None, port: str | None = None, overdue: bool = False,
-             escalated: bool = False, limit: int | None = None) -> list[CaseView]:
+    def list_cases(self, *, kind: str | None = None, state: str | None = None,
+                   center: str | None = None, port: str | None = None, overdue: bool = False,
+                   escalated: bool = False, limit: int | None = None) -> list[CaseView]:
         """Cases, filtered; `overdue`: a deadline is past due; `escalated`: a supervisor or
         director has been alerted (escalation level 2 or more)."""
         kinds = [lifecycle_of(kind)] if kind is not None else list(LIFECYCLES.values())
@@ -275,34 +288,36 @@ class Engine(Reader):
                 result.append(_availability(specs, actor, case, facts, today, self.params))
             return result
 
-    def verify_audit(self, case_id: str | None = None, *, batch: int = 500) -> AuditReport:
-        """Recompute every event hash chain (or one case's); report every broken case."""
-        broken, cases, events = [], 0, 0
-        with transaction(self.db, write=False) as session:
-            if case_id is not None:
-                pages = [[(case_id, self._require(session, case_id).head_hash)]]
-            else:
-                pages = _pages(lambda after: queries.case_ids(session, after, batch))
-            for page in pages:
-                rows = queries.events_of_cases(session, [cid for cid, _ in page])
-                by_case: dict[str, list[dict]] = {}
-                for row in rows:
-                    by_case.setdefault(row.case_id, []).append(row.model_dump())
-                for cid, head in page:
-                    cases += 1
-                    events += len(by_case.get(cid, []))
-                    link = verify_chain(cid, by_case.get(cid, []), head)
-                    if link:
-                        broken.append(str(link))
-        return AuditReport(cases=cases, events=events, broken=tuple(broken))
+    def verify_audit(self, case_id: str | None = None, *, batch: int = 500,
+                     checkpoint: str | None = None, public_key: str | None = None
+                     ) -> AuditReport:
+        """Check every case (or one): its hash chain, that its row is the fold of its events
+        and its pending timers those its state arms; the event numbering; and, given a signed
+        `checkpoint` and its `public_key`, that every event it covers is unchanged and present.
+        Every problem is named in the report (README: "What the audit proves")."""
+        from cee_workflow.workflow.audit_verify import verify
 
-    def sweep(self, now: datetime | None = None, *, limit: int = 10_000, batch: int = 200):
+        return verify(self, case_id, batch=batch, checkpoint=checkpoint,
+                      public_key=public_key)
+
+    def checkpoint(self, key: str, out_dir: str = ".") -> str:
+        """Sign the tree head of the event log with the Ed25519 key file `key` (kept outside
+        the database) and write it to `out_dir`; returns the checkpoint file's path."""
+        from cee_workflow.workflow.checkpoint import write_checkpoint
+
+        return str(write_checkpoint(self.db, key, out_dir, self.clock.now()))
+
+    def sweep(self, now: datetime | None = None, *, limit: int = 10_000,
+              batch: int = 200) -> SweepResult:
         """One scheduler pass at `now` (default: the clock): warn, escalate, and fire what the
         law does by itself. Safe to run from several processes at once."""
         from cee_workflow.workflow.sweep import sweep
 
         self._require_real_time(now)
-        return sweep(self, now or self.clock.now(), limit=limit, batch=batch)
+        now = now or self.clock.now()
+        if now.tzinfo is None:
+            raise InvalidInput("a sweep's instant must say its time zone (an aware datetime)")
+        return sweep(self, now.astimezone(UTC), limit=limit, batch=batch)
 
     def forecast(self, until: datetime, *, center: str | None = None) -> list[dict[str, Any]]:
         """What a sweep at `until` would do, per pending deadline — without writing anything.
@@ -348,7 +363,7 @@ class Engine(Reader):
         lifecycle = lifecycle_of(case.kind)
         entries = entry_facts(session, queries.entries_of_cases(session, [case.id])[case.id])
         facts = Facts(today=today, data=case.data, inputs=parse_inputs(
-            lifecycle.specs_for(trigger)[0], {}), entries=entries, params=self.params)
+            lifecycle.specs_for(trigger)[0], {}, today), entries=entries, params=self.params)
         for spec in lifecycle.specs_for(trigger):
             if case.state in spec.sources:
                 refusal = spec.refusal(facts)
@@ -358,24 +373,38 @@ class Engine(Reader):
     def pending_deadlines(self, *, due_before: datetime | None = None,
                           kind: str | None = None, center: str | None = None,
                           limit: int | None = None) -> list[DeadlineView]:
+        """Pending deadlines of every case, soonest first; filtered."""
         with transaction(self.db, write=False) as session:
             rows = queries.pending_deadlines(session, before=due_before, kind=kind,
                                              center=center, limit=limit)
             return [DeadlineView.of(row) for row, _ in rows]
 
-    def start_scheduler(self, interval: float = 60.0) -> None:
-        """Sweep every `interval` seconds in a background thread (APScheduler)."""
+    def start_scheduler(self, interval: float = 60.0, checkpoints=None) -> None:
+        """Sweep every `interval` seconds in a background thread (APScheduler); with
+        `checkpoints` (workflow.scheduler.Checkpoints), sign a checkpoint at its interval."""
         from cee_workflow.workflow import scheduler
 
         if getattr(self, "_scheduler", None) is None:
-            self._scheduler = scheduler.background(self, interval)
+            if checkpoints is not None:
+                checkpoints.check()
+            self._scheduler = scheduler.background(self, interval, checkpoints)
 
     def stop_scheduler(self, wait: bool = True) -> None:
+        """Stop the background sweeps `start_scheduler` began (waiting for a pass in flight)."""
         if getattr(self, "_scheduler", None) is not None:
             self._scheduler.shutdown(wait=wait)
             self._scheduler = None
 
+    if not TYPE_CHECKING:  # the names before 0.2 (they shadowed the built-ins)
+        open = renamed("open", open_case)
+        list = renamed("list", list_cases)
+
     # --- internals ------------------------------------------------------------------------
+
+    @staticmethod
+    def _today_of(now: datetime) -> date:
+        from cee_workflow.states.calendar import legal_date
+        return legal_date(now)
 
     def _today(self) -> date:
         from cee_workflow.states.calendar import legal_date
@@ -389,6 +418,9 @@ class Engine(Reader):
         # A Core connection: the single advance runs on it alone; steps that need the ORM
         # (opening a case, registering an entry, cascades) get a session joined to it.
         with self.db.begin() as conn:
+            # The instant is taken once the transaction holds SQLite's write lock (BEGIN
+            # IMMEDIATE), so that a case's events never go backwards (audit verify checks it).
+            now = self.clock.now()
             ctx = Context(conn=conn, now=now, today=legal_date(now), params=self.params)
             try:
                 yield ctx
@@ -441,7 +473,7 @@ def _availability(specs, actor: Actor, case: Case, entries, today: date,
         why = refusal.message
     needs = tuple(i.name for i in spec.inputs if i.required)
     if why is None and not needs:  # guards that read inputs wait until the inputs are given
-        facts = Facts(today=today, data=case.data, inputs=parse_inputs(spec, {}),
+        facts = Facts(today=today, data=case.data, inputs=parse_inputs(spec, {}, today),
                       entries=entries, params=params)
         reasons = []
         for candidate in specs:
@@ -456,12 +488,3 @@ def _availability(specs, actor: Actor, case: Case, entries, today: date,
                         summary=spec.summary + (" (stays in state)" if spec.dest == STAY else ""),
                         why_not=why, inputs=needs)
 
-
-def _pages(fetch):
-    after = None
-    while True:
-        page = fetch(after)
-        if not page:
-            return
-        yield page
-        after = page[-1][0]

@@ -68,10 +68,11 @@ Actor = Officer | Filer | System
 class CaseScope:
     """The jurisdictional facts of a case."""
 
-    id: str
+    id: str  # the case id, or what a case not yet opened would be ("a new protest on …")
     importer: str
     port: str
     center: str
+    case_id: str | None = None  # the id of an existing case (errors carry it)
 
 
 @dataclass(frozen=True)
@@ -89,34 +90,46 @@ def authorize(spec: TransitionSpec, actor: Actor, case: CaseScope, day: date) ->
         if actor is not SYSTEM:
             raise NotPermitted(
                 f"{action} happens by operation of law (SYSTEM, {spec.citation}); "
-                f"{actor.describe()} cannot take it — the scheduler records it when it is due")
+                f"{actor.describe()} cannot take it — the scheduler records it when it is due",
+                **_fields(spec, case))
         return Grant("SYSTEM", regime_name)
     if actor is SYSTEM:
-        raise NotPermitted(f"{action} needs {spec.who} authority; the system acts only by law")
+        raise NotPermitted(f"{action} needs {spec.who} authority; the system acts only by law",
+                           **_fields(spec, case))
     if spec.authority is Authority.FILER:
         if not isinstance(actor, Filer):
             raise NotPermitted(
                 f"{action} is the filer's action (FILER, {spec.citation}); "
-                f"{actor.describe()} cannot take it")
+                f"{actor.describe()} cannot take it",
+                **_fields(spec, case))
         if actor.importer != case.importer:
             raise NotPermitted(
                 f"{actor.describe()} has no standing on {case.id}: it concerns importer "
-                f"{case.importer}; act as filer:{case.importer}")
+                f"{case.importer}; act as filer:{case.importer}",
+                **_fields(spec, case))
         return Grant("FILER", regime_name)
     if not isinstance(actor, Officer):
         raise NotPermitted(f"{action} needs {spec.who} authority ({spec.citation}); "
-                           f"a filer cannot take it")
+                           f"a filer cannot take it",
+                           **_fields(spec, case))
     if regime is None:
         raise NotPermitted(f"{action}: no center authority regime was in force on {day} "
-                           "(Delegation Order 14-004 began 2014-09-11)")
+                           "(Delegation Order 14-004 began 2014-09-11)",
+                           **_fields(spec, case))
     grant = _office_grant(spec, actor, case, regime.name, regime, action)
     if spec.unit and actor.unit != spec.unit:
         raise NotPermitted(f"{action} needs {spec.who} authority ({spec.citation}); "
-                           f"{actor.describe()} is not in unit {spec.unit}")
+                           f"{actor.describe()} is not in unit {spec.unit}",
+                           **_fields(spec, case))
     if spec.role and actor.role.rank < spec.role.rank:
         raise NotPermitted(f"{action} needs a {spec.role.value} ({spec.citation}); "
-                           f"{actor.describe()} is not")
+                           f"{actor.describe()} is not",
+                           **_fields(spec, case))
     return grant
+
+
+def _fields(spec: TransitionSpec, case: CaseScope) -> dict[str, str | None]:
+    return {"case": case.case_id, "trigger": spec.trigger, "rule": spec.citation}
 
 
 def _office_grant(spec, actor: Officer, case: CaseScope, regime_name, regime, action) -> Grant:
@@ -127,20 +140,24 @@ def _office_grant(spec, actor: Officer, case: CaseScope, regime_name, regime, ac
         if needs not in (Authority.PORT, Authority.JOINT) and not shared:
             raise NotPermitted(
                 f"{action} needs {spec.who} authority ({spec.citation}, {regime.citation}); "
-                f"{actor.describe()} holds port authority — center {case.center} decides")
+                f"{actor.describe()} holds port authority — center {case.center} decides",
+                **_fields(spec, case))
         if actor.office != case.port:
             raise NotPermitted(
                 f"{actor.describe()} has {spec.who} authority but no jurisdiction over "
-                f"{case.id}, a case of port {case.port}")
+                f"{case.id}, a case of port {case.port}",
+                **_fields(spec, case))
         if shared:
             return Grant(f"CENTER (shared by port director, {regime.citation})", regime_name)
         return Grant("PORT" if needs is Authority.PORT else "JOINT (port)", regime_name)
     if needs not in (Authority.CENTER, Authority.JOINT):
         raise NotPermitted(
             f"{action} needs {spec.who} authority ({spec.citation}); {actor.describe()} holds "
-            f"center authority — port {case.port} acts")
+            f"center authority — port {case.port} acts",
+            **_fields(spec, case))
     if actor.office != case.center:
         raise NotPermitted(
             f"{actor.describe()} has {spec.who} authority but no jurisdiction over "
-            f"{case.id}, a case of center {case.center}")
+            f"{case.id}, a case of center {case.center}",
+            **_fields(spec, case))
     return Grant("CENTER" if needs is Authority.CENTER else "JOINT (center)", regime_name)

@@ -32,7 +32,7 @@ class Reader:
     """`Reader(url)`: read cases of the database at `url` (default: `CEE_DATABASE_URL`, else
     the user's SQLite file). Each call reads in one transaction, a consistent snapshot."""
 
-    def __init__(self, url: str | None = None):
+    def __init__(self, url: str | None = None) -> None:
         self.url = normalize_url(url or default_url())
         try:
             self.db = create_db_engine(self.url)
@@ -48,6 +48,7 @@ class Reader:
                                f" {state}; run `cee db upgrade`")
 
     def close(self) -> None:
+        """Release the database connections."""
         self.db.dispose()
 
     def get(self, case_id: str) -> CaseView:

@@ -21,6 +21,7 @@ import socket
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from cee_workflow.states.authority import regime_at
 from cee_workflow.states.calendar import legal_date
@@ -45,7 +46,7 @@ class SweepResult:
     blocked: list[str] = field(default_factory=list)  # "CASE trigger: why"
     stale: int = 0  # the case had left the timer's state: cancelled
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"fired": self.fired, "escalated": self.escalated, "blocked": self.blocked,
                 "stale": self.stale}
 

@@ -145,7 +145,7 @@ def _fire(ctx: Context, run: list[Claimed], entries: dict[str, list[str]], sweep
         if key not in grants:  # SYSTEM acts by law: one decision for all alike
             spec = next(s for s in lifecycle.specs_for(action) if case.state in s.sources)
             grants[key] = (authorize(spec, SYSTEM, scope_of(case), ctx.today),
-                           parse_inputs(spec, {}))
+                           parse_inputs(spec, {}, ctx.today))
         grant, inputs = grants[key]
         facts = Facts(today=ctx.today, data=case.data, inputs=inputs,
                       entries=tuple(facts_of[n] for n in entries[case.id]), params=ctx.params,
@@ -155,7 +155,8 @@ def _fire(ctx: Context, run: list[Claimed], entries: dict[str, list[str]], sweep
             # The law's condition is not met (a protest still open at finality): the row is
             # blocked — recorded, not fired and not lost; a resolving protest re-arms it.
             refusal = RuleViolation(f"{action} on {scope_of(case, entries[case.id]).id} "
-                                    f"refused: {outcome.reason}", outcome.guard.citation)
+                                    f"refused: {outcome.reason}", outcome.guard.citation,
+                                    case=case.id, trigger=action)
             blocked.append(deadline.id)
             result.blocked.append(f"{case.id} {action}: {refusal.message}")
             continue

@@ -114,6 +114,7 @@ class AuditReport(_View):
     cases: int
     events: int
     broken: tuple[str, ...]
+    proven: tuple[str, ...] = ()  # what the checks that passed prove (README: the audit)
 
     @property
     def ok(self) -> bool:
