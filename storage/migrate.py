@@ -139,6 +139,8 @@ def seed(engine: sa.Engine, *, simulation: bool = False) -> None:
         if simulation:
             flag = session.get(Setting, "simulation")
             if flag is None or flag.value != "true":
-                raise SimulationRefused("only a database being created may be marked a "
-                                        "simulation")
+                if _holds_data(session.connection()):
+                    raise SimulationRefused("only a database being created (or holding no "
+                                            "real data) may be marked a simulation")
+                session.add(Setting(key="simulation", value="true"))
 
