@@ -13,6 +13,7 @@ from datetime import date, datetime
 import click
 
 EXIT_FAILED_CHECK = 1
+MAX_COUNT = 2**31 - 1  # --limit, --batch-size, --version: a database integer
 
 
 class Settings:
@@ -379,7 +380,7 @@ def case_open(settings: Settings, kind, entries, importer_number, reason, port, 
 @click.option("--note", default="", help="Recorded on the event.")
 @click.option("--set", "values", metavar="KEY=VALUE", multiple=True,
               help="A value the transition takes (e.g. reason=02, date=2026-03-06).")
-@click.option("--version", "expected_version", type=int,
+@click.option("--version", "expected_version", type=click.IntRange(min=0, max=MAX_COUNT),
               help="The version you decided on: refuse (Conflict) if the case has changed.")
 @click.pass_obj
 def case_advance(settings: Settings, case_id, trigger, note, values, expected_version):
@@ -437,7 +438,7 @@ def case_history(settings: Settings, case_id):
 @click.option("--overdue", is_flag=True, help="Only cases with a deadline past due.")
 @click.option("--escalated", is_flag=True, help="Only cases escalated to a supervisor or "
                                                 "director.")
-@click.option("--limit", type=click.IntRange(min=1), help="At most this many cases.")
+@click.option("--limit", type=click.IntRange(min=1, max=MAX_COUNT), help="At most this many cases.")
 @click.pass_obj
 def case_list(settings: Settings, kind, state, center, port, overdue, escalated, limit):
     """Cases, filtered."""
@@ -458,7 +459,7 @@ def deadlines():
 @click.option("--due-before", metavar="DATE", help="Only deadlines due before this date.")
 @click.option("--kind", type=click.Choice(["legal", "process", "service"]))
 @click.option("--center", metavar="CODE")
-@click.option("--limit", type=click.IntRange(min=1), default=1000, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1, max=MAX_COUNT), default=1000, show_default=True)
 @click.pass_obj
 def deadlines_list(settings: Settings, due_before, kind, center, limit):
     """Pending deadlines, soonest first."""
@@ -479,7 +480,8 @@ LEVEL_NAMES = {0: "-", 1: "warning", 2: "overdue", 3: "director"}
 @deadlines.command("sweep")
 @click.option("--now", "sweep_now", metavar="ISO",
               help="Sweep at this time (simulation databases only; same as the global --now).")
-@click.option("--limit", type=click.IntRange(min=1), default=10_000, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1, max=MAX_COUNT), default=10_000,
+              show_default=True)
 @click.pass_obj
 def deadlines_sweep(settings: Settings, sweep_now, limit):
     """One pass: warn, escalate, and fire what happens by operation of law."""
@@ -557,7 +559,7 @@ def scheduler_run(settings: Settings, interval, checkpoint_dir, checkpoint_key,
 @click.option("--bulletin", metavar="DATE", required=True,
               help="The Friday bulletin (YYYY-MM-DD) whose scheduled entries to liquidate.")
 @click.option("--center", metavar="CODE", help="The center (default: the acting officer's).")
-@click.option("--batch-size", type=click.IntRange(min=1),
+@click.option("--batch-size", type=click.IntRange(min=1, max=MAX_COUNT),
               help="Entries per transaction (default 1000).")
 @click.pass_obj
 def liquidate(settings: Settings, bulletin, center, batch_size):

@@ -48,7 +48,7 @@ def run(url: str, size: int, *, scenarios=SCENARIOS, out: Path | None = None,
         from cee_workflow import Engine
 
         engine = Engine(scratch)
-        engine.upgrade()
+        engine.upgrade(simulation=True)  # synthetic data at a chosen instant: a simulation
         kind = engine.db.dialect.name
         layout = Layout(BULLETIN_DAY, size=size,
                         background=background if background is not None else max(2000, size // 4),

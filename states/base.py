@@ -137,6 +137,9 @@ class Input:
 _PORT_CODE = re.compile(r"^\d{4}$")
 
 
+MAX_AMOUNT = Decimal("1e15")  # a quadrillion dollars: beyond any duty, tender or loss
+
+
 @dataclass(frozen=True)
 class Bound:
     """An act a legal date cannot precede: `label` names it in the refusal ("the filing of the
@@ -214,9 +217,11 @@ def _parse_amount(name: str, raw: Any) -> str:
     text = str(raw).strip().replace(",", "").removeprefix("$")
     try:
         value = Decimal(text)
-    except InvalidOperation:
+        if not value.is_finite() or value < 0 or value >= MAX_AMOUNT or value != round(value, 2):
+            value = None
+    except (InvalidOperation, ArithmeticError):  # e.g. 1e400: too many digits to round
         value = None
-    if value is None or not value.is_finite() or value < 0 or value != round(value, 2):
+    if value is None:
         raise ValueError(f"{name} must be an amount in dollars and cents, e.g. 12500.00, "
                          f"not {raw!r}")
     return f"{value:.2f}"

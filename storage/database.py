@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,13 +44,40 @@ def normalize_url(url: str) -> str:
     return url
 
 
+class UnknownDatabase(ValueError):
+    """A URL naming no database dialect or driver SQLAlchemy can load."""
+
+
 def create_db_engine(url: str) -> sa.Engine:
     url = normalize_url(url)
+    try:
+        parsed = sa.make_url(url)
+        parsed.get_dialect()
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ValueError, ImportError) as error:
+        raise UnknownDatabase(f"the database URL {url!r} is not one cee can use "
+                              f"({type(error).__name__}): give sqlite:///PATH or "
+                              "postgresql://USER@HOST/DB") from None
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise UnknownDatabase(f"the database {parsed.get_backend_name()!r} is not supported: "
+                              "give sqlite:///PATH or postgresql://USER@HOST/DB")
     if url.startswith("sqlite"):
+        _private_sqlite_file(parsed.database)
         engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         _configure_sqlite(engine)
         return engine
     return sa.create_engine(url, pool_pre_ping=True)
+
+
+def _private_sqlite_file(path: str | None) -> None:
+    """Create a new SQLite file readable and writable by its owner only (0600): the record is
+    nobody else's to read. An existing file keeps the permissions its owner gave it."""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    target = Path(path)
+    if target.exists() or not target.parent.is_dir():
+        return
+    with suppress(FileExistsError):  # another process made it first: theirs stands
+        os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _configure_sqlite(engine: sa.Engine) -> None:

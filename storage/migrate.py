@@ -39,6 +39,10 @@ def our_tables() -> list[sa.Table]:
     return [t for t in metadata.sorted_tables if t.name.startswith(TABLE_PREFIX)]
 
 
+class SimulationRefused(RuntimeError):
+    """`simulation=True` asked of a database that already exists and is real."""
+
+
 def upgrade(engine: sa.Engine, *, simulation: bool = False) -> None:
     """Bring the database to the head revision, then seed offices. Idempotent.
 
@@ -50,11 +54,21 @@ def upgrade(engine: sa.Engine, *, simulation: bool = False) -> None:
       database from scratch"), so no generic table name ever exists, even for a moment.
     Whatever else the database holds (a host application's tables, its `alembic_version`) is
     left as it is.
+    The simulation flag is set only when this call creates the schema: a database that exists
+    and is real stays real (SimulationRefused), so `--now` can never backdate its actions.
     """
     with engine.begin() as connection:
         _adopt_legacy_version_table(connection)
         if sa.inspect(connection).has_table(VERSION_TABLE):
+            mark = simulation and not _flagged_simulation(connection)
+            if mark and _holds_data(connection):
+                raise SimulationRefused(
+                    "this database already holds real data: the simulation flag is set only "
+                    "when a database is created; use a new database for a simulation")
             command.upgrade(_config(connection), "head")
+            if mark:
+                connection.execute(sa.insert(Setting.__table__).values(key="simulation",
+                                                                       value="true"))
         else:
             existing = [t.name for t in our_tables() if sa.inspect(connection).has_table(t.name)]
             if existing:
@@ -64,7 +78,28 @@ def upgrade(engine: sa.Engine, *, simulation: bool = False) -> None:
                     "use another database")
             metadata.create_all(connection, tables=our_tables())
             command.stamp(_config(connection), "head")
+            if simulation:
+                connection.execute(sa.insert(Setting.__table__).values(key="simulation",
+                                                                       value="true"))
     seed(engine, simulation=simulation)
+
+
+def _flagged_simulation(connection: sa.Connection) -> bool:
+    if not sa.inspect(connection).has_table(Setting.__tablename__):
+        return False
+    value = connection.execute(sa.select(Setting.value).where(Setting.key == "simulation"))
+    return value.scalar() == "true"
+
+
+def _holds_data(connection: sa.Connection) -> bool:
+    """Whether any officer, importer, entry, case or event was ever recorded (offices are
+    reference data)."""
+    recorded = ("officer", "importer", "entry", "case", "event")
+    for name in sa.inspect(connection).get_table_names():
+        if name.removeprefix(TABLE_PREFIX) in recorded and connection.execute(
+                sa.text(f'SELECT 1 FROM "{name}" LIMIT 1')).first():
+            return True
+    return False
 
 
 def _adopt_legacy_version_table(connection: sa.Connection) -> None:
@@ -102,5 +137,10 @@ def seed(engine: sa.Engine, *, simulation: bool = False) -> None:
             if session.get(Office, code) is None:
                 session.add(Office(code=code, kind="port", name=name))
         if simulation:
-            session.merge(Setting(key="simulation", value="true"))
+            flag = session.get(Setting, "simulation")
+            if flag is None or flag.value != "true":
+                if _holds_data(session.connection()):
+                    raise SimulationRefused("only a database being created (or holding no "
+                                            "real data) may be marked a simulation")
+                session.add(Setting(key="simulation", value="true"))
 

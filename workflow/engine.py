@@ -14,7 +14,7 @@ from cee_workflow.states import LIFECYCLES
 from cee_workflow.states.base import STAY, Facts, Lifecycle
 from cee_workflow.states.params import DEFAULT_PARAMS, RuleParams
 from cee_workflow.storage import queries, single
-from cee_workflow.storage.database import is_simulation, transaction
+from cee_workflow.storage.database import is_simulation, schema_revision, transaction
 from cee_workflow.storage.models import Case, CaseEntry
 from cee_workflow.workflow import registry
 from cee_workflow.workflow.advance import (
@@ -29,6 +29,7 @@ from cee_workflow.workflow.advance import (
 from cee_workflow.workflow.clock import Clock, SystemClock
 from cee_workflow.workflow.deprecation import renamed
 from cee_workflow.workflow.errors import (
+    BackdatingRefused,
     Conflict,
     InvalidInput,
     NotFound,
@@ -74,6 +75,7 @@ class Engine(Reader):
         self.clock: Clock = clock or SystemClock()
         self.params = params
         self._subscribers: list[Subscriber] = []
+        self._simulation: bool | None = None  # known once the schema exists; never changes
 
     # --- set-up ---------------------------------------------------------------------------
 
@@ -81,11 +83,31 @@ class Engine(Reader):
         """Apply migrations and seed the centers and ports (idempotent)."""
         from cee_workflow.storage import migrate  # alembic loads only when migrating
 
-        migrate.upgrade(self.db, simulation=simulation)
+        try:
+            migrate.upgrade(self.db, simulation=simulation)
+        except migrate.SimulationRefused as refused:
+            raise BackdatingRefused(str(refused)) from None
+        self._simulation = None
 
     def is_simulation(self) -> bool:
         """Whether the database was created with `upgrade(simulation=True)` (clock may move)."""
-        return is_simulation(self.db)
+        if self._simulation is None:
+            found = is_simulation(self.db)
+            if found or schema_revision(self.db) is not None:
+                self._simulation = found
+            return found
+        return self._simulation
+
+    def _require_real_time(self, now: datetime | None = None) -> None:
+        """On a real database every event is recorded at the system clock's instant: a settable
+        clock or an explicit instant is refused (BackdatingRefused) before anything is read."""
+        if self.is_simulation():
+            return
+        if not isinstance(self.clock, SystemClock) or now is not None:
+            raise BackdatingRefused(
+                "this is a real (non-simulation) database: events are recorded at the system "
+                "clock's instant, so a settable clock or a chosen instant cannot be used; "
+                "create a simulation database with `cee db upgrade --simulation`")
 
     def subscribe(self, callback: Subscriber) -> None:
         """Call `callback(events)` after each committed write."""
@@ -234,6 +256,7 @@ class Engine(Reader):
 
         if actor is SYSTEM:
             raise NotPermitted("the system actor is the scheduler's alone", trigger=trigger)
+        self._require_real_time()
         return advance_many(self, trigger, actor=actor, cases=case_ids, note=note,
                             inputs=inputs, batch_size=batch_size, progress=progress)
 
@@ -247,6 +270,7 @@ class Engine(Reader):
 
         if actor is SYSTEM:
             raise NotPermitted("the system actor is the scheduler's alone")
+        self._require_real_time()
         return liquidate_bulletin(self, day, actor=actor, center=center,
                                   batch_size=batch_size, progress=progress)
 
@@ -319,6 +343,7 @@ class Engine(Reader):
         law does by itself. Safe to run from several processes at once."""
         from cee_workflow.workflow.sweep import sweep
 
+        self._require_real_time(now)
         now = now or self.clock.now()
         if now.tzinfo is None:
             raise InvalidInput("a sweep's instant must say its time zone (an aware datetime)")
@@ -417,6 +442,8 @@ class Engine(Reader):
 
     @contextmanager
     def _write(self):
+        self._require_real_time()
+        now = self.clock.now()
         from cee_workflow.states.calendar import legal_date
         # A Core connection: the single advance runs on it alone; steps that need the ORM
         # (opening a case, registering an entry, cascades) get a session joined to it.

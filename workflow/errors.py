@@ -131,6 +131,13 @@ def is_lock_conflict(error: Exception) -> bool:
     return getattr(getattr(error, "orig", None), "sqlstate", None) in LOCK_CONFLICT_SQLSTATES
 
 
+class BackdatingRefused(NotPermitted):
+    """A settable clock, `--now` or a sweep instant asked of a real (non-simulation) database:
+    every event there is recorded at the system clock's instant."""
+
+    kind = "backdating_refused"
+
+
 KINDS: dict[str, type[WorkflowError]] = {cls.kind: cls for cls in (
     WorkflowError, InvalidInput, NotFound, NotPermitted, InvalidTransition, RuleViolation,
-    Conflict, ConnectionLost, DatabaseLocked)}
+    Conflict, ConnectionLost, DatabaseLocked, BackdatingRefused)}

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from cee_workflow.storage import reads
 from cee_workflow.storage.database import (
     SCHEMA_REVISION,
+    UnknownDatabase,
     create_db_engine,
     default_url,
     normalize_url,
@@ -33,7 +34,10 @@ class Reader:
 
     def __init__(self, url: str | None = None) -> None:
         self.url = normalize_url(url or default_url())
-        self.db = create_db_engine(self.url)
+        try:
+            self.db = create_db_engine(self.url)
+        except UnknownDatabase as error:
+            raise InvalidInput(str(error)) from None
 
     def check_schema(self) -> None:
         """InvalidInput unless the database is at the current schema."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from sqlmodel import Session
+from sqlalchemy import func
+from sqlmodel import Session, select
 
 from cee_workflow.states.authority import CENTER_DIVISIONS, PORT_UNITS, Role
 from cee_workflow.storage.models import Entry, Importer, Office
@@ -15,8 +16,11 @@ from cee_workflow.workflow.identifiers import parse_entry_number, parse_importer
 from cee_workflow.workflow.jurisdiction import Actor, Filer, Officer
 
 TRUSTED_PROGRAMS = ("ctpat", "isa")
-_PORT_CODE = re.compile(r"^\d{4}$")
-_CENTER_CODE = re.compile(r"^0(0[1-9]|10)$")
+_PORT_CODE = re.compile(r"\d{4}", re.ASCII)
+# fullmatch, not `$`: `$` also matches before a trailing newline ("c007\n" beside "c007").
+_OFFICER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", re.ASCII)
+RESERVED_IDS = ("system", "sys")
+_CENTER_CODE = re.compile(r"0(0[1-9]|10)")
 
 
 def office(session: Session, code: str, kind: str | None = None) -> Office:
@@ -32,7 +36,7 @@ def office(session: Session, code: str, kind: str | None = None) -> Office:
 
 def add_office(session: Session, code: str, kind: str, name: str) -> Office:
     pattern = _PORT_CODE if kind == "port" else _CENTER_CODE
-    if kind not in ("port", "center") or not pattern.match(code):
+    if kind not in ("port", "center") or not pattern.fullmatch(code):
         raise InvalidInput(f"{kind} code {code!r} is invalid: a port is 4 digits (Schedule D), "
                            "a center 001–010")
     if session.get(Office, code) is not None:
@@ -44,10 +48,17 @@ def add_office(session: Session, code: str, kind: str, name: str) -> Office:
 
 def add_officer(session: Session, officer_id: str, name: str, office_code: str,
                 unit: str | None, role: str) -> OfficerRow:
-    if not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", officer_id) or ":" in officer_id:
-        raise InvalidInput(f"officer id {officer_id!r} must be letters, digits, '.', '_' or '-'")
-    if session.get(OfficerRow, officer_id) is not None:
-        raise InvalidInput(f"officer {officer_id} is already registered")
+    if not _OFFICER_ID.fullmatch(officer_id):
+        raise InvalidInput(f"officer id {officer_id!r} must be 1–64 ASCII letters, digits, '.', "
+                           "'_' or '-', starting with a letter or digit (no spaces or control "
+                           "characters)")
+    if officer_id.lower() in RESERVED_IDS:
+        raise InvalidInput(f"officer id {officer_id!r} is reserved: the system acts only by law")
+    taken = session.exec(select(OfficerRow.id).where(
+        func.lower(OfficerRow.id) == officer_id.lower())).first()
+    if taken is not None:
+        raise InvalidInput(f"officer {taken} is already registered (ids are unique regardless "
+                           "of case)")
     where = office(session, office_code)
     if role not in Role.__members__.values():
         raise InvalidInput(f"role {role!r} must be one of {', '.join(r.value for r in Role)}")
@@ -113,7 +124,7 @@ def resolve_actor(session: Session, text: str | None) -> Actor:
             raise NotPermitted(f"{text}: no such importer is registered; a filer acts for a "
                                "registered importer")
         return Filer(owner.number)
-    row = session.get(OfficerRow, text)
+    row = session.get(OfficerRow, text) if _OFFICER_ID.fullmatch(text) else None
     if row is None:
         raise NotPermitted(f"officer {text!r} is not registered; ask an administrator to run "
                            "`cee officer add`")
