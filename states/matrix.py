@@ -156,8 +156,8 @@ MATRIX: tuple[Function, ...] = (
                  "reliquidate", "liquidate_over_psc")),
     _center("protests", "Protests: review and decide (allow, deny), further review, void a "
             "denial", "19 U.S.C. 1515; 19 CFR 174.21, 174.24, 174.25",
-            *_ex("protest", "grant_further_review", "allow", "allow_in_part", "deny",
-                 "void_denial")),
+            *_ex("protest", "grant_further_review", "deny_further_review", "allow",
+                 "allow_in_part", "deny", "void_denial")),
     _center("prior_disclosure_validation",
             "Prior disclosure validations: calculate the loss, refer to the port FP&F officer",
             "19 CFR 162.74", *_ex("prior_disclosure", "calculate_loss", "refer_to_fpf"),

@@ -110,6 +110,9 @@ TIMERS = [
     (lambda c, e: _accepted(c, e, exclusion=True), "exclusion_deemed_denial", "2025-04-02",
      ("state", "denied")),
     (_accelerated, "accelerated_deemed_denial", "2025-07-02", ("state", "denied")),
+    # An application for further review is decided within 30 days of its filing (1515(a)).
+    (lambda c, e: _accepted(c, e, further_review=True), "further_review_decision", "2025-04-02",
+     ("escalation", 2)),
     (_decided("deny"), "summons_window", "2025-09-29", ("state", "closed")),
     (_decided("allow"), "closing", "2025-04-01", ("state", "closed")),
     # Prior disclosure (tests/disclosures.py: disclosed Mon 2025-03-03, perfected 03-24, notice

@@ -194,8 +194,8 @@ def test_cee_authority_prints_every_function_with_its_holder_and_transitions(no_
     assert ("regimes: until 2015-01-27: the port (its officers), before the center implemented "
             "DO 14-004 2015-01-28 … 2017-01-18: the center, shared with port directors "
             "from 2017-01-19: the center alone") in flat("protests")
-    assert "exercised by: protest.grant_further_review, protest.allow, protest.allow_in_part" \
-        in flat("protests")
+    assert ("exercised by: protest.grant_further_review, protest.deny_further_review, "
+            "protest.allow") in flat("protests")
     assert flat("fpf").startswith("fpf PORT/fpf Fines, penalties and forfeitures")
     assert "regimes: the port, unchanged by the regimes" in flat("drawback")
     assert flat("drawback").endswith("exercised by: -")
