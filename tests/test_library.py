@@ -89,13 +89,19 @@ def test_a_refused_opening_names_the_rule_but_no_case_since_none_exists(cast, en
 
 
 def test_every_error_class_has_its_own_stable_kind():
-    from cee_workflow.workflow.errors import KINDS, ConnectionLost, DatabaseLocked
+    from cee_workflow.workflow.errors import (
+        KINDS,
+        BackdatingRefused,
+        ConnectionLost,
+        DatabaseLocked,
+    )
 
     assert {"error": WorkflowError, "invalid_input": cee_workflow.InvalidInput,
                      "not_found": NotFound, "not_permitted": NotPermitted,
                      "invalid_transition": InvalidTransition, "rule_violation": RuleViolation,
                      "conflict": Conflict, "connection_lost": ConnectionLost,
-                     "database_locked": DatabaseLocked} == KINDS
+                     "database_locked": DatabaseLocked,
+                     "backdating_refused": BackdatingRefused} == KINDS
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

@@ -442,12 +442,11 @@ class Engine(Reader):
 
     @contextmanager
     def _write(self):
-        self._require_real_time()
-        now = self.clock.now()
         from cee_workflow.states.calendar import legal_date
         # A Core connection: the single advance runs on it alone; steps that need the ORM
         # (opening a case, registering an entry, cascades) get a session joined to it.
         try:
+            self._require_real_time()  # reads the database once: its faults are typed too
             with self.db.begin() as conn:
                 # The instant is taken once the transaction holds SQLite's write lock (BEGIN
                 # IMMEDIATE), so that a case's events never go backwards (audit verify checks it).
