@@ -112,6 +112,14 @@ RULES: tuple[Rule, ...] = (
                                "(entries made before 2004-12-18)"),
              Value(MTTCA_2004, 0, "19 U.S.C. 1515(b) as amended by Pub. L. 108-429; 19 CFR "
                                   "174.22(a): at any time concurrent with or after filing"))),
+    Rule("void_request_days", "a protestant may request that a denial be voided within this "
+         "after it", "days", "denial date", _one(90, "19 U.S.C. 1515(d)")),
+    Rule("further_review_decision_days", "an application for further review is allowed or "
+         "denied within this of its filing (directory: escalates)", "days", "filing date",
+         _one(30, "19 U.S.C. 1515(a); 19 CFR 174.23")),
+    Rule("set_aside_request_days", "a denial of further review may be set aside on a request "
+         "made within this of the denial", "days", "denial date",
+         _one(60, "19 U.S.C. 1515(c)")),
     Rule("summons_period_days", "summons to the Court of International Trade within this of "
          "the denial", "days", "denial date", _one(180, "28 U.S.C. 2636(a); 19 CFR 174.31")),
     # --- post-summary correction (19 CFR 101.9(b); REFERENCE.md §3) ---
