@@ -86,9 +86,16 @@ def one_importer(f: Facts) -> str | None:
 
 
 def decision_of(f: Facts) -> str:
+    """The decision a filing protests: as named; an exclusion with --exclusion; otherwise the
+    latest liquidation of the entries — their reliquidation where every entry was reliquidated
+    (1514(c)(3)(A); 1514(d))."""
     if "protested" in f.inputs:
         return f.inputs["protested"]
-    return "exclusion" if f.inputs.get("exclusion") else "liquidation"
+    if f.inputs.get("exclusion"):
+        return "exclusion"
+    if f.entries and all(e.liquidation_state == "reliquidated" for e in f.entries):
+        return "reliquidation"
+    return "liquidation"
 
 
 def decided_on_for(f: Facts, e) -> date:

@@ -246,3 +246,27 @@ def test_a_protest_recorded_without_decision_party_or_summons_anchor_still_works
     assert engine.advance(protest.id, "file_summons",
                           actor=who(cast, "filer")).state == "litigation"
     assert old.data["filed_on"] == FILED
+
+
+# --- the demo's scenes -----------------------------------------------------------------------
+
+def test_the_demo_shows_an_exclusion_protest_and_an_accelerated_disposition_deemed_denied(
+        tmp_path):
+    from cee_workflow.workflow.demo import ENTRY_G, ENTRY_H, run_demo
+
+    lines: list[str] = []
+    cases = run_demo(f"sqlite:///{tmp_path / 'demo.db'}",
+                     lambda *parts: lines.append(": ".join(map(str, parts))))
+    by_entry = {c.entries[0].replace("-", ""): c for c in cases if c.kind == "protest"
+                and c.entries[0] in (ENTRY_G, ENTRY_H)}
+    exclusion = by_entry[ENTRY_H.replace("-", "")]
+    accelerated = by_entry[ENTRY_G.replace("-", "")]
+    # Filed 2026-03-30: the exclusion protest is denied on the 30th day (1499(c)(5)(B)); the
+    # request mailed with the protest is deemed denied at the close of its 30th day (174.22(d)).
+    assert (exclusion.data["protested"], exclusion.data["denied_on"],
+            exclusion.data["deemed_by"]) == ("exclusion", "2026-04-29",
+                                             "19 U.S.C. 1499(c)(5)(B); 19 CFR 174.21(b)")
+    assert (accelerated.data["accelerated_requested_on"], accelerated.data["denied_on"],
+            accelerated.data["summons_from"]) == ("2026-03-30", "2026-04-29", "2026-04-29")
+    assert any("refused (center 007 decides the exclusion protest on day 30, exit 5)" in line
+               and "deemed denied on 2026-04-29" in line for line in lines), lines
