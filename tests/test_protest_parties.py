@@ -270,3 +270,30 @@ def test_the_demo_shows_an_exclusion_protest_and_an_accelerated_disposition_deem
             accelerated.data["summons_from"]) == ("2026-03-30", "2026-04-29", "2026-04-29")
     assert any("refused (center 007 decides the exclusion protest on day 30, exit 5)" in line
                and "deemed denied on 2026-04-29" in line for line in lines), lines
+
+
+# --- reliquidation scope (1514(d); 174.16), on the rulebook's facts ---------------------------
+
+@pytest.mark.parametrize(("issues", "today", "refused"), [
+    (["value"], "2025-09-01", False),  # what the reliquidation changed: its own 180 days
+    (["value", "classification"], "2025-09-01", True),  # classification: bound to 2025-02-07
+    (["value", "classification"], "2025-08-06", False),  # still in the original period
+])
+def test_a_protest_of_a_reliquidation_raises_only_what_it_changed(issues, today, refused):
+    from cee_workflow.states.base import EntryFacts, Facts
+    from cee_workflow.states.protest_parties import issues_in_scope
+
+    entry = EntryFacts(number="11200000013", importer="12-3456789AB", port="2704",
+                       entry_date=d("2025-01-06"), liquidation_state="reliquidated",
+                       liquidated_on=d("2025-07-15"), original_liquidated_on=d(LIQUIDATED),
+                       reliquidated_issues=("value",))
+    facts = Facts(today=d(today), data={}, inputs={"issues": issues}, entries=(entry,))
+    reason = issues_in_scope(facts, "reliquidation")
+    assert bool(reason) == refused, reason
+    if refused:
+        assert "changed only value; classification belonged to the liquidation of 2025-02-07, " \
+               "protestable until 2025-08-06" in reason
+    # Not recorded what the reliquidation changed: every question is the reliquidation's.
+    unknown = EntryFacts(**{**entry.__dict__, "reliquidated_issues": None})
+    assert issues_in_scope(Facts(today=d(today), data={}, inputs={"issues": issues},
+                                 entries=(unknown,)), "reliquidation") is None
