@@ -357,6 +357,7 @@ SUMMONS_WINDOW = TimerSpec(
     name="summons_window",
     kind=TimerKind.LEGAL,
     anchor="summons_from",  # the original denial: no later action moves it (1515(c))
+    anchor_before="denied_on",  # a denial recorded before summons_from existed
     period=lambda p: Period(days=p.summons_period_days),
     roll_forward=True,
     action="close",
