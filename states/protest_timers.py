@@ -17,14 +17,11 @@ def timer_data(data: Mapping[str, Any], entries: tuple[EntryFacts, ...], params:
                 ) -> dict[str, Any]:
     """The dates the protest's timers count from that follow other cases or older records:
     the 2 years from the last consolidated filing (174.21(a)), the further-review 30 days from
-    the application's own date (filed with the protest when recorded before it was dated), the
-    summons window from the original denial (`denied_on` for a protest recorded before
-    `summons_from` existed: 1515(c); 28 U.S.C. 2636(a))."""
+    the application's own date (filed with the protest when recorded before it was dated). (The
+    summons window of a denial recorded before `summons_from` reads `denied_on`: its
+    `anchor_before`.)"""
     last = review_from(data, entries)
     timers = {"review_from": last.isoformat() if last else data.get("filed_on")}
-    if data.get("denied_on") and not data.get("summons_from"):
-        # A denial recorded before the original denial was kept apart: it is the original.
-        timers["summons_from"] = data["denied_on"]
     if data.get("further_review"):
         timers["further_review_from"] = data.get("further_review_filed_on") or data.get(
             "filed_on")
@@ -80,6 +77,7 @@ SUMMONS_WINDOW = TimerSpec(
     name="summons_window",
     kind=TimerKind.LEGAL,
     anchor="summons_from",  # the original denial: no later action moves it (1515(c))
+    anchor_before="denied_on",  # a denial recorded before summons_from existed
     period=lambda p: Period(days=p.summons_period_days),
     roll_forward=True,
     action="close",

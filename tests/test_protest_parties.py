@@ -50,6 +50,7 @@ def test_another_partys_protest_is_consolidated_and_the_2_years_run_from_the_las
     for case_id in (first.id, surety.id):
         [limit] = pending(engine, case_id, "decision_limit")
         assert limit.last_day == d("2027-05-20"), case_id
+    assert engine.verify_audit().broken == ()
     # Only the original protestant amends its protest (174.14).
     assert_refused(engine, first.id, "amend", who(cast, "filer"),
                    r"only the original protestant may amend", RuleViolation,
