@@ -74,6 +74,7 @@ from cee_workflow.states.protest_parties import (
     IssueList,
     deemed_exclusion_reached,
     demand_only_for_a_surety,
+    importer_is_the_importer,
     issues_in_scope,
     one_protest_per_category,
 )
@@ -162,6 +163,8 @@ PROTEST = Lifecycle(
                 Guard("a liquidated entry for a protest of a liquidation", "19 U.S.C. 1514(a)(5)",
                       entries_liquidated),
                 Guard("one importer", "19 CFR 174.12(a)", one_importer),
+                Guard("the importer of record, or the role held", ROLES_RULE,
+                      importer_is_the_importer),
                 Guard("a demand on the bond only for a surety", SURETY_RULE,
                       demand_only_for_a_surety),
                 Guard("a deemed exclusion only after 30 days", DEEMED_EXCLUSION_RULE,

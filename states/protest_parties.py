@@ -137,6 +137,18 @@ def surety_last_day(f: Facts, entry: EntryFacts, ordinary: date) -> date:
     return max(ordinary, own)
 
 
+def importer_is_the_importer(f: Facts) -> str | None:
+    """Protesting as the importer means being the importer shown on the entry papers
+    (1514(c)(2)(A)); any other party names its own role (consignee, surety, agent, …)."""
+    party = f.inputs.get("party")
+    importer = f.entries[0].importer if f.entries else None
+    if role_of(f) == "importer" and party and importer and party != importer:
+        others = ", ".join(r for r in ROLES if r != "importer")
+        return (f"the importer of record of these entries is {importer}, not {party}; "
+                f"file with the role {party} holds ({others})")
+    return None
+
+
 def demand_only_for_a_surety(f: Facts) -> str | None:
     if f.inputs.get("demand_mailed_on") and role_of(f) != "surety":
         return (f"demand_mailed_on is the date of a demand on a surety's bond; file with "

@@ -95,6 +95,9 @@ def test_the_protestant_and_its_role_are_recorded(cast, engine):
                            party="Consignee Ltd", issues="value, classification")
     assert (protest.data["party"], protest.data["role"], protest.data["issues"]) == (
         "Consignee Ltd", "consignee", ["classification", "value"])
+    with pytest.raises(RuleViolation, match=rf"the importer of record of these entries is "
+                       rf"{cast.ACME}, not Consignee Ltd; file with the role"):
+        file_protest(cast, engine, cast.liquidated(on=LIQUIDATED), party="Consignee Ltd")
     with pytest.raises(InvalidInput, match=r"issues must be a comma-separated list"):
         file_protest(cast, engine, cast.liquidated(on=LIQUIDATED), issues="colour")
 
