@@ -148,6 +148,7 @@ class CaseWalk(RuleBasedStateMachine):
         dates = [today, today - timedelta(days=200)] + ([] if valid else
                                                          [today + timedelta(days=1)])
         good["lift_suspension"] = {"notice_received_on": dates}
+        acts = [today] + ([] if valid else [today - timedelta(days=200), today + timedelta(days=1)])
         optional = {
             "suspend": {"suspended_from": dates},
             "extend": {"notice_on": dates},
@@ -165,14 +166,16 @@ class CaseWalk(RuleBasedStateMachine):
                      "merchandise": ["widgets", "gadgets"],
                      "issues": ["value", "classification,rate"] + ([] if valid else ["colour"]),
                      "demand_mailed_on": dates, "presented_on": dates},
-            "request_accelerated_disposition": {"mailed_on": dates},
-            "allow": {"decided_on": dates, "duties": ["refund", "bill", "no_change"]},
-            "allow_in_part": {"decided_on": dates, "duties": ["refund", "bill", "no_change"]},
-            "deny": {"decided_on": dates},
-            "apply_further_review": {"applied_on": dates},
-            "void_denial": {"on_request": [True, False]},
-            "set_aside_further_review_denial": {"on_request": [True, False],
-                                                "requested_on": dates},
+            # A protest's acts dated today when `valid` (a date before the filing, or a request
+            # out of time, is a refusal the walk draws otherwise).
+            "request_accelerated_disposition": {"mailed_on": acts},
+            "allow": {"decided_on": acts, "duties": ["refund", "bill", "no_change"]},
+            "allow_in_part": {"decided_on": acts, "duties": ["refund", "bill", "no_change"]},
+            "deny": {"decided_on": acts},
+            "apply_further_review": {"applied_on": acts},
+            "void_denial": {"on_request": [False] + ([] if valid else [True])},
+            "set_aside_further_review_denial": {"on_request": [False] + ([] if valid else [True]),
+                                                "requested_on": acts},
         }
 
         def choose(table):
