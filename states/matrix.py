@@ -230,8 +230,8 @@ MATRIX: tuple[Function, ...] = (
     _hq("further_review_set_aside", "Setting aside a denial of further review made contrary to "
         "the regulations (and voiding the protest's denial)", "19 U.S.C. 1515(c); 19 CFR "
         "174.26(b)(1)", *_ex("protest", "set_aside_further_review_denial"),
-        note="on the protestant's request within 60 days of the denial, or on its own "
-             "initiative"),
+        note="on the protestant's written request within 60 days after the notice of the "
+             "denial"),
     # --- operation of law and ACE ----------------------------------------------------------------
     _law("ace_processing", "ACE processing: the 314-day liquidation cycle, bulletin posting, "
          "PSC validation or rejection, PSCs closed when their entry liquidates",

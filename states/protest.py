@@ -121,9 +121,7 @@ _DUTIES = Input("duties", "the change the decision makes to the duties: refund (
                 "(type 4) or no_change (type 8) (19 CFR 173.2(d))", "choice",
                 tuple(RELIQUIDATION_TYPES), default="refund")
 _SET_ASIDE_INPUTS = (
-    Input("on_request", "on the protestant's request (within 60 days of the denial)", "bool",
-          default=False),
-    LegalDate("requested_on", "the date of the protestant's request to set aside",
+    LegalDate("requested_on", "the date of the protestant's written request to set aside",
               citation="19 U.S.C. 1515(c)",
               not_before=(data_bound("further_review_denied_on",
                                      "the denial of further review"),)),
@@ -307,9 +305,9 @@ PROTEST = Lifecycle(
         TransitionSpec(
             "set_aside_further_review_denial", ("filed", "accepted"), STAY, Authority.HQ,
             citation="19 U.S.C. 1515(c); 19 CFR 174.26(b)(1)",
-            summary="the Commissioner (Headquarters) sets aside a denial of further review made "
-                    "contrary to the regulations, on its own initiative or on the protestant's "
-                    "request within 60 days of the denial",
+            summary="the Commissioner (Headquarters) sets aside a denial of further review, on "
+                    "the protestant's written request made within 60 days after the notice of "
+                    "the denial",
             guards=(Guard("further review denied", "19 U.S.C. 1515(c)", further_review_denied),
                     Guard("requested within 60 days of the denial", "19 U.S.C. 1515(c)",
                           set_aside_in_time)),

@@ -83,10 +83,10 @@ def set_aside(f: Facts) -> dict:
     denial voided, its 2636 clock kept from the original denial."""
     changes = {"further_review_denied_on": None, "set_aside_of": f.data.get(
         "further_review_denied_on"), "set_aside_on": f.today.isoformat(),
-        "set_aside_on_request": bool(f.inputs.get("on_request")),
+        "set_aside_requested_on": f.legal("requested_on").isoformat(),
         "further_review_filed_on": f.today.isoformat()}
     if f.data.get("denied_on"):
-        changes.update(voided(f))
+        changes.update(voided(f), void_on_request=True)
     return changes
 
 

@@ -179,10 +179,16 @@ def further_review_denied(f: Facts) -> str | None:
 
 
 def set_aside_in_time(f: Facts) -> str | None:
-    """The Commissioner sets aside a denial of further review on the protestant's request
-    within 60 days of the denial, or on CBP's own initiative (1515(c))."""
-    if not f.inputs.get("on_request"):
-        return None
+    """A protestant who believes its application for further review was denied erroneously,
+    improperly or without authority may request, within 60 days after the notice of the
+    denial, that the Commissioner set the denial aside (1515(c)); the statute gives no
+    set-aside without that request."""
+    denied = iso(f.data["further_review_denied_on"])
+    last = denied + timedelta(days=f.params.set_aside_request_days)
+    if f.legal("requested_on") > last:
+        return (f"the request to set aside the denial of further review of {denied} had to be "
+                f"made by {last} ({f.params.set_aside_request_days} days, 19 U.S.C. 1515(c))")
+    return None
     denied = iso(f.data["further_review_denied_on"])
     last = denied + timedelta(days=f.params.set_aside_request_days)
     if f.legal("requested_on") > last:

@@ -45,12 +45,11 @@ def test_surety_consolidation_and_hq_set_aside_from_the_cli(db_url):
 
     pr = surety["id"]
     cee("case", "advance", pr, "deny_further_review", db=db, actor="c007", now="2025-12-01")
-    _, err = cee("case", "advance", pr, "set_aside_further_review_denial", "--set",
-                 "on_request=yes", db=db, actor="c007", now="2025-12-02", expect=4)
+    _, err = cee("case", "advance", pr, "set_aside_further_review_denial", db=db,
+                 actor="c007", now="2025-12-02", expect=4)
     assert "needs HQ authority" in err
     done = cee_json("case", "advance", pr, "set_aside_further_review_denial", "--set",
-                    "on_request=yes", "--set", "requested_on=2026-01-30", db=db, actor="hq1",
-                    now="2026-02-03")
+                    "requested_on=2026-01-30", db=db, actor="hq1", now="2026-02-03")
     assert (done["data"]["set_aside_of"], done["data"]["further_review_denied_on"]) == (
         "2025-12-01", None)
     _, err = cee("case", "advance", pr, "set_aside_further_review_denial", db=db, actor="hq1",

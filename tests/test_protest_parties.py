@@ -159,7 +159,7 @@ def test_hq_sets_aside_a_denied_further_review_on_a_request_within_60_days(cast,
     cast.at("2025-03-10")
     engine.advance(protest.id, "deny_further_review", actor=who(cast, "c007"))  # +60: 05-09
     cast.at("2025-05-20")
-    inputs = {"on_request": True, "requested_on": requested_on}
+    inputs = {"requested_on": requested_on}
     for refused, match in (("c007", "needs HQ authority"), ("filer", "a filer cannot")):
         assert_refused(engine, protest.id, "set_aside_further_review_denial",
                        who(cast, refused), match, NotPermitted, **inputs)

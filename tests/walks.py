@@ -174,8 +174,7 @@ class CaseWalk(RuleBasedStateMachine):
             "deny": {"decided_on": acts},
             "apply_further_review": {"applied_on": acts},
             "void_denial": {"on_request": [False] + ([] if valid else [True])},
-            "set_aside_further_review_denial": {"on_request": [False] + ([] if valid else [True]),
-                                                "requested_on": acts},
+            "set_aside_further_review_denial": {"requested_on": acts},
         }
 
         def choose(table):
