@@ -275,6 +275,9 @@ class Cascade:
     # Whether to cascade at all, read on the case's data after the transition.
     when: Callable[[Mapping[str, Any]], bool] | None = None
     skip: str | None = None  # a data key listing entries not to cascade to
+    # Inputs taken from the case's data after the transition, where set: (input, data key) —
+    # an allowed protest's issues become what its reliquidation changed (1514(d)).
+    data_inputs: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -113,6 +113,7 @@ _BINDS = Guard("no deemed denial has passed", "19 U.S.C. 1515(c); 1499(c)(5)(B);
 # the merchandise instead.
 _RELIQUIDATE = tuple(
     Cascade("liquidation", "reliquidate", inputs=(("type", kind),),
+            data_inputs=(("issues", "issues"),),
             when=lambda data, kind=kind: protested(data) in OF_LIQUIDATION
             and (data.get("reliquidation_type") or "5") == kind,
             skip="untimely_entries")

@@ -209,6 +209,37 @@ def test_an_allowed_protest_reliquidates_with_the_type_its_decision_implies(cast
         "reliquidated", kind, protest.id)
 
 
+def test_an_allowed_protests_issues_are_what_its_reliquidation_changed(cast, engine):
+    """1514(d); 174.16: once the original liquidation's 180 days have run, a protest of the
+    reliquidation may raise only what the reliquidation changed — recorded from the allowed
+    protest's issues."""
+    entry = cast.liquidated(on=LIQUIDATED)  # protestable until 2025-08-06
+    protest = file_protest(cast, engine, entry, issues="classification")
+    engine.advance(protest.id, "accept", actor=who(cast, "p2704"))
+    cast.at("2025-07-01")
+    engine.advance(protest.id, "allow", actor=who(cast, "c007"))
+    relq = engine.get(entry.id)
+    assert (relq.state, relq.data["reliquidated_issues"]) == ("reliquidated", ["classification"])
+    with pytest.raises(RuleViolation, match=r"changed only classification; value belonged to "
+                       r"the liquidation of 2025-02-07, protestable until 2025-08-06"):
+        file_protest(cast, engine, entry, on="2025-09-02", protested="reliquidation",
+                     issues="value,classification")
+    second = file_protest(cast, engine, entry, on="2025-09-02", protested="reliquidation",
+                          issues="classification")
+    assert second.data["issues"] == ["classification"]
+
+
+def test_a_reliquidation_that_says_nothing_of_its_issues_leaves_every_question_open(cast,
+                                                                                     engine):
+    entry = cast.liquidated(on=LIQUIDATED)
+    cast.at("2025-03-03")
+    relq = engine.advance(entry.id, "reliquidate", actor=who(cast, "c007"))
+    assert relq.data["reliquidated_issues"] is None
+    late = file_protest(cast, engine, entry, on="2025-09-02", protested="reliquidation",
+                        issues="value")
+    assert late.data["issues"] == ["value"]
+
+
 # --- protests recorded before these fields existed -------------------------------------------
 
 def _as_recorded_before(trigger: str, dropped: tuple[str, ...]):

@@ -315,8 +315,10 @@ def apply(ctx: Context, case: Case | CaseRow, trigger: str, actor: Actor, *, not
             if target is None:
                 raise NotFound(f"{cascade.lifecycle} case of entry", entry,
                                trigger=cascade.trigger)
+            given = dict(cascade.inputs) | {name: after[key] for name, key in
+                                            cascade.data_inputs if after.get(key)}
             apply(ctx, target, cascade.trigger, actor, note=f"from {case.id} {trigger}",
-                  inputs=dict(cascade.inputs), via=case.id)
+                  inputs=given, via=case.id)
     if spec.closes and any(entry.open_pscs for entry in facts.entries):
         close_followers(ctx, updated, spec, entries, trigger)
     if spec.raises_summary_version:
