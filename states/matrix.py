@@ -223,13 +223,13 @@ MATRIX: tuple[Function, ...] = (
                 "withdraw")),
     _filer("summons", "Contesting a denial at the Court of International Trade (summons)",
            "28 U.S.C. 2636(a); 19 CFR 174.31", *_ex("protest", "file_summons")),
-    _filer("requests", "Requests to CBP: accelerated disposition of a protest",
-           "19 U.S.C. 1515(b); 19 CFR 174.22",
-           *_ex("protest", "request_accelerated_disposition")),
+    _filer("requests", "Requests to CBP: accelerated disposition of a protest; setting aside "
+           "a denial of further review", "19 U.S.C. 1515(b), (c); 19 CFR 174.22",
+           *_ex("protest", "request_accelerated_disposition", "request_set_aside")),
     # --- Headquarters ---------------------------------------------------------------------------
     _hq("further_review_set_aside", "Setting aside a denial of further review made contrary to "
         "the regulations (and voiding the protest's denial)", "19 U.S.C. 1515(c); 19 CFR "
-        "174.26(b)(1)", *_ex("protest", "set_aside_further_review_denial"),
+        "174.26(b)(1)", *_ex("protest", "set_aside_further_review_denial", "deny_set_aside"),
         note="on the protestant's written request within 60 days after the notice of the "
              "denial"),
     # --- operation of law and ACE ----------------------------------------------------------------
@@ -242,9 +242,10 @@ MATRIX: tuple[Function, ...] = (
          "calculated", "19 CFR 162.74(c)", *_ex("prior_disclosure", "apply_disclosure_tender")),
     _law("deemed_liquidation", "Deemed liquidation", "19 U.S.C. 1504(a), (d)",
          *_ex("liquidation", "deem_liquidated")),
-    _law("deemed_denial", "Deemed denial of a protest (exclusion, accelerated disposition)",
-         "19 U.S.C. 1499(c)(5)(B), 1515(b); 19 CFR 174.21(b), 174.22(d)",
-         *_ex("protest", "deem_denied")),
+    _law("deemed_denial", "Deemed denial of a protest (exclusion, accelerated disposition) "
+         "and of a request to set aside a denial of further review",
+         "19 U.S.C. 1499(c)(5)(B), 1515(b), (c); 19 CFR 174.21(b), 174.22(d)",
+         *_ex("protest", "deem_denied", "refuse_set_aside")),
     _law("finality", "Finality: a liquidation or a protest decision becomes final and the "
          "case closes", "19 U.S.C. 1514(a); 28 U.S.C. 2636(a); 19 CFR 173.2(d)",
          *_ex("liquidation", "finalize"), *_ex("protest", "close")),

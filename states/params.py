@@ -59,6 +59,9 @@ class RuleParams:
     further_review_decision_days: int = 30
     # 19 U.S.C. 1515(c): a denied AFR may be set aside on a request within 60 days of the denial.
     set_aside_request_days: int = 60
+    # 19 U.S.C. 1515(c): a request the Commissioner does not act on within 60 days of it is
+    # considered denied.
+    set_aside_decision_days: int = 60
     # 28 U.S.C. 2636(a), 19 CFR 174.31: summons within 180 days after denial.
     summons_period_days: int = 180
     # Warning lead times (internal practice; no rule sets them).

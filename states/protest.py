@@ -78,6 +78,17 @@ from cee_workflow.states.protest_parties import (
     issues_in_scope,
     one_protest_per_category,
 )
+from cee_workflow.states.protest_set_aside import (
+    SET_ASIDE_DEEMED_REFUSAL,
+    SET_ASIDE_RULE,
+    considered_denied,
+    no_request_pending,
+    not_considered_denied,
+    refused,
+    request_pending,
+    requested,
+    sixty_days_passed,
+)
 from cee_workflow.states.protest_timers import (
     ACCELERATED_DEEMED_DENIAL,
     CLOSING,
@@ -102,7 +113,8 @@ def _earliest_liquidation(f) -> Any:
 
 # --- the rulebook ----------------------------------------------------------------------------
 
-_UNDECIDED_TIMERS = (DECISION_LIMIT, EXCLUSION_DEEMED_DENIAL, FURTHER_REVIEW_DECISION)
+_UNDECIDED_TIMERS = (DECISION_LIMIT, EXCLUSION_DEEMED_DENIAL, FURTHER_REVIEW_DECISION,
+                     SET_ASIDE_DEEMED_REFUSAL)
 _DECIDED_ON = LegalDate("decided_on", "the date of CBP's decision", citation="19 CFR 174.21",
                         not_before=(data_bound("filed_on", "the filing of the protest"),))
 _BINDS = Guard("no deemed denial has passed", "19 U.S.C. 1515(c); 1499(c)(5)(B); 19 CFR "
@@ -127,6 +139,14 @@ _SET_ASIDE_INPUTS = (
               not_before=(data_bound("further_review_denied_on",
                                      "the denial of further review"),)),
 )
+# Headquarters acting on a request the protestant recorded reads its date from the record.
+_SET_ASIDE_BY_HQ = (
+    LegalDate("requested_on", "the date of the protestant's written request to set aside "
+              "(default: the request on record)", citation="19 U.S.C. 1515(c)",
+              today_by_default=False,
+              not_before=(data_bound("further_review_denied_on",
+                                     "the denial of further review"),)),
+)
 _DECIDE = "19 U.S.C. 1515(a); 19 CFR 174.21(a)"
 
 PROTEST = Lifecycle(
@@ -145,7 +165,8 @@ PROTEST = Lifecycle(
                   (DECISION_LIMIT, ACCELERATED_DEEMED_DENIAL, EXCLUSION_DEEMED_DENIAL)),
         StateSpec("allowed", "allowed in full; entries reliquidated", (CLOSING,)),
         StateSpec("allowed_in_part", "allowed in part; entries reliquidated", (SUMMONS_WINDOW,)),
-        StateSpec("denied", "denied, or deemed denied", (SUMMONS_WINDOW,)),
+        StateSpec("denied", "denied, or deemed denied", (SUMMONS_WINDOW,
+                                                         SET_ASIDE_DEEMED_REFUSAL)),
         StateSpec("litigation", "summons filed at the Court of International Trade",
                   terminal=True),
         StateSpec("withdrawn", "withdrawn by the protestant", terminal=True),
@@ -311,8 +332,10 @@ PROTEST = Lifecycle(
                     "the denial",
             guards=(Guard("further review denied", "19 U.S.C. 1515(c)", further_review_denied),
                     Guard("requested within 60 days of the denial", "19 U.S.C. 1515(c)",
-                          set_aside_in_time)),
-            inputs=_SET_ASIDE_INPUTS,
+                          set_aside_in_time),
+                    Guard("the request not considered denied", SET_ASIDE_RULE,
+                          not_considered_denied)),
+            inputs=_SET_ASIDE_BY_HQ,
             restarts_timers=True,
             effect=set_aside,
         ),
@@ -323,9 +346,44 @@ PROTEST = Lifecycle(
                     "2636 clock of the original denial runs on",
             guards=(Guard("further review denied", "19 U.S.C. 1515(c)", further_review_denied),
                     Guard("requested within 60 days of the denial", "19 U.S.C. 1515(c)",
-                          set_aside_in_time)),
-            inputs=_SET_ASIDE_INPUTS,
+                          set_aside_in_time),
+                    Guard("the request not considered denied", SET_ASIDE_RULE,
+                          not_considered_denied)),
+            inputs=_SET_ASIDE_BY_HQ,
             effect=set_aside,
+        ),
+        TransitionSpec(
+            "request_set_aside", ("filed", "accepted", "denied"), STAY, Authority.FILER,
+            citation=SET_ASIDE_RULE,
+            summary="ask the Commissioner (Headquarters) in writing to set aside the denial of "
+                    "further review, within 60 days after its notice; considered denied if "
+                    "not acted on within 60 days",
+            guards=(Guard("further review denied", SET_ASIDE_RULE, further_review_denied),
+                    Guard("requested within 60 days of the denial", SET_ASIDE_RULE,
+                          set_aside_in_time),
+                    Guard("no request pending", SET_ASIDE_RULE, no_request_pending)),
+            inputs=_SET_ASIDE_INPUTS,
+            restarts_timers=True,
+            effect=requested,
+        ),
+        TransitionSpec(
+            "deny_set_aside", ("filed", "accepted", "denied"), STAY, Authority.HQ,
+            citation=SET_ASIDE_RULE,
+            summary="refuse the request to set aside the denial of further review",
+            guards=(Guard("a request pending", SET_ASIDE_RULE, request_pending),
+                    Guard("the request not considered denied", SET_ASIDE_RULE,
+                          not_considered_denied)),
+            restarts_timers=True,
+            effect=refused,
+        ),
+        TransitionSpec(
+            "refuse_set_aside", ("filed", "accepted", "denied"), STAY, Authority.SYSTEM,
+            citation=SET_ASIDE_RULE,
+            summary="the request to set aside is considered denied: Headquarters did not act "
+                    "within 60 days of it",
+            guards=(Guard("60 days after the request", SET_ASIDE_RULE, sixty_days_passed),),
+            restarts_timers=True,
+            effect=considered_denied,
         ),
         TransitionSpec(
             "void_denial", ("denied",), "accepted", Authority.CENTER,

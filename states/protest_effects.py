@@ -13,6 +13,7 @@ from cee_workflow.states.protest_guards import (
     last_day_for,
     lateness,
     protested,
+    set_aside_request_date,
     summons_from,
 )
 from cee_workflow.states.protest_parties import (
@@ -83,7 +84,8 @@ def set_aside(f: Facts) -> dict:
     denial voided, its 2636 clock kept from the original denial."""
     changes = {"further_review_denied_on": None, "set_aside_of": f.data.get(
         "further_review_denied_on"), "set_aside_on": f.today.isoformat(),
-        "set_aside_requested_on": f.legal("requested_on").isoformat(),
+        "set_aside_requested_on": set_aside_request_date(f).isoformat(),
+        "set_aside_decided_on": f.today.isoformat(),
         "further_review_filed_on": f.today.isoformat()}
     if f.data.get("denied_on"):
         changes.update(voided(f), void_on_request=True)

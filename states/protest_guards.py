@@ -178,6 +178,13 @@ def further_review_denied(f: Facts) -> str | None:
     return None
 
 
+def set_aside_request_date(f: Facts) -> date:
+    """The date of the protestant's request: given with the transition, else the request on
+    record (request_set_aside), else today."""
+    return (iso(f.inputs.get("requested_on")) or iso(f.data.get("set_aside_requested_on"))
+            or f.today)
+
+
 def set_aside_in_time(f: Facts) -> str | None:
     """A protestant who believes its application for further review was denied erroneously,
     improperly or without authority may request, within 60 days after the notice of the
@@ -185,13 +192,7 @@ def set_aside_in_time(f: Facts) -> str | None:
     set-aside without that request."""
     denied = iso(f.data["further_review_denied_on"])
     last = denied + timedelta(days=f.params.set_aside_request_days)
-    if f.legal("requested_on") > last:
-        return (f"the request to set aside the denial of further review of {denied} had to be "
-                f"made by {last} ({f.params.set_aside_request_days} days, 19 U.S.C. 1515(c))")
-    return None
-    denied = iso(f.data["further_review_denied_on"])
-    last = denied + timedelta(days=f.params.set_aside_request_days)
-    if f.legal("requested_on") > last:
+    if set_aside_request_date(f) > last:
         return (f"the request to set aside the denial of further review of {denied} had to be "
                 f"made by {last} ({f.params.set_aside_request_days} days, 19 U.S.C. 1515(c))")
     return None

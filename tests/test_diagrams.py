@@ -198,6 +198,6 @@ def test_cee_lifecycle_list_gives_kinds_summaries_and_counts(no_database):
     assert lines[0].split() == ["kind", "states", "triggers", "transitions", "summary"]
     assert [line.split()[0] for line in lines[2:]] == KINDS
     protest = next(line for line in lines if line.startswith("protest "))
-    assert protest.split()[1:4] == ["11", "16", "40"]
+    assert protest.split()[1:4] == ["11", "19", "49"]
     assert protest.endswith(LIFECYCLES["protest"].summary)
     assert cee_json("lifecycle", "list", db=no_database) == summaries()

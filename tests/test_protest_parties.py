@@ -8,7 +8,16 @@ these fields existed (REFERENCE.md §2)."""
 from __future__ import annotations
 
 import pytest
-from test_protest import FILED, LIQUIDATED, assert_refused, d, file_protest, pending, who
+from test_protest import (
+    FILED,
+    LIQUIDATED,
+    assert_refused,
+    d,
+    file_protest,
+    pending,
+    start_of,
+    who,
+)
 
 from cee_workflow import InvalidInput, NotPermitted, RuleViolation
 from cee_workflow.states import LIFECYCLES
@@ -191,6 +200,65 @@ def test_a_set_aside_after_the_protest_was_denied_voids_the_denial_keeping_its_c
     done = engine.advance(protest.id, "set_aside_further_review_denial", actor=headquarters)
     assert (done.state, done.data["voided_denial_of"], done.data["summons_from"]) == (
         "accepted", "2025-03-10", "2025-03-10")
+
+
+def afr_denied(cast, engine):
+    """A protest whose application for further review was denied on 2025-03-10."""
+    protest = file_protest(cast, engine, cast.liquidated(on=LIQUIDATED), further_review=True)
+    cast.at("2025-03-10")
+    engine.advance(protest.id, "deny_further_review", actor=who(cast, "c007"))
+    return protest
+
+
+@pytest.mark.parametrize(("acted", "allowed"), [("2025-05-19", True), ("2025-05-20", False)])
+def test_a_request_to_set_aside_not_acted_on_within_60_days_is_considered_denied(
+        cast, engine, acted, allowed):
+    """1515(c): the request within 60 days of the denial; Headquarters acts within 60 days of
+    the request, or the request is considered denied (SYSTEM) — and stays denied."""
+    headquarters = hq(cast)
+    protest = afr_denied(cast, engine)
+    cast.at("2025-03-20")
+    asked = engine.advance(protest.id, "request_set_aside", actor=who(cast, "filer"))
+    assert asked.data["set_aside_requested_on"] == "2025-03-20"
+    [timer] = pending(engine, protest.id, "set_aside_deemed_refusal")
+    assert timer.last_day == d("2025-05-19")  # 60 days after the request
+    assert_refused(engine, protest.id, "request_set_aside", who(cast, "filer"),
+                   r"already before Headquarters", RuleViolation)
+    cast.at(acted)
+    if allowed:  # day 60 of the request: still in time, from the request on record
+        done = engine.advance(protest.id, "set_aside_further_review_denial",
+                              actor=headquarters)
+        assert (done.data["set_aside_requested_on"], done.data["set_aside_of"]) == (
+            "2025-03-20", "2025-03-10")
+        assert not pending(engine, protest.id, "set_aside_deemed_refusal")
+        return
+    # Day 61: considered denied even before a sweep records it; then the sweep records it.
+    assert_refused(engine, protest.id, "set_aside_further_review_denial", headquarters,
+                   r"did not act within 60 days of the request of 2025-03-20: it is "
+                   r"considered denied since the end of 2025-05-19", RuleViolation)
+    engine.sweep(start_of("2025-05-20"))
+    refused = engine.get(protest.id)
+    assert (refused.state, refused.data["set_aside_refused_on"]) == ("filed", "2025-05-19")
+    last = engine.history(protest.id)[-1]
+    assert (last.trigger, last.actor) == ("refuse_set_aside", "system")
+    assert_refused(engine, protest.id, "set_aside_further_review_denial", headquarters,
+                   r"refused on 2025-05-19; that denial is final", RuleViolation)
+    assert engine.verify_audit().ok
+
+
+def test_headquarters_may_refuse_a_request_to_set_aside(cast, engine):
+    headquarters = hq(cast)
+    protest = afr_denied(cast, engine)
+    assert_refused(engine, protest.id, "deny_set_aside", headquarters,
+                   r"no request to set aside", RuleViolation)
+    cast.at("2025-04-01")
+    engine.advance(protest.id, "request_set_aside", actor=who(cast, "filer"),
+                   inputs={"requested_on": "2025-03-28"})
+    assert_refused(engine, protest.id, "deny_set_aside", who(cast, "c007"), r"needs HQ")
+    done = engine.advance(protest.id, "deny_set_aside", actor=headquarters)
+    assert (done.data["set_aside_refused_on"], done.data["set_aside_refused_by"]) == (
+        "2025-04-01", "Headquarters")
+    assert not pending(engine, protest.id, "set_aside_deemed_refusal")
 
 
 # --- the reliquidation an allowance implies ------------------------------------------------
