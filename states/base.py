@@ -278,6 +278,11 @@ class Cascade:
     # Inputs taken from the case's data after the transition, where set: (input, data key) —
     # an allowed protest's issues become what its reliquidation changed (1514(d)).
     data_inputs: tuple[tuple[str, str], ...] = ()
+    # The cases to cascade to, when not each entry's `lifecycle` case: read from the case's id,
+    # its facts and its data after the transition (the protests consolidated with it). Cases not
+    # in a state the trigger leaves are passed over; a case reached by a cascade does not cascade
+    # back.
+    targets: Callable[[str, Facts, Mapping[str, Any]], tuple[str, ...]] | None = None
 
 
 @dataclass(frozen=True)

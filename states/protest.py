@@ -72,6 +72,7 @@ from cee_workflow.states.protest_parties import (
     SCOPE_RULE,
     SURETY_RULE,
     IssueList,
+    consolidated_group,
     deemed_exclusion_reached,
     demand_only_for_a_surety,
     importer_is_the_importer,
@@ -304,6 +305,10 @@ PROTEST = Lifecycle(
                               "registered mail)", citation="19 CFR 174.22(d)",
                               not_before=(data_bound("filed_on", "the filing of the protest"),)),),
             effect=lambda f: {"accelerated_requested_on": f.legal("mailed_on").isoformat()},
+            # 19 CFR 174.22(e): one request covers the protests consolidated with this one.
+            cascades=(Cascade("protest", "request_accelerated_disposition",
+                              data_inputs=(("mailed_on", "accelerated_requested_on"),),
+                              targets=consolidated_group),),
         ),
         TransitionSpec(
             "deem_denied", UNDECIDED, "denied", Authority.SYSTEM,

@@ -198,3 +198,11 @@ def issues_in_scope(f: Facts, decision: str) -> str | None:
                     f"{entry.original_liquidated_on}, protestable until {last} — drop them or "
                     "protest only what the reliquidation changed")
     return None
+
+
+def consolidated_group(case_id: str, f: Facts, data: Mapping[str, Any]) -> tuple[str, ...]:
+    """The other open protests consolidated with this one (same entry and category, any party):
+    one request for accelerated disposition covers them all (19 CFR 174.22(e))."""
+    root = data.get("consolidated_with") or case_id
+    return tuple(sorted({p.id for e in f.entries for p in e.protests
+                         if (p.consolidated_with or p.id) == root} - {case_id}))

@@ -70,6 +70,34 @@ def test_another_partys_protest_is_consolidated_and_the_2_years_run_from_the_las
 
 # --- protestants ----------------------------------------------------------------------------
 
+
+@pytest.mark.parametrize("asked_on", ["first", "second"])
+def test_one_request_for_accelerated_disposition_covers_the_consolidated_protests(
+        cast, engine, asked_on):
+    """19 CFR 174.22(e): whichever protest of the group it is made on, both are deemed denied
+    at the close of the 30th day after the one request was mailed."""
+    entry = cast.liquidated(on=LIQUIDATED)
+    first = file_protest(cast, engine, entry)
+    second = file_protest(cast, engine, entry, on="2025-03-05", role="surety",
+                          party="Great Bonding Co.")
+    other = file_protest(cast, engine, entry, on="2025-03-05", protested="charge",
+                         decision_date="2025-02-10")  # another category: not covered
+    asked = first if asked_on == "first" else second
+    cast.at("2025-03-12")
+    engine.advance(asked.id, "request_accelerated_disposition", actor=who(cast, "filer"),
+                   inputs={"mailed_on": "2025-03-10"})
+    for protest in (first, second):
+        case = engine.get(protest.id)
+        assert (case.state, case.data["accelerated_requested_on"]) == ("accelerated",
+                                                                        "2025-03-10")
+    assert engine.get(other.id).state == "filed"
+    engine.sweep(start_of("2025-04-10"))  # the close of day 30 (2025-04-09)
+    for protest in (first, second):
+        assert engine.get(protest.id).data["denied_on"] == "2025-04-09", protest.id
+    assert engine.get(other.id).state == "filed"
+    assert engine.verify_audit().ok
+
+
 @pytest.mark.parametrize(("filed", "timely"), [("2025-11-24", True), ("2025-11-25", False)])
 def test_a_surety_protests_within_180_days_of_the_demand_on_its_bond(cast, engine, filed,
                                                                      timely):

@@ -308,6 +308,13 @@ def apply(ctx: Context, case: Case | CaseRow, trigger: str, actor: Actor, *, not
         after = updated.data
         if cascade.when is not None and not cascade.when(after):
             continue
+        given = dict(cascade.inputs) | {name: after[key] for name, key in
+                                        cascade.data_inputs if after.get(key)}
+        if cascade.targets is not None:
+            if via is None:
+                _cascade_to_cases(ctx, case, cascade, cascade.targets(case.id, facts, after), actor,
+                                  trigger, given)
+            continue
         skipped = set(after.get(cascade.skip) or ()) if cascade.skip else set()
         for entry in (e for e in entries if e not in skipped):
             target = queries.get_case(ctx.session, f"{LIFECYCLES[cascade.lifecycle].prefix}-"
@@ -315,8 +322,6 @@ def apply(ctx: Context, case: Case | CaseRow, trigger: str, actor: Actor, *, not
             if target is None:
                 raise NotFound(f"{cascade.lifecycle} case of entry", entry,
                                trigger=cascade.trigger)
-            given = dict(cascade.inputs) | {name: after[key] for name, key in
-                                            cascade.data_inputs if after.get(key)}
             apply(ctx, target, cascade.trigger, actor, note=f"from {case.id} {trigger}",
                   inputs=given, via=case.id)
     if spec.closes and any(entry.open_pscs for entry in facts.entries):
@@ -336,6 +341,18 @@ def apply(ctx: Context, case: Case | CaseRow, trigger: str, actor: Actor, *, not
 
 
 # --- the pure part, shared with the bulk path (workflow/bulk.py) -----------------------------
+
+
+def _cascade_to_cases(ctx: Context, case: Any, cascade: Any, ids: tuple[str, ...],
+                      actor: Actor, trigger: str, given: dict[str, Any]) -> None:
+    """`cascade.trigger` on each case of `ids` that is in a state the trigger leaves."""
+    sources = {s for spec in lifecycle_of(cascade.lifecycle).specs_for(cascade.trigger)
+               for s in spec.sources}
+    for target_id in sorted(set(ids) - {case.id}):
+        target = queries.get_case(ctx.session, target_id, for_update=True)
+        if target is not None and target.state in sources:
+            apply(ctx, target, cascade.trigger, actor, note=f"from {case.id} {trigger}",
+                  inputs=given, via=case.id)
 
 
 def moves_timers(spec: TransitionSpec) -> bool:
