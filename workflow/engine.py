@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -40,13 +41,14 @@ from cee_workflow.workflow.errors import (
 )
 from cee_workflow.workflow.identifiers import parse_entry_number, protest_number
 from cee_workflow.workflow.jurisdiction import SYSTEM, Actor, authorize
-from cee_workflow.workflow.reader import Reader
+from cee_workflow.workflow.reader import Reader, iter_case_pages, read_case_page
 from cee_workflow.workflow.views import (
     AuditReport,
     Availability,
     CaseView,
     DeadlineView,
     EventView,
+    Page,
 )
 
 if TYPE_CHECKING:  # the bulk and sweep modules load when first used
@@ -288,20 +290,32 @@ class Engine(Reader):
     def list_cases(self, *, kind: str | None = None, state: str | None = None,
                    center: str | None = None, port: str | None = None, overdue: bool = False,
                    escalated: bool = False, limit: int | None = None) -> list[CaseView]:
-        """Cases, filtered; `overdue`: a deadline is past due; `escalated`: a supervisor or
-        director has been alerted (escalation level 2 or more)."""
+        """Cases in id order, filtered; `overdue`: a deadline is past due; `escalated`: a
+        supervisor or director has been alerted (escalation level 2 or more). The whole list
+        unless `limit`: at national scale, page (`case_page`) or stream (`iter_cases`)."""
+        return list(islice(self.iter_cases(kind=kind, state=state, center=center, port=port,
+                                           overdue=overdue, escalated=escalated), limit))
+
+    def case_page(self, *, after: str | None = None, limit: int = 50, **filters: Any) -> Page:
+        """One page of `list_cases` (same filters) after the cursor `after`; `next` on it is
+        the cursor of the following page (None on the last)."""
+        return read_case_page(self.db, after, limit, self._case_filters(**filters))
+
+    def iter_cases(self, *, after: str | None = None, **filters: Any) -> Iterator[CaseView]:
+        """`list_cases` as a stream, a page at a time: bounded memory at any size."""
+        return iter_case_pages(self.db, after, self._case_filters(**filters))
+
+    def _case_filters(self, *, kind: str | None = None, state: str | None = None,
+                      center: str | None = None, port: str | None = None,
+                      overdue: bool = False, escalated: bool = False) -> dict[str, Any]:
         kinds = [lifecycle_of(kind)] if kind is not None else list(LIFECYCLES.values())
         if state is not None and not any(state in lc.state_names for lc in kinds):
             names = sorted({s for lc in kinds for s in lc.state_names})
             raise InvalidInput(f"no {kind or 'case'} state is called {state!r}; states: "
                                f"{', '.join(names)}")
-        with transaction(self.db, write=False) as session:
-            rows = queries.list_cases(session, kind=kind, state=state, center=center, port=port,
-                                      limit=limit,
-                                      overdue_at=self.clock.now() if overdue else None,
-                                      min_escalation=2 if escalated else None)
-            entries = queries.entries_of_cases(session, [r.id for r in rows]) if rows else {}
-            return [CaseView.of(r, entries[r.id]) for r in rows]
+        return {"kind": kind, "state": state, "center": center, "port": port,
+                "overdue_at": self.clock.now() if overdue else None,
+                "min_escalation": 2 if escalated else None}
 
     def available(self, case_id: str, *, actor: Actor) -> list[Availability]:
         """Every trigger from the case's state, whether `actor` may take it now, and why not."""
@@ -403,11 +417,10 @@ class Engine(Reader):
     def pending_deadlines(self, *, due_before: datetime | None = None,
                           kind: str | None = None, center: str | None = None,
                           limit: int | None = None) -> list[DeadlineView]:
-        """Pending deadlines of every case, soonest first; filtered."""
-        with transaction(self.db, write=False) as session:
-            rows = queries.pending_deadlines(session, before=due_before, kind=kind,
-                                             center=center, limit=limit)
-            return [DeadlineView.of(row) for row, _ in rows]
+        """Pending deadlines of every case, soonest first; filtered. Paged: `deadline_page`;
+        streamed: `iter_deadlines` (both the Reader's, with `before` for `due_before`)."""
+        return list(islice(self.iter_deadlines(before=due_before, kind=kind, center=center),
+                           limit))
 
     def start_scheduler(self, interval: float = 60.0, checkpoints=None) -> None:
         """Sweep every `interval` seconds in a background thread (APScheduler); with
