@@ -516,20 +516,35 @@ def deadlines_sweep(settings: Settings, sweep_now, limit):
 @deadlines.command("forecast")
 @click.option("--until", metavar="DATE", required=True)
 @click.option("--center", metavar="CODE")
+@click.option("--summary", is_flag=True, help="Counts per day, center and action (planning).")
+@click.option("--jsonl", is_flag=True, help="One JSON object per line, streamed.")
 @click.pass_obj
-def deadlines_forecast(settings: Settings, until, center):
-    """What would warn, escalate or fire by DATE (end of day, Eastern) — writes nothing."""
+def deadlines_forecast(settings: Settings, until, center, summary, jsonl):
+    """What the scheduler will warn, escalate or fire by DATE (end of day, Eastern), each
+    stage on the day it falls due, with the reason of each blocked fire — writes nothing."""
     from datetime import timedelta
 
+    from cee_workflow.cli_lists import print_stream
     from cee_workflow.states.calendar import start_of_legal_day
 
     instant = start_of_legal_day(parse_day(until, "--until") + timedelta(days=1)) - timedelta(
         microseconds=1)
-    rows = settings.engine().forecast(instant, center=center)
-    emit(settings, rows, lambda: table(
-        ["case", "state", "timer", "would", "at (UTC)", "last day", "rule"],
-        [[r["case"], r["state"], r["timer"], r["would"], r["at"][:16].replace("T", " "),
-          r["last_day"], r["citation"]] for r in rows]))
+    engine = settings.engine()
+    rows = engine.iter_forecast(instant, center=center)
+    if summary:
+        from cee_workflow.workflow.forecast import summary as summarize
+
+        counts = summarize(rows)
+        print_stream(settings, counts, jsonl=jsonl, table=table,
+                     headers=["day", "center", "would", "count"],
+                     cells=lambda r: [r["day"], r["center"], r["would"], r["count"]])
+        return
+    print_stream(settings, rows, jsonl=jsonl, table=table,
+                 headers=["case", "state", "timer", "would", "at (UTC)", "last day", "rule",
+                          "why"],
+                 cells=lambda r: [r["case"], r["state"], r["timer"], r["would"],
+                                  r["at"][:16].replace("T", " "), r["last_day"], r["citation"],
+                                  r.get("why", "")])
 
 
 @cee.group()

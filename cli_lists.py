@@ -56,16 +56,23 @@ def print_list(settings, *, page: Callable, stream: Callable, limit: int | None,
     else:
         shown = page(after=after, limit=limit)
         items, more = shown.items, shown.next
-    if jsonl:
-        for item in items:
-            click.echo(json.dumps(item.to_dict(), default=str))
-    elif settings.as_json:
-        _json_array(item.to_dict() for item in items)
-    else:
-        _tables(table, headers, (cells(item) for item in items))
+    print_stream(settings, items, jsonl=jsonl, table=table, headers=headers, cells=cells,
+                 as_dict=lambda item: item.to_dict())
     if more is not None:
         click.echo(f"… more: --after {more} for the next page, --limit N for N rows, --all for "
                    f"every row", err=settings.as_json or jsonl)
+
+
+def print_stream(settings, items: Iterable, *, jsonl: bool, table: Callable,
+                 headers: list[str], cells: Callable, as_dict: Callable = dict) -> None:
+    """Print items as they come: JSON lines, a JSON array, or aligned tables."""
+    if jsonl:
+        for item in items:
+            click.echo(json.dumps(as_dict(item), default=str))
+    elif settings.as_json:
+        _json_array(as_dict(item) for item in items)
+    else:
+        _tables(table, headers, (cells(item) for item in items))
 
 
 def _terminal() -> bool:

@@ -364,55 +364,17 @@ class Engine(Reader):
         return sweep(self, now.astimezone(UTC), limit=limit, batch=batch)
 
     def forecast(self, until: datetime, *, center: str | None = None) -> list[dict[str, Any]]:
-        """What a sweep at `until` would do, per pending deadline — without writing anything.
+        """What the scheduler will do by `until`, per stage — without writing anything; each
+        blocked fire with `why` (the guard's reason and citation). workflow/forecast.py says
+        how it follows the sweep; `iter_forecast` streams it."""
+        return list(self.iter_forecast(until, center=center))
 
-        Stages are taken in the order they fell due, and a fire is dry-run against its guards
-        (reported as blocked when the law's condition fails), as the sweep does. First-order:
-        a timer armed by what that sweep fires is left to the next pass, here as there.
-        """
-        from cee_workflow.states.calendar import legal_date
-        from cee_workflow.workflow.timers import reached, stages
+    def iter_forecast(self, until: datetime, *, center: str | None = None
+                      ) -> Iterator[dict[str, Any]]:
+        """`forecast` as a stream, case by case (bounded memory at any size)."""
+        from cee_workflow.workflow.forecast import forecast
 
-        today = legal_date(until)
-        result, moved = [], set()
-        with transaction(self.db, write=False) as session:
-            due = []
-            for row, case in queries.pending_deadlines(session, before=until, center=center,
-                                                       by_next_stage=True):
-                stage = reached(stages(row.action, row.level, row.warn_at, row.due_at,
-                                       self.params), until)
-                if stage is not None:
-                    due.append((stage.at, row.id, row, case, stage))
-            for _, _, row, case, stage in sorted(due, key=lambda item: item[:2]):
-                if case.id in moved:
-                    continue  # the case left the state: its other timers there will not act
-                would = stage.kind
-                if stage.kind == "fire":
-                    action = row.action
-                    why = self._dry_run(session, case, action, today)
-                    otherwise = lifecycle_of(case.kind).timer(row.timer).otherwise
-                    if why and otherwise and not self._dry_run(session, case, otherwise, today):
-                        action, why = otherwise, None  # the sweep takes the alternative
-                    would = f"blocked {action}" if why else action
-                    if not why:
-                        moved.add(case.id)
-                result.append({"case": case.id, "kind": case.kind, "state": case.state,
-                               "center": case.center, "timer": row.timer, "would": would,
-                               "at": stage.at.isoformat(), "last_day": row.last_day.isoformat(),
-                               "citation": row.citation})
-        return result
-
-    def _dry_run(self, session, case: Case, trigger: str, today: date) -> str | None:
-        """Why `trigger` would be refused on `case` on `today`, or None (nothing written)."""
-        lifecycle = lifecycle_of(case.kind)
-        entries = entry_facts(session, queries.entries_of_cases(session, [case.id])[case.id])
-        facts = Facts(today=today, data=case.data, inputs=parse_inputs(
-            lifecycle.specs_for(trigger)[0], {}, today), entries=entries, params=self.params)
-        for spec in lifecycle.specs_for(trigger):
-            if case.state in spec.sources:
-                refusal = spec.refusal(facts)
-                return refusal.reason if refusal else None
-        return f"{trigger} is not possible from {case.state}"
+        return forecast(self, until, center=center)
 
     def pending_deadlines(self, *, due_before: datetime | None = None,
                           kind: str | None = None, center: str | None = None,
