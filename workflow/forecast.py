@@ -46,7 +46,7 @@ from cee_workflow.workflow.advance import (
     transition_values,
 )
 from cee_workflow.workflow.bulk import batch_facts
-from cee_workflow.workflow.timers import stages
+from cee_workflow.workflow.timers import reached, stages
 
 CHUNK = 500  # cases whose facts are read together
 STREAM = 2000  # rows fetched from the server at a time
@@ -56,14 +56,15 @@ _UNSAVED = 2**63  # the id a row armed by the forecast sorts by
 def forecast(engine, until: datetime, *, center: str | None = None) -> Iterator[dict[str, Any]]:
     """Each stage the scheduler will take by `until`, case by case (in case id order), each
     case's stages in the order they fall due. Streams: nothing is held beyond a chunk."""
+    now = min(engine.clock.now(), until)  # a horizon already past: a sweep at it
     with transaction(engine.db, write=False) as session:
         chunk: list[tuple[CaseRow, list[DeadlineRow]]] = []
         for case, rows in _due_by_case(session, until, center):
             chunk.append((case, rows))
             if len(chunk) == CHUNK:
-                yield from _forecast_chunk(session, chunk, until, engine.params)
+                yield from _forecast_chunk(session, chunk, now, until, engine.params)
                 chunk = []
-        yield from _forecast_chunk(session, chunk, until, engine.params)
+        yield from _forecast_chunk(session, chunk, now, until, engine.params)
 
 
 def summary(verdicts: Iterator[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -90,46 +91,53 @@ def _due_by_case(session, until: datetime, center: str | None
     case: CaseRow | None = None
     rows: list[DeadlineRow] = []
     for row in connection.execute(statement):
-        if case is not None and row.case_id != case.id:
+        deadline = DeadlineRow(*row[:width])
+        if case is not None and deadline.case_id != case.id:
             yield case, rows
             rows = []
         case = CaseRow(*row[width:])
-        rows.append(DeadlineRow(*row[:width]))
+        rows.append(deadline)
     if case is not None:
         yield case, rows
 
 
-def _forecast_chunk(session, chunk: list[tuple[CaseRow, list[DeadlineRow]]], until: datetime,
-                    params) -> Iterator[dict[str, Any]]:
+def _forecast_chunk(session, chunk: list[tuple[CaseRow, list[DeadlineRow]]], now: datetime,
+                    until: datetime, params) -> Iterator[dict[str, Any]]:
     if not chunk:
         return
     entries, facts_of, levels = batch_facts(session, [case.id for case, _ in chunk])
     for case, rows in chunk:
         facts = tuple(facts_of[n] for n in entries.get(case.id, ()))
-        yield from _forecast_case(case, rows, facts, levels.get(case.id, {}), until, params)
+        yield from _forecast_case(case, rows, facts, levels.get(case.id, {}), now, until,
+                                  params)
 
 
-def _forecast_case(case: CaseRow, rows: list, facts: tuple, levels: dict, until: datetime,
-                   params) -> Iterator[dict[str, Any]]:
+def _forecast_case(case: CaseRow, rows: list, facts: tuple, levels: dict, now: datetime,
+                   until: datetime, params) -> Iterator[dict[str, Any]]:
     """The case's stages by `until`, taken in order as the sweeps take them."""
     lifecycle = lifecycle_of(case.kind)
     queue: list = []
     generation = 0  # rows of an earlier state than the case's are cancelled when it moves
     order = count()
 
-    def push(row, level: int, since: datetime | None) -> None:
-        # Ties in the order the sweep breaks them: by stage instant, then row id (rows armed
-        # here have none yet: theirs will be higher than any row's today).
-        for stage in stages(row["action"], level, row["warn_at"], row["due_at"], params):
-            at = max(stage.at, since) if since else stage.at  # armed late: the next sweep
-            if at <= until:
+    def push(row, level: int, since: datetime) -> None:
+        """The row's stages by `until`. Those already due at `since` are one sweep's, at
+        `since`: it takes the furthest reached, once (workflow/timers.py `reached`)."""
+        remaining = stages(row["action"], level, row["warn_at"], row["due_at"], params)
+        first = reached(remaining, since)
+        taken = ([first] if first else []) + [s for s in remaining if s.at > since]
+        for stage in taken:
+            at = max(stage.at, since)
+            if at <= until:  # ties as the sweep breaks them: by instant, then row id (a row
+                # armed here has none yet: it will be higher than any row's today)
                 heapq.heappush(queue, (at, row.get("id") or _UNSAVED, next(order), generation,
                                        row, stage))
 
     for row in rows:
-        push(row._asdict(), row.level, None)
+        push(row._asdict(), row.level, now)
     state, data, version = case.state, dict(case.data), case.version
     for_blocked: set[str] = set()
+    levels = dict(levels)  # {(timer, due_at): level} of the pending rows, as escalated here
     while queue:
         at, _, _, born, row, stage = heapq.heappop(queue)
         if born != generation or row["timer"] in for_blocked:
@@ -137,9 +145,12 @@ def _forecast_case(case: CaseRow, rows: list, facts: tuple, levels: dict, until:
         verdict = {"case": case.id, "kind": case.kind, "state": state, "center": case.center,
                    "timer": row["timer"], "would": stage.kind, "at": at.isoformat(),
                    "last_day": row["last_day"].isoformat(), "citation": row["citation"]}
+        key = (row["timer"], row["due_at"])
         if stage.kind != "fire":
+            levels[key] = stage.level
             yield verdict
             continue
+        levels.pop(key, None)  # settled (fired or blocked): no longer pending
         today = legal_date(at)
         current = case._replace(state=state, data=data, version=version)
         outcome, action = _judge(lifecycle, current, row["action"], facts, today, params)
@@ -164,6 +175,7 @@ def _forecast_case(case: CaseRow, rows: list, facts: tuple, levels: dict, until:
         facts = _own_facts(facts, case.id, state, data)
         if moves_timers(spec):
             generation += 1
+            levels = {(r["timer"], r["due_at"]): r["level"] for r in armed if r["level"]}
             for new in armed:
                 push(new, new["level"], at)
 
