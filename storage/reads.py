@@ -84,8 +84,9 @@ def deadlines_of(connection: sa.Connection, case_id: str) -> list[sa.Row]:
 # plans). Rows inserted while a list is paged appear at most once; rows that existed when it
 # began appear exactly once.
 
-def _case_conditions(kind: str | None, state: str | None, center: str | None,
-                     port: str | None, overdue_at, min_escalation: int | None) -> list:
+def _case_conditions(kind: str | None = None, state: str | None = None,
+                     center: str | None = None, port: str | None = None, overdue_at=None,
+                     min_escalation: int | None = None) -> list:
     conditions = [column == value for column, value in
                   ((CASE.c.kind, kind), (CASE.c.state, state), (CASE.c.center, center),
                    (CASE.c.port, port)) if value is not None]
@@ -98,19 +99,26 @@ def _case_conditions(kind: str | None, state: str | None, center: str | None,
     return conditions
 
 
+def case_page_statement(*, after: str | None, limit: int, **filters) -> sa.Select:
+    """The statement of `case_page` (tests/test_reads_paging.py reads its plan)."""
+    conditions = _case_conditions(**filters)
+    if after is not None:
+        conditions.append(CASE.c.id > after)
+    page = sa.select(CASE).where(*conditions).order_by(CASE.c.id).limit(limit).subquery()
+    return (sa.select(page, CASE_ENTRY.c.entry)
+            .select_from(page.outerjoin(CASE_ENTRY, CASE_ENTRY.c.case_id == page.c.id))
+            .order_by(page.c.id, CASE_ENTRY.c.entry))
+
+
 def case_page(connection: sa.Connection, *, after: str | None, limit: int,
               kind: str | None = None, state: str | None = None, center: str | None = None,
               port: str | None = None, overdue_at=None, min_escalation: int | None = None
               ) -> list[tuple[sa.Row, list[str]]]:
     """Up to `limit` cases in id order after the id `after`, each with its entry numbers: one
     statement (the page's cases joined to their entries), whatever the number of matches."""
-    conditions = _case_conditions(kind, state, center, port, overdue_at, min_escalation)
-    if after is not None:
-        conditions.append(CASE.c.id > after)
-    page = sa.select(CASE).where(*conditions).order_by(CASE.c.id).limit(limit).subquery()
-    statement = (sa.select(page, CASE_ENTRY.c.entry)
-                 .select_from(page.outerjoin(CASE_ENTRY, CASE_ENTRY.c.case_id == page.c.id))
-                 .order_by(page.c.id, CASE_ENTRY.c.entry))
+    statement = case_page_statement(after=after, limit=limit, kind=kind, state=state,
+                                    center=center, port=port, overdue_at=overdue_at,
+                                    min_escalation=min_escalation)
     result: list[tuple[sa.Row, list[str]]] = []
     for row in connection.execute(statement):
         if not result or result[-1][0].id != row.id:
@@ -125,6 +133,14 @@ def deadline_page(connection: sa.Connection, *, after: tuple | None, limit: int,
                   ) -> list[sa.Row]:
     """Up to `limit` pending deadlines by (due time, id) after the key `after`, filtered — an
     index range scan of ix_cee_deadline_pending_due."""
+    return list(connection.execute(deadline_page_statement(after=after, limit=limit,
+                                                           before=before, kind=kind,
+                                                           center=center)))
+
+
+def deadline_page_statement(*, after: tuple | None, limit: int, before=None,
+                            kind: str | None = None, center: str | None = None) -> sa.Select:
+    """The statement of `deadline_page`."""
     statement = sa.select(DEADLINE).where(DEADLINE.c.status == "pending")
     if before is not None:
         statement = statement.where(DEADLINE.c.due_at <= before)
@@ -137,5 +153,4 @@ def deadline_page(connection: sa.Connection, *, after: tuple | None, limit: int,
         due_at, deadline_id = after
         statement = statement.where(DEADLINE.c.due_at >= due_at, sa.or_(
             DEADLINE.c.due_at > due_at, DEADLINE.c.id > deadline_id))
-    return list(connection.execute(
-        statement.order_by(DEADLINE.c.due_at, DEADLINE.c.id).limit(limit)))
+    return statement.order_by(DEADLINE.c.due_at, DEADLINE.c.id).limit(limit)
