@@ -83,15 +83,20 @@ def test_deadline_pages_return_every_deadline_exactly_once_while_deadlines_are_a
     copy = (f"INSERT INTO {table} (case_id, timer, kind, state, armed_version, last_day, "
             "due_at, warn_at, action, citation, status, level, next_at) SELECT case_id, timer, "
             "kind, state, armed_version, last_day, due_at + :shift, warn_at, action, citation, "
-            f"'pending', 0, next_at FROM {table} WHERE status = 'pending'")
+            f"'pending', 0, next_at FROM {table} WHERE status = 'pending' AND id <= :top")
+    with engine.db.connect() as connection:  # copies of the rows the cases armed, no more
+        top = connection.execute(sa.text(f"SELECT max(id) FROM {table}")).scalar()
 
     def add(days: int) -> None:
         with engine.db.begin() as connection:
             if _is_postgres(engine):
-                connection.execute(sa.text(copy.replace(":shift", f"interval '{days} days'")))
+                connection.execute(sa.text(copy.replace(":shift", f"interval '{days} days'")),
+                                   {"top": top})
             else:
                 connection.execute(sa.text(
-                    copy.replace("due_at + :shift", f"datetime(due_at, '{days} days')")))
+                    copy.replace("due_at + :shift", "strftime('%Y-%m-%d %H:%M:%S', due_at, "
+                                 f"'{days} days') || '.000000'")),
+                    {"top": top})
 
     for days in range(1, 5):
         add(days * 3)
