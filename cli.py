@@ -445,11 +445,16 @@ def case_history(settings: Settings, case_id):
 def case_list(settings: Settings, kind, state, center, port, overdue, escalated, limit,
               all_rows, after, jsonl):
     """Cases in id order, filtered (a page on a terminal; see --limit, --all, --after)."""
-    filters = {"kind": kind, "state": state, "center": center, "port": port,
-               "overdue": overdue, "escalated": escalated}
-    engine = settings.engine()
-    print_list(settings, page=lambda **at: engine.case_page(**at, **filters),
-               stream=lambda **at: engine.iter_cases(**at, **filters), limit=limit,
+    from datetime import UTC
+
+    from cee_workflow.workflow.reader import Reader, case_filters
+
+    reader = settings.reader()  # the light Reader unless --now asks for the engine's clock
+    now = reader.clock.now() if hasattr(reader, "clock") else datetime.now(UTC)
+    filters = case_filters(now, kind=kind, state=state, center=center, port=port,
+                           overdue=overdue, escalated=escalated)
+    print_list(settings, page=lambda **at: Reader.case_page(reader, **at, **filters),
+               stream=lambda **at: Reader.iter_cases(reader, **at, **filters), limit=limit,
                all_rows=all_rows, after=after, jsonl=jsonl, table=table,
                headers=CASE_HEADERS, cells=case_cells)
 

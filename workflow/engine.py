@@ -41,7 +41,12 @@ from cee_workflow.workflow.errors import (
 )
 from cee_workflow.workflow.identifiers import parse_entry_number, protest_number
 from cee_workflow.workflow.jurisdiction import SYSTEM, Actor, authorize
-from cee_workflow.workflow.reader import Reader, iter_case_pages, read_case_page
+from cee_workflow.workflow.reader import (
+    Reader,
+    case_filters,
+    iter_case_pages,
+    read_case_page,
+)
 from cee_workflow.workflow.views import (
     AuditReport,
     Availability,
@@ -305,17 +310,8 @@ class Engine(Reader):
         """`list_cases` as a stream, a page at a time: bounded memory at any size."""
         return iter_case_pages(self.db, after, self._case_filters(**filters))
 
-    def _case_filters(self, *, kind: str | None = None, state: str | None = None,
-                      center: str | None = None, port: str | None = None,
-                      overdue: bool = False, escalated: bool = False) -> dict[str, Any]:
-        kinds = [lifecycle_of(kind)] if kind is not None else list(LIFECYCLES.values())
-        if state is not None and not any(state in lc.state_names for lc in kinds):
-            names = sorted({s for lc in kinds for s in lc.state_names})
-            raise InvalidInput(f"no {kind or 'case'} state is called {state!r}; states: "
-                               f"{', '.join(names)}")
-        return {"kind": kind, "state": state, "center": center, "port": port,
-                "overdue_at": self.clock.now() if overdue else None,
-                "min_escalation": 2 if escalated else None}
+    def _case_filters(self, **filters: Any) -> dict[str, Any]:
+        return case_filters(self.clock.now(), **filters)
 
     def available(self, case_id: str, *, actor: Actor) -> list[Availability]:
         """Every trigger from the case's state, whether `actor` may take it now, and why not."""

@@ -129,6 +129,27 @@ def iter_case_pages(db: sa.Engine, after: str | None, filters: dict) -> Iterator
         after = page.next
 
 
+def case_filters(now: datetime, *, kind: str | None = None, state: str | None = None,
+                 center: str | None = None, port: str | None = None, overdue: bool = False,
+                 escalated: bool = False) -> dict[str, Any]:
+    """The list filters as storage.reads takes them: `overdue` a pending deadline due by
+    `now`, `escalated` level 2 or more. A state no lifecycle (of `kind`) has: InvalidInput.
+    The rulebooks load only to check a kind or state given."""
+    if kind is not None or state is not None:
+        from cee_workflow.states import LIFECYCLES
+
+        if kind is not None and kind not in LIFECYCLES:
+            raise InvalidInput(f"unknown case kind {kind!r}; kinds: {', '.join(LIFECYCLES)}")
+        kinds = [LIFECYCLES[kind]] if kind is not None else list(LIFECYCLES.values())
+        if state is not None and not any(state in lc.state_names for lc in kinds):
+            names = sorted({s for lc in kinds for s in lc.state_names})
+            raise InvalidInput(f"no {kind or 'case'} state is called {state!r}; states: "
+                               f"{', '.join(names)}")
+    return {"kind": kind, "state": state, "center": center, "port": port,
+            "overdue_at": now if overdue else None,
+            "min_escalation": 2 if escalated else None}
+
+
 def deadline_cursor(row) -> str:
     """A deadline list's cursor: the due instant (UTC) and id of the last row shown."""
     return f"{row.due_at.astimezone(UTC):%Y-%m-%dT%H:%M:%S.%f}Z/{row.id}"
