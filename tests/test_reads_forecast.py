@@ -4,7 +4,7 @@ The forecast is read once; then the sweep runs day by day (noon Eastern, the inj
 the furthest horizon. For every horizon, what the forecast foresaw by then — each warning,
 escalation, fire and blocked fire, on its day — is exactly what the sweeps did by then; and
 every blocked verdict gives its reason. (One case's transition changing another's timers — an
-accelerated protest's deemed denial re-arming its entry's finalization — is not followed by the
+protest's closing re-arming its entry's finalization — is not followed by the
 forecast: workflow/forecast.py says so; the scenario here has no such pair.)
 """
 
@@ -76,3 +76,13 @@ def test_the_forecast_over_any_horizon_is_what_the_sweeps_then_do(cast, engine):
     assert len({c for c, *_ in swept}) >= 3  # the scenario exercises the sweep
     assert any(what.startswith("blocked") for _, _, what, _ in swept)
     assert any(what == "fire" for _, _, what, _ in swept)
+
+
+def test_a_fire_that_changes_other_cases_says_so(cast, engine):
+    from test_deadlines import _accelerated
+
+    protest = _accelerated(cast, engine)  # deemed denied, then closed: the entry's finality
+    fires = {f["would"]: f for f in engine.forecast(midnight("2026-01-08"))  # re-arms
+             if f["case"] == protest and f["would"] not in _STAGES}
+    assert set(fires) == {"deem_denied", "close"}
+    assert "liquidation" in fires["close"]["affects"] and "affects" not in fires["deem_denied"]

@@ -18,7 +18,8 @@ takes them (workflow/sweep.py, workflow/timers.py):
 
 What is not followed: the effect of one case's transition on other cases (a liquidation closing
 its entry's PSCs, a resolved protest re-arming its entry's liquidation) — each case is forecast
-on the facts of the other cases as they are now. The forecast writes nothing. Rows stream from
+on the facts of the other cases as they are now; a fire whose transition re-arms or cascades to
+other cases says so in `affects`. The forecast writes nothing. Rows stream from
 one read transaction, a few hundred cases at a time: memory is bounded at any size.
 """
 
@@ -167,8 +168,12 @@ def _forecast_case(case: CaseRow, rows: list, facts: tuple, levels: dict, now: d
             yield {**verdict, "would": f"blocked {action}",
                    "why": f"{outcome.reason} ({outcome.guard.citation})"}
             continue
-        yield {**verdict, "would": action}
         dest, spec, changes = outcome
+        others = sorted({*spec.rearms, *(c.lifecycle for c in spec.cascades)})
+        if others:  # what this forecast does not follow: say so beside the verdict
+            verdict["affects"] = (f"changes the {' and '.join(others)} cases of its entries: "
+                                  f"their timers from then on are not forecast here")
+        yield {**verdict, "would": action}
         values, armed = transition_values(lifecycle, current, spec, dest, changes, levels,
                                           params, facts)
         state, data, version = values["state"], values["data"], version + 1
