@@ -137,11 +137,11 @@ def _forecast_case(case: CaseRow, rows: list, facts: tuple, levels: dict, now: d
     for row in rows:
         push(row._asdict(), row.level, now)
     state, data, version = case.state, dict(case.data), case.version
-    for_blocked: set[str] = set()
+    blocked: set[int] = set()  # the rows (id()) the sweep would settle blocked
     levels = dict(levels)  # {(timer, due_at): level} of the pending rows, as escalated here
     while queue:
         at, _, _, born, row, stage = heapq.heappop(queue)
-        if born != generation or row["timer"] in for_blocked:
+        if born != generation or id(row) in blocked:
             continue  # the case left the state that armed it (cancelled) or it was blocked
         verdict = {"case": case.id, "kind": case.kind, "state": state, "center": case.center,
                    "timer": row["timer"], "would": stage.kind, "at": at.isoformat(),
@@ -161,10 +161,10 @@ def _forecast_case(case: CaseRow, rows: list, facts: tuple, levels: dict, now: d
         if isinstance(outcome, Refusal) and timer.otherwise:
             other, other_action = _judge(lifecycle, current, timer.otherwise, facts, today,
                                          params)
-            if not isinstance(other, Refusal):
+            if other is not None and not isinstance(other, Refusal):
                 outcome, action = other, other_action
         if isinstance(outcome, Refusal):
-            for_blocked.add(row["timer"])
+            blocked.add(id(row))
             yield {**verdict, "would": f"blocked {action}",
                    "why": f"{outcome.reason} ({outcome.guard.citation})"}
             continue
