@@ -102,6 +102,9 @@ RULES: tuple[Rule, ...] = (
          "years", "filing date", _one(2, "19 CFR 174.21(a); Hitachi (Fed. Cir. 2011)")),
     Rule("exclusion_decision_days", "an exclusion protest is deemed denied on this day",
          "days", "filing date", _one(30, "19 U.S.C. 1499(c)(5)(B); 19 CFR 174.21(b)")),
+    Rule("deemed_exclusion_days", "merchandise not released within this of its presentation "
+         "for examination is deemed excluded", "days", "presentation date",
+         _one(30, "19 U.S.C. 1499(c)(5)(A)")),
     Rule("accelerated_disposition_days",
          "deemed denied at the close of this day after mailing a request for accelerated "
          "disposition", "days", "mailing date", _one(30, "19 U.S.C. 1515(b); 19 CFR 174.22(d)")),
