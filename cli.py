@@ -17,6 +17,8 @@ MAX_COUNT = 2**31 - 1  # --limit, --batch-size, --version: a database integer
 
 
 class Settings:
+    jsonl = wide = False  # --jsonl, --wide (commands/globals.py)
+
     def __init__(self, db: str | None, actor: str | None, as_json: bool, now: str | None):
         self.db, self.actor_text, self.as_json, self.now_text = db, actor, as_json, now
         self._engine = None
@@ -26,7 +28,9 @@ class Settings:
         """The engine for --db, with a settable clock at --now (simulation databases only)."""
         if self._engine is None:
             from cee_workflow import Engine, NotPermitted, SettableClock
+            from cee_workflow.commands.diagnose import require_database
 
+            require_database(self.db, creating=not check_schema)  # before a file is made
             engine = Engine(self.db)
             click.get_current_context().call_on_close(engine.close)
             if check_schema:
@@ -40,22 +44,27 @@ class Settings:
             self._engine = engine
         return self._engine
 
-    def reader(self):
+    def reader(self, *, check_schema: bool = True):
         """What reads a case for --db: the engine if one is made (or --now asks for its clock
         and the simulation check), else a Reader — no ORM, no rulebooks, a fast start."""
-        if self._engine is not None or self.now_text:
+        if self._engine is not None or (self.now_text and check_schema):
             return self.engine()
         if self._reader is None:
+            from cee_workflow.commands.diagnose import require_database
             from cee_workflow.workflow.reader import Reader
 
+            require_database(self.db)  # before a SQLite file is made
             reader = Reader(self.db)
             click.get_current_context().call_on_close(reader.close)
-            reader.check_schema()
+            if check_schema:
+                reader.check_schema()
             self._reader = reader
         return self._reader
 
     def actor(self):
-        return self.engine().actor(self.actor_text)
+        from cee_workflow.commands.listings import officer_spelling
+
+        return self.engine().actor(officer_spelling(self, self.actor_text))
 
 
 def parse_instant(text: str) -> datetime:
@@ -123,6 +132,14 @@ def _describe(error: Exception) -> dict:
 
     if isinstance(error, DBAPIError) and (fault := database_fault(error)) is not None:
         return fault.to_dict()
+    from cee_workflow.commands.diagnose import diagnose
+
+    ctx = click.get_current_context(silent=True)
+    settings = ctx.find_root().obj if ctx is not None else None
+    if isinstance(error, DBAPIError) and (found := diagnose(
+            error, getattr(getattr(settings, "_engine", None) or getattr(
+                settings, "_reader", None), "url", None) or getattr(settings, "db", None))):
+        return found.to_dict()
     if isinstance(error, OperationalError):
         first = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
         kind = "database_unavailable"
@@ -147,6 +164,9 @@ def _describe(error: Exception) -> dict:
 def cee(ctx, db, actor, as_json, now):
     """cee-workflow: post-release case lifecycles of CBP's Centers of Excellence and Expertise."""
     ctx.obj = Settings(db, actor, as_json, now)
+    from cee_workflow.commands.globals import apply
+
+    apply(ctx, ctx.obj)  # --jsonl, --wide given before the subcommand
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -168,7 +188,10 @@ def main(argv: list[str] | None = None) -> None:
 
 def emit(settings: Settings, document, render) -> None:
     """Print `document` as JSON with --json, else call `render()` for the human form."""
-    if settings.as_json:
+    if settings.jsonl:  # JSON Lines: one document per row of a list
+        for row in document if isinstance(document, list) else [document]:
+            click.echo(json.dumps(row, default=str))
+    elif settings.as_json:
         click.echo(json.dumps(document, indent=2, default=str))
     else:
         render()
@@ -826,6 +849,12 @@ def render_case(shown, history, deadlines, available, actor_text) -> None:
 def render_demo_step(title: str, detail: str = "") -> None:
     click.echo(f"\n== {title}" if not detail else f"   {title}: {detail}")
 
+
+# The commands of issue #13 (commands/): queue, lists, db status, completion; global options
+# after the subcommand, forgiving names and examples on every command.
+from cee_workflow.commands import register  # noqa: E402
+
+register(cee)
 
 if __name__ == "__main__":
     main()

@@ -293,8 +293,10 @@ class Engine(Reader):
         kinds = [lifecycle_of(kind)] if kind is not None else list(LIFECYCLES.values())
         if state is not None and not any(state in lc.state_names for lc in kinds):
             names = sorted({s for lc in kinds for s in lc.state_names})
-            raise InvalidInput(f"no {kind or 'case'} state is called {state!r}; states: "
-                               f"{', '.join(names)}")
+            from cee_workflow.workflow.suggest import did_you_mean
+
+            raise InvalidInput(f"no {kind or 'case'} state is called {state!r}"
+                               + did_you_mean(state, names, what="states"))
         with transaction(self.db, write=False) as session:
             rows = queries.list_cases(session, kind=kind, state=state, center=center, port=port,
                                       limit=limit,

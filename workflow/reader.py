@@ -42,10 +42,24 @@ class Reader:
     def check_schema(self) -> None:
         """InvalidInput unless the database is at the current schema."""
         current = schema_revision(self.db)
+        if current is None:  # made before 0004: the revision is in alembic's default table
+            from cee_workflow.commands.diagnose import legacy_revision
+
+            current = legacy_revision(self.db)
         if current != SCHEMA_REVISION:
-            state = "has no cee schema" if current is None else f"is at schema {current}"
-            raise InvalidInput(f"the database {self.db.url.render_as_string(hide_password=True)}"
-                               f" {state}; run `cee db upgrade`")
+            where = self.db.url.render_as_string(hide_password=True)
+            if current is None:
+                raise InvalidInput(f"the database {where} has no cee schema; run `cee db "
+                                   "upgrade`")
+            from cee_workflow.commands.diagnose import known_revisions
+
+            if current in known_revisions():
+                raise InvalidInput(f"the database {where} is at an old schema ({current}; this "
+                                   f"cee needs {SCHEMA_REVISION}); run `cee db upgrade` to "
+                                   "migrate it")
+            raise InvalidInput(f"the database {where} is at schema {current}, which this cee "
+                               f"(schema {SCHEMA_REVISION}) does not know: a newer cee migrated "
+                               "it; upgrade cee-workflow")
 
     def close(self) -> None:
         """Release the database connections."""
