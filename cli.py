@@ -399,15 +399,37 @@ def case_open(settings: Settings, kind, entries, importer_number, reason, port, 
 
 @case.command("advance")
 @click.argument("case_id", metavar="CASE")
-@click.argument("trigger")
+@click.argument("trigger", required=False)
 @click.option("--note", default="", help="Recorded on the event.")
 @click.option("--set", "values", metavar="KEY=VALUE", multiple=True,
-              help="A value the transition takes (e.g. reason=02, date=2026-03-06).")
-@click.option("--version", "expected_version", type=click.IntRange(min=0, max=MAX_COUNT),
+              help="A value the transition takes (e.g. reason=02, date=2026-03-06); "
+                   "--help-trigger TRIGGER lists them.")
+@click.option("--expect-version", "expected_version", type=click.IntRange(min=0, max=MAX_COUNT),
+              metavar="N",
               help="The version you decided on: refuse (Conflict) if the case has changed.")
+@click.option("--version", "old_version", type=click.IntRange(min=0, max=MAX_COUNT),
+              hidden=True, help="Deprecated spelling of --expect-version.")
+@click.option("--help-trigger", metavar="TRIGGER",
+              help="Show TRIGGER's inputs on this case and who may take it; changes nothing.")
 @click.pass_obj
-def case_advance(settings: Settings, case_id, trigger, note, values, expected_version):
-    """Take TRIGGER on CASE as the acting officer or filer."""
+def case_advance(settings: Settings, case_id, trigger, note, values, expected_version,
+                 old_version, help_trigger):
+    """Take TRIGGER on CASE as the acting officer or filer.
+
+    `cee case show CASE --as YOU` lists the triggers you may take now;
+    `--help-trigger TRIGGER` the inputs one of them takes (`--set NAME=VALUE`).
+    """
+    if help_trigger:
+        from cee_workflow.commands.trigger_help import show_trigger
+
+        return show_trigger(settings, case_id, help_trigger)
+    if trigger is None:
+        raise click.UsageError("Missing argument 'TRIGGER' (`--help-trigger TRIGGER` shows "
+                               "what one takes)")
+    if old_version is not None:
+        click.echo("warning: `case advance --version N` is deprecated and goes in the next "
+                   "release; use --expect-version N", err=True)
+        expected_version = old_version if expected_version is None else expected_version
     inputs = parse_assignments(values)
     advanced = settings.engine().advance(case_id, trigger, actor=settings.actor(), note=note,
                                          inputs=inputs, expected_version=expected_version)
@@ -439,8 +461,10 @@ def case_show(settings: Settings, case_id):
     document = {**shown.to_dict(), "history": [e.to_dict() for e in history],
                 "deadlines": [d.to_dict() for d in deadlines],
                 "available": [a.to_dict() for a in available]}
+    from cee_workflow.commands.render import today_of
+
     emit(settings, document, lambda: render_case(shown, history, deadlines, available,
-                                                 settings.actor_text))
+                                                 settings.actor_text, today_of(settings)))
 
 
 @case.command("history")
@@ -461,13 +485,16 @@ def case_history(settings: Settings, case_id):
 @click.option("--overdue", is_flag=True, help="Only cases with a deadline past due.")
 @click.option("--escalated", is_flag=True, help="Only cases escalated to a supervisor or "
                                                 "director.")
+@click.option("--blocked", is_flag=True, help="Only cases with a deadline the law left blocked "
+              "(also shown, with the reason, under --overdue and --escalated).")
 @click.option("--limit", type=click.IntRange(min=1, max=MAX_COUNT), help="At most this many cases.")
 @click.pass_obj
-def case_list(settings: Settings, kind, state, center, port, overdue, escalated, limit):
+def case_list(settings: Settings, kind, state, center, port, overdue, escalated, blocked, limit):
     """Cases, filtered."""
-    cases = settings.engine().list_cases(kind=kind, state=state, center=center, port=port,
-                                         overdue=overdue, escalated=escalated, limit=limit)
-    emit(settings, [c.to_dict() for c in cases], lambda: render_cases(cases))
+    from cee_workflow.commands.worklists import list_cases
+
+    list_cases(settings, kind=kind, state=state, center=center, port=port, overdue=overdue,
+               escalated=escalated, blocked=blocked, limit=limit)
 
 
 # --- deadlines and the scheduler ------------------------------------------------------------
@@ -486,18 +513,14 @@ def deadlines():
 @click.pass_obj
 def deadlines_list(settings: Settings, due_before, kind, center, limit):
     """Pending deadlines, soonest first."""
+    from cee_workflow.commands.worklists import list_deadlines
     from cee_workflow.states.calendar import start_of_legal_day
 
     before = start_of_legal_day(parse_day(due_before, "--due-before")) if due_before else None
-    rows = settings.engine().pending_deadlines(due_before=before, kind=kind, center=center,
-                                               limit=limit)
-    emit(settings, [r.to_dict() for r in rows], lambda: table(
-        ["case", "timer", "kind", "state", "last day", "due (UTC)", "action", "level", "rule"],
-        [[r.case_id, r.timer, r.kind, r.state, r.last_day, f"{r.due_at:%Y-%m-%d %H:%M}",
-          r.action or "escalate", LEVEL_NAMES[r.level], r.citation] for r in rows]))
+    list_deadlines(settings, before=before, kind=kind, center=center, limit=limit)
 
 
-LEVEL_NAMES = {0: "-", 1: "warning", 2: "overdue", 3: "director"}
+LEVEL_NAMES = {0: "-", 1: "warning", 2: "overdue", 3: "director"}  # commands/render.py too
 
 
 @deadlines.command("sweep")
@@ -537,11 +560,15 @@ def deadlines_forecast(settings: Settings, until, center):
 
     instant = start_of_legal_day(parse_day(until, "--until") + timedelta(days=1)) - timedelta(
         microseconds=1)
+    from cee_workflow.commands.render import eastern
+    from cee_workflow.workflow.registry_reads import require_office
+
+    require_office(settings.engine().db, center, "center", "--center")
     rows = settings.engine().forecast(instant, center=center)
     emit(settings, rows, lambda: table(
-        ["case", "state", "timer", "would", "at (UTC)", "last day", "rule"],
-        [[r["case"], r["state"], r["timer"], r["would"], r["at"][:16].replace("T", " "),
-          r["last_day"], r["citation"]] for r in rows]))
+        ["case", "state", "timer", "would", "at (ET)", "last day", "rule"],
+        [[r["case"], r["state"], r["timer"], r["would"], eastern(r["at"]),
+          r["last_day"], r["citation"]] for r in rows], optional=["rule", "state"]))
 
 
 @cee.group()
@@ -590,8 +617,11 @@ def liquidate(settings: Settings, bulletin, center, batch_size):
 
     An interrupted run leaves whole batches done; run it again to finish: nothing is done twice.
     """
+    from cee_workflow.workflow.registry_reads import require_office
+
     day = parse_day(bulletin, "--bulletin")
     engine, actor = settings.engine(), settings.actor()
+    require_office(engine.db, center, "center", "--center")
     with bulk_progress(enabled=not settings.as_json and sys.stderr.isatty()) as progress:
         result = engine.liquidate_bulletin(day, actor=actor, center=center,
                                            batch_size=batch_size, progress=progress)
@@ -720,13 +750,16 @@ def demo(ctx, demo_db):
     # The global --db counts only when typed: never write a demo into CEE_DATABASE_URL.
     typed = ctx.parent.get_parameter_source("db") == ParameterSource.COMMANDLINE
     url = demo_db or (settings.db if typed else None)
+    from cee_workflow.commands.demo_place import demo_url, this_command
+
     if url is None:
-        url = f"sqlite:///{tempfile.mkdtemp(prefix='cee-demo-')}/demo.db"
+        url = demo_url(tempfile.gettempdir())
     say = (lambda *_: None) if settings.as_json else render_demo_step
     cases = run_demo(url, say)
     emit(settings, [c.to_dict() for c in cases], lambda: (
         click.echo("\nFinal state of every case:"), render_cases(cases),
-        click.echo(f"\nThe demo database: {url}\nLook around:  cee --db {url} case list")))
+        click.echo(f"\nThe demo database: {url}\nLook around:  {this_command()} --db {url} "
+                   "case list")))
 
 
 # --- rulebooks: the authority matrix and lifecycle diagrams (no database) ------------------
@@ -782,26 +815,24 @@ def lifecycle_list(settings: Settings):
 @click.pass_obj
 def lifecycle_show(settings: Settings, kind, fmt):
     """Draw lifecycle KIND from its rulebook: states, timers, triggers and who takes each."""
+    from cee_workflow.commands.trigger_help import render_inputs
     from cee_workflow.workflow.diagrams import extract, render
+    from cee_workflow.workflow.trigger_help import trigger_inputs
 
     drawing = render(kind, fmt)
-    emit(settings, {**extract(kind).to_dict(), "format": fmt, "diagram": drawing},
-         lambda: click.echo(drawing, nl=False))
+    emit(settings, {**extract(kind).to_dict(), "format": fmt, "diagram": drawing,
+                    "inputs": trigger_inputs(kind)},
+         lambda: (click.echo(drawing, nl=False), fmt == "text" and render_inputs(kind)))
 
 
 # --- output --------------------------------------------------------------------------------
 
 
-def table(headers: list[str], rows: list[list]) -> None:
-    """An aligned plain-text table (fixed columns read well in logs and pipes)."""
-    cells = [[str(h) for h in headers]] + [["" if v is None else str(v) for v in r] for r in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    for n, row in enumerate(cells):
-        click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
-        if n == 0:
-            click.echo("  ".join("-" * w for w in widths))
-    if not rows:
-        click.echo("(none)")
+def table(headers: list[str], rows: list[list], **fit) -> None:
+    """A table sized to the terminal, tab-separated when piped (commands/render.py)."""
+    from cee_workflow.commands.render import table as fitted
+
+    fitted(headers, rows, **fit)
 
 
 def render_case_line(shown, what: str) -> None:
@@ -812,38 +843,48 @@ def render_case_line(shown, what: str) -> None:
 def render_cases(cases) -> None:
     table(["case", "kind", "state", "version", "port", "center", "division", "entries"],
           [[c.id, c.kind, c.state, c.version, c.port, c.center, c.division,
-            " ".join(c.entries)] for c in cases])
+            " ".join(c.entries)] for c in cases], wrap=["entries"],
+          optional=["division", "version", "port"])
 
 
 def render_history(history) -> None:
     # Both dates of an act: the instant it was recorded (`at`) and the legal date(s) it carries.
-    table(["#", "at (UTC)", "legal date", "actor", "authority", "trigger", "from", "to", "note"],
-          [[e.case_seq, e.at.strftime("%Y-%m-%d %H:%M"),
+    from cee_workflow.commands.render import eastern
+
+    table(["#", "at (ET)", "legal date", "actor", "authority", "trigger", "from", "to", "note"],
+          [[e.case_seq, eastern(e.at),
             " ".join(f"{k}={v}" for k, v in e.data.get("legal_dates", {}).items()),
             e.actor, e.authority, e.trigger, e.from_state, e.to_state, e.note]
-           for e in history])
+           for e in history], wrap=["note", "legal date"],
+          optional=["note", "authority", "from", "actor"])
 
 
-def render_case(shown, history, deadlines, available, actor_text) -> None:
+def render_case(shown, history, deadlines, available, actor_text, today) -> None:
+    from cee_workflow.commands.render import days_left, eastern
+
     click.echo(f"{shown.id}  {shown.kind}  {shown.state}  (version {shown.version})")
-    click.echo(f"importer {shown.importer}  port {shown.port}  center {shown.center}  "
-               f"division {shown.division}  entries {' '.join(shown.entries)}")
+    from cee_workflow.commands.render import line
+
+    line(f"importer {shown.importer}  port {shown.port}  center {shown.center}  "
+         f"division {shown.division}  entries {' '.join(shown.entries)}")
     for key, value in sorted(shown.data.items()):
         if value not in (None, [], ""):
-            click.echo(f"  {key}: {value}")
+            line(f"  {key}: {value}")
     click.echo("\nHistory")
     render_history(history)
     click.echo("\nDeadlines")
-    table(["timer", "kind", "last day", "due (UTC)", "action", "status", "level", "rule"],
-          [[d.timer, d.kind, d.last_day, d.due_at.strftime("%Y-%m-%d %H:%M"),
-            d.action or "escalate", d.status, LEVEL_NAMES[d.level], d.citation]
-           for d in deadlines])
+    table(["timer", "kind", "last day", "days left", "due (ET)", "action", "status", "level",
+           "rule"],
+          [[d.timer, d.kind, d.last_day,
+            days_left(d.last_day, today) if d.status in ("pending", "blocked") else "",
+            eastern(d.due_at), d.action or "escalate", d.status, LEVEL_NAMES[d.level],
+            d.citation] for d in deadlines], optional=["rule", "action", "due (ET)", "kind"])
     if actor_text:
         click.echo(f"\nAvailable to {actor_text}")
         table(["trigger", "may", "authority", "why not / needs"],
               [[a.trigger, "yes" if a.allowed else "no", a.authority,
                 a.why_not or (f"--set {', '.join(a.inputs)}" if a.inputs else "")]
-               for a in available])
+               for a in available], wrap=["why not / needs"])
 
 
 def render_demo_step(title: str, detail: str = "") -> None:

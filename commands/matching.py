@@ -78,6 +78,9 @@ class ForgivingGroup(click.Group):
         return super().resolve_command(ctx, args)
 
 
+RULEBOOK_NAMES = ("trigger", "state", "help_trigger", "kind")
+
+
 def make_forgiving(command: click.Command) -> None:
     """Swap, in place, a command's choices for forgiving ones, its CASE argument for the
     case-id spelling, its TRIGGER/--state for the rulebook spelling, and a group's class."""
@@ -91,5 +94,5 @@ def make_forgiving(command: click.Command) -> None:
             param.type = choice
         elif param.name in ("case_id",) and param.type is click.STRING:
             param.type = CaseId()
-        elif param.name in ("trigger", "state", "help_trigger") and param.type is click.STRING:
+        elif param.name in RULEBOOK_NAMES and param.type is click.STRING:
             param.type = RulebookName()

@@ -11,6 +11,7 @@ is honoured (rich reads it). Imports nothing of the engine: `cee case show` stay
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -22,6 +23,10 @@ import click
 # that rendering never loads the rulebooks).
 EASTERN = ZoneInfo("America/New_York")
 LEVEL_NAMES = {0: "-", 1: "warning", 2: "overdue", 3: "director"}
+GAP = 3  # a column's padding and rule between columns
+# Columns a cut would make wrong rather than short: ids, dates, instants, counts.
+NEVER_CUT = {"#", "case", "entry", "at (ET)", "due (ET)", "last day", "days left", "date",
+             "level", "may", "rows", "code"}
 
 
 def _settings():
@@ -65,24 +70,56 @@ def _rich_table(headers: list[str], cells: list[list[str]], wrap: set[str],
     console = Console(file=sys.stdout, highlight=False, soft_wrap=False)
     everything = wide()
     shown = list(range(len(headers)))
+    natural = [max([len(headers[i])] + [len(r[i]) for r in cells]) for i in shown]
+
+    def least(i: int) -> int:  # the narrowest a column may get: the first (the key) never cut
+        if i == 0 or headers[i] in NEVER_CUT:
+            return natural[i]
+        floor = 16 if everything or headers[i] in wrap else max(len(headers[i]), 10)
+        return min(natural[i], floor)
+
     if not everything:
-        natural = [max([len(headers[i])] + [len(r[i]) for r in cells]) for i in shown]
-        for name in reversed(optional):  # leave out optional columns while it would not fit
-            if sum(natural[i] + 2 for i in shown) <= console.width:
+        for name in reversed(optional):  # leave out optional columns while it cannot fit
+            if sum(least(i) + GAP for i in shown) <= console.width:
                 break
             if name in headers and headers.index(name) in shown:
                 shown.remove(headers.index(name))
-    grid = Table(box=box.SIMPLE_HEAD, header_style="bold", title=title, title_justify="left",
-                 pad_edge=False, show_edge=False, expand=False)
-    for i in shown:
+    widths = _fit([natural[i] for i in shown], [least(i) for i in shown],
+                  console.width - GAP * (len(shown) - 1))
+    plain = bool(os.environ.get("NO_COLOR"))
+    grid = Table(box=box.SIMPLE_HEAD, header_style="" if plain else "bold", title=title,
+                 title_justify="left", pad_edge=False, show_edge=False, expand=False)
+    for i, width in zip(shown, widths, strict=True):
         long_text = everything or headers[i] in wrap
         grid.add_column(headers[i], overflow="fold" if long_text else "ellipsis",
-                        no_wrap=not long_text, min_width=min(len(headers[i]), 12))
+                        no_wrap=not long_text, width=width)
     for row in cells:
         grid.add_row(*(row[i] for i in shown))
     console.print(grid)
     if not cells:
         console.print("(none)")
+
+
+def _fit(natural: list[int], least: list[int], room: int) -> list[int]:
+    """Column widths within `room`: each its natural width if all fit, else at least its
+    least, the rest of the room shared in proportion to what each would still take."""
+    if sum(natural) <= room:
+        return natural
+    spare = max(room - sum(least), 0)
+    wants = [n - m for n, m in zip(natural, least, strict=True)]
+    total = sum(wants) or 1
+    return [m + (spare * w) // total for m, w in zip(least, wants, strict=True)]
+
+
+def line(text: str) -> None:
+    """A line of text: wrapped to the terminal on one, as it is when piped."""
+    if not to_terminal():
+        click.echo(text)
+        return
+    from rich.console import Console
+    from rich.text import Text
+
+    Console(file=sys.stdout, highlight=False).print(Text(text, overflow="fold"))
 
 
 def eastern(instant: datetime | str | None) -> str:
