@@ -36,7 +36,12 @@ def sqlite_path(url: str) -> Path | None:
         return None
     import sqlalchemy as sa
 
-    database = sa.make_url(url).database
+    try:
+        parsed = sa.make_url(url)
+        parsed.get_dialect()
+    except Exception:  # noqa: BLE001 — a URL cee cannot use: Engine() says so, exit 2
+        return None
+    database = parsed.database
     return Path(database) if database and database != ":memory:" else None
 
 

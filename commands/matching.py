@@ -13,7 +13,7 @@ import re
 
 import click
 
-from cee_workflow.workflow.suggest import did_you_mean, folded, match
+from cee_workflow.workflow.suggest import did_you_mean, folded, match, nearest
 
 _CASE_ID = re.compile(r"([A-Za-z]{2})[-\s]*([0-9][0-9\s-]*)")
 
@@ -57,9 +57,10 @@ class ForgivingChoice(click.Choice):
             found = match(value, [str(c) for c in self.choices])
             if found is not None:
                 return found
-            what = f"{param.human_readable_name if param else 'value'} choices"
-            self.fail(f"{value!r} is not a valid choice" + did_you_mean(
-                value, [str(c) for c in self.choices], what=what), param, ctx)
+            choices = [str(c) for c in self.choices]
+            close = nearest(value, choices)
+            self.fail(f"{value!r} is not one of {', '.join(choices)}"
+                      + (f"; did you mean {' or '.join(close)}?" if close else ""), param, ctx)
         return super().convert(value, param, ctx)
 
 

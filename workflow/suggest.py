@@ -18,6 +18,14 @@ def match(text: str, valid: Iterable[str]) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
+def nearest(text: str, valid: Iterable[str]) -> list[str]:
+    """Up to three valid names close to `text` (difflib's ratio ≥ 0.6), nearest first."""
+    names = list(dict.fromkeys(valid))
+    by_fold = {folded(v): v for v in names}
+    return [by_fold[c] for c in difflib.get_close_matches(folded(text), list(by_fold), n=3,
+                                                          cutoff=0.6)]
+
+
 def did_you_mean(text: str, valid: Iterable[str], *, what: str = "values") -> str:
     """"; did you mean X? valid values: a, b, c" — the tail of an error message."""
     names = list(dict.fromkeys(valid))
