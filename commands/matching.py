@@ -59,7 +59,7 @@ class ForgivingChoice(click.Choice):
                 return found
             choices = [str(c) for c in self.choices]
             close = nearest(value, choices)
-            self.fail(f"{value!r} is not one of {', '.join(choices)}"
+            self.fail(f"{value!r} is not one of {', '.join(map(repr, choices))}"
                       + (f"; did you mean {' or '.join(close)}?" if close else ""), param, ctx)
         return super().convert(value, param, ctx)
 
