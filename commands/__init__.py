@@ -13,7 +13,7 @@ import click
 
 def register(cee: click.Group) -> None:
     from cee_workflow.commands import completion, diagnose, listings, queue
-    from cee_workflow.commands.examples import add_examples
+    from cee_workflow.commands.examples import add_examples, list_triggers_in_help
     from cee_workflow.commands.globals import add_global_options, root_options
     from cee_workflow.commands.matching import make_forgiving
 
@@ -29,6 +29,7 @@ def register(cee: click.Group) -> None:
         if not isinstance(command, click.Group):
             add_global_options(command)
         add_examples(path, command)
+    list_triggers_in_help(cee.commands["case"].commands["advance"])
 
 
 def walk(group: click.Group, path: str = "cee"):

@@ -77,3 +77,21 @@ def add_examples(path: str, command: click.Command) -> None:
     if not isinstance(command, click.Group) or path == "cee":
         text = f"{text}\n\n{GLOBALS_HELP}" if text else GLOBALS_HELP
     command.epilog = f"{command.epilog}\n\n{text}" if command.epilog else text
+
+
+def list_triggers_in_help(command: click.Command) -> None:
+    """`case advance --help` also names every kind's triggers (read from the rulebooks only
+    when the help is shown, so that other commands never load them)."""
+    import types
+
+    original = command.format_epilog
+
+    def format_epilog(self, ctx, formatter):
+        from cee_workflow.states import LIFECYCLES
+
+        with formatter.section("Triggers by kind (--help-trigger T for one's inputs)"):
+            formatter.write_dl([(kind, ", ".join(lc.triggers)) for kind, lc in
+                                LIFECYCLES.items()])
+        original(ctx, formatter)
+
+    command.format_epilog = types.MethodType(format_epilog, command)

@@ -234,6 +234,8 @@ def test_every_help_page_ends_with_examples():
     assert missing == []
     outs = cee_many([Call((*path.split()[1:], "--help"), None) for path in (
         "cee case advance", "cee queue", "cee db status", "cee entry list")])
+    advance = outs[0][0]
+    assert "Triggers by kind" in advance and "request_accelerated_disposition" in advance
     for out, _ in outs:
         tail = out.rstrip().splitlines()
         assert any(line.strip() == "Examples:" for line in tail), out
