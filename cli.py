@@ -19,6 +19,8 @@ MAX_COUNT = 2**31 - 1  # --limit, --batch-size, --version: a database integer
 
 
 class Settings:
+    jsonl = wide = False  # --jsonl, --wide (commands/globals.py)
+
     def __init__(self, db: str | None, actor: str | None, as_json: bool, now: str | None):
         self.db, self.actor_text, self.as_json, self.now_text = db, actor, as_json, now
         self._engine = None
@@ -28,7 +30,9 @@ class Settings:
         """The engine for --db, with a settable clock at --now (simulation databases only)."""
         if self._engine is None:
             from cee_workflow import Engine, NotPermitted, SettableClock
+            from cee_workflow.commands.diagnose import require_database
 
+            require_database(self.db, creating=not check_schema)  # before a file is made
             engine = Engine(self.db)
             click.get_current_context().call_on_close(engine.close)
             if check_schema:
@@ -42,22 +46,27 @@ class Settings:
             self._engine = engine
         return self._engine
 
-    def reader(self):
+    def reader(self, *, check_schema: bool = True):
         """What reads a case for --db: the engine if one is made (or --now asks for its clock
         and the simulation check), else a Reader — no ORM, no rulebooks, a fast start."""
-        if self._engine is not None or self.now_text:
+        if self._engine is not None or (self.now_text and check_schema):
             return self.engine()
         if self._reader is None:
+            from cee_workflow.commands.diagnose import require_database
             from cee_workflow.workflow.reader import Reader
 
+            require_database(self.db)  # before a SQLite file is made
             reader = Reader(self.db)
             click.get_current_context().call_on_close(reader.close)
-            reader.check_schema()
+            if check_schema:
+                reader.check_schema()
             self._reader = reader
         return self._reader
 
     def actor(self):
-        return self.engine().actor(self.actor_text)
+        from cee_workflow.commands.listings import officer_spelling
+
+        return self.engine().actor(officer_spelling(self, self.actor_text))
 
 
 def parse_instant(text: str) -> datetime:
@@ -125,6 +134,14 @@ def _describe(error: Exception) -> dict:
 
     if isinstance(error, DBAPIError) and (fault := database_fault(error)) is not None:
         return fault.to_dict()
+    from cee_workflow.commands.diagnose import diagnose
+
+    ctx = click.get_current_context(silent=True)
+    settings = ctx.find_root().obj if ctx is not None else None
+    if isinstance(error, DBAPIError) and (found := diagnose(
+            error, getattr(getattr(settings, "_engine", None) or getattr(
+                settings, "_reader", None), "url", None) or getattr(settings, "db", None))):
+        return found.to_dict()
     if isinstance(error, OperationalError):
         first = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
         kind = "database_unavailable"
@@ -149,6 +166,9 @@ def _describe(error: Exception) -> dict:
 def cee(ctx, db, actor, as_json, now):
     """cee-workflow: post-release case lifecycles of CBP's Centers of Excellence and Expertise."""
     ctx.obj = Settings(db, actor, as_json, now)
+    from cee_workflow.commands.globals import apply
+
+    apply(ctx, ctx.obj)  # --jsonl, --wide given before the subcommand
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -170,7 +190,10 @@ def main(argv: list[str] | None = None) -> None:
 
 def emit(settings: Settings, document, render) -> None:
     """Print `document` as JSON with --json, else call `render()` for the human form."""
-    if settings.as_json:
+    if settings.jsonl:  # JSON Lines: one document per row of a list
+        for row in document if isinstance(document, list) else [document]:
+            click.echo(json.dumps(row, default=str))
+    elif settings.as_json:
         click.echo(json.dumps(document, indent=2, default=str))
     else:
         render()
@@ -385,15 +408,37 @@ def case_open(settings: Settings, kind, entries, importer_number, reason, port, 
 
 @case.command("advance")
 @click.argument("case_id", metavar="CASE")
-@click.argument("trigger")
+@click.argument("trigger", required=False)
 @click.option("--note", default="", help="Recorded on the event.")
 @click.option("--set", "values", metavar="KEY=VALUE", multiple=True,
-              help="A value the transition takes (e.g. reason=02, date=2026-03-06).")
-@click.option("--version", "expected_version", type=click.IntRange(min=0, max=MAX_COUNT),
+              help="A value the transition takes (e.g. reason=02, date=2026-03-06); "
+                   "--help-trigger TRIGGER lists them.")
+@click.option("--expect-version", "expected_version", type=click.IntRange(min=0, max=MAX_COUNT),
+              metavar="N",
               help="The version you decided on: refuse (Conflict) if the case has changed.")
+@click.option("--version", "old_version", type=click.IntRange(min=0, max=MAX_COUNT),
+              hidden=True, help="Deprecated spelling of --expect-version.")
+@click.option("--help-trigger", metavar="TRIGGER",
+              help="Show TRIGGER's inputs on this case and who may take it; changes nothing.")
 @click.pass_obj
-def case_advance(settings: Settings, case_id, trigger, note, values, expected_version):
-    """Take TRIGGER on CASE as the acting officer or filer."""
+def case_advance(settings: Settings, case_id, trigger, note, values, expected_version,
+                 old_version, help_trigger):
+    """Take TRIGGER on CASE as the acting officer or filer.
+
+    `cee case show CASE --as YOU` lists the triggers you may take now;
+    `--help-trigger TRIGGER` the inputs one of them takes (`--set NAME=VALUE`).
+    """
+    if help_trigger:
+        from cee_workflow.commands.trigger_help import show_trigger
+
+        return show_trigger(settings, case_id, help_trigger)
+    if trigger is None:
+        raise click.UsageError("Missing argument 'TRIGGER' (`--help-trigger TRIGGER` shows "
+                               "what one takes)")
+    if old_version is not None:
+        click.echo("warning: `case advance --version N` is deprecated and goes in the next "
+                   "release; use --expect-version N", err=True)
+        expected_version = old_version if expected_version is None else expected_version
     inputs = parse_assignments(values)
     advanced = settings.engine().advance(case_id, trigger, actor=settings.actor(), note=note,
                                          inputs=inputs, expected_version=expected_version)
@@ -425,8 +470,10 @@ def case_show(settings: Settings, case_id):
     document = {**shown.to_dict(), "history": [e.to_dict() for e in history],
                 "deadlines": [d.to_dict() for d in deadlines],
                 "available": [a.to_dict() for a in available]}
+    from cee_workflow.commands.render import today_of
+
     emit(settings, document, lambda: render_case(shown, history, deadlines, available,
-                                                 settings.actor_text))
+                                                 settings.actor_text, today_of(settings)))
 
 
 @case.command("history")
@@ -447,22 +494,33 @@ def case_history(settings: Settings, case_id):
 @click.option("--overdue", is_flag=True, help="Only cases with a deadline past due.")
 @click.option("--escalated", is_flag=True, help="Only cases escalated to a supervisor or "
                                                 "director.")
+@click.option("--blocked", is_flag=True, help="Only cases with a deadline the law left blocked "
+              "(also shown, with the reason, under --overdue and --escalated).")
 @list_options
 @click.pass_obj
-def case_list(settings: Settings, kind, state, center, port, overdue, escalated, limit,
+def case_list(settings: Settings, kind, state, center, port, overdue, escalated, blocked, limit,
               all_rows, after, jsonl):
     """Cases in id order, filtered (a page on a terminal; see --limit, --all, --after)."""
     from datetime import UTC
 
     from cee_workflow.workflow.reader import Reader, case_filters
+    from cee_workflow.workflow.registry_reads import require_office
 
+    if blocked or overdue or escalated:  # blocked deadlines are listed with their cases
+        from cee_workflow.commands.worklists import list_cases
+
+        list_cases(settings, kind=kind, state=state, center=center, port=port, overdue=overdue,
+                   escalated=escalated, blocked=blocked, limit=limit)
+        return
     reader = settings.reader()  # the light Reader unless --now asks for the engine's clock
+    require_office(reader.db, center, "center", "--center")
+    require_office(reader.db, port, "port", "--port")
     now = reader.clock.now() if hasattr(reader, "clock") else datetime.now(UTC)
     filters = case_filters(now, kind=kind, state=state, center=center, port=port,
                            overdue=overdue, escalated=escalated)
     print_list(settings, page=lambda **at: Reader.case_page(reader, **at, **filters),
                stream=lambda **at: Reader.iter_cases(reader, **at, **filters), limit=limit,
-               all_rows=all_rows, after=after, jsonl=jsonl, table=table,
+               all_rows=all_rows, after=after, jsonl=jsonl, table=case_table,
                headers=CASE_HEADERS, cells=case_cells)
 
 
@@ -481,23 +539,36 @@ def deadlines():
 @list_options
 @click.pass_obj
 def deadlines_list(settings: Settings, due_before, kind, center, limit, all_rows, after, jsonl):
-    """Pending deadlines, soonest first (a page on a terminal; see --limit, --all, --after)."""
+    """Deadlines, soonest first: the blocked ones (with the reason the law still refuses the
+    act) head the first page, then the pending (a page on a terminal; see --limit, --all,
+    --after)."""
+    from cee_workflow.commands.render import LEVEL_NAMES as LEVELS
+    from cee_workflow.commands.render import days_left, eastern, today_of
+    from cee_workflow.commands.worklists import with_blocked
     from cee_workflow.states.calendar import start_of_legal_day
+    from cee_workflow.workflow.registry_reads import require_office
 
     before = start_of_legal_day(parse_day(due_before, "--due-before")) if due_before else None
     filters = {"before": before, "kind": kind, "center": center}
-    reader = settings.reader()
-    print_list(settings, page=lambda **at: reader.deadline_page(**at, **filters),
-               stream=lambda **at: reader.iter_deadlines(**at, **filters), limit=limit,
-               all_rows=all_rows, after=after, jsonl=jsonl, table=table,
-               headers=["case", "timer", "kind", "state", "last day", "due (UTC)", "action",
-                        "level", "rule"],
+    engine = settings.engine()
+    require_office(engine.db, center, "center", "--center")
+    page, stream = with_blocked(engine, before=before, kind=kind, center=center,
+                                page=lambda **at: engine.deadline_page(**at, **filters),
+                                stream=lambda **at: engine.iter_deadlines(**at, **filters))
+    today = today_of(settings)
+    print_list(settings, page=page, stream=stream, limit=limit, all_rows=all_rows, after=after,
+               jsonl=jsonl, table=lambda headers, rows, header=True: table(
+                   headers, rows, header=header, wrap=["reason"],
+                   optional=["reason", "rule", "state", "due (ET)", "action"]),
+               headers=["case", "timer", "kind", "state", "last day", "days left", "due (ET)",
+                        "action", "status", "level", "rule", "reason"],
                cells=lambda r: [r.case_id, r.timer, r.kind, r.state, r.last_day,
-                                f"{r.due_at:%Y-%m-%d %H:%M}", r.action or "escalate",
-                                LEVEL_NAMES[r.level], r.citation])
+                                days_left(r.last_day, today), eastern(r.due_at),
+                                r.action or "escalate", r.status, LEVELS[r.level], r.citation,
+                                getattr(r, "reason", None) or ""])
 
 
-LEVEL_NAMES = {0: "-", 1: "warning", 2: "overdue", 3: "director"}
+LEVEL_NAMES = {0: "-", 1: "warning", 2: "overdue", 3: "director"}  # commands/render.py too
 
 
 @deadlines.command("sweep")
@@ -541,7 +612,11 @@ def deadlines_forecast(settings: Settings, until, center, summary, jsonl):
 
     instant = start_of_legal_day(parse_day(until, "--until") + timedelta(days=1)) - timedelta(
         microseconds=1)
+    from cee_workflow.commands.render import eastern
+    from cee_workflow.workflow.registry_reads import require_office
+
     engine = settings.engine()
+    require_office(engine.db, center, "center", "--center")
     rows = engine.iter_forecast(instant, center=center)
     if summary:
         from cee_workflow.workflow.forecast import summary as summarize
@@ -551,11 +626,14 @@ def deadlines_forecast(settings: Settings, until, center, summary, jsonl):
                      headers=["day", "center", "would", "count"],
                      cells=lambda r: [r["day"], r["center"], r["would"], r["count"]])
         return
-    print_stream(settings, rows, jsonl=jsonl, table=table,
-                 headers=["case", "state", "timer", "would", "at (UTC)", "last day", "rule",
+    print_stream(settings, rows, jsonl=jsonl,
+                 table=lambda headers, chunk, header=True: table(
+                     headers, chunk, header=header, wrap=["why"],
+                     optional=["why", "rule", "state"]),
+                 headers=["case", "state", "timer", "would", "at (ET)", "last day", "rule",
                           "why"],
                  cells=lambda r: [r["case"], r["state"], r["timer"], r["would"],
-                                  r["at"][:16].replace("T", " "), r["last_day"], r["citation"],
+                                  eastern(r["at"]), r["last_day"], r["citation"],
                                   r.get("why", "")])
 
 
@@ -605,8 +683,11 @@ def liquidate(settings: Settings, bulletin, center, batch_size):
 
     An interrupted run leaves whole batches done; run it again to finish: nothing is done twice.
     """
+    from cee_workflow.workflow.registry_reads import require_office
+
     day = parse_day(bulletin, "--bulletin")
     engine, actor = settings.engine(), settings.actor()
+    require_office(engine.db, center, "center", "--center")
     with bulk_progress(enabled=not settings.as_json and sys.stderr.isatty()) as progress:
         result = engine.liquidate_bulletin(day, actor=actor, center=center,
                                            batch_size=batch_size, progress=progress)
@@ -735,13 +816,16 @@ def demo(ctx, demo_db):
     # The global --db counts only when typed: never write a demo into CEE_DATABASE_URL.
     typed = ctx.parent.get_parameter_source("db") == ParameterSource.COMMANDLINE
     url = demo_db or (settings.db if typed else None)
+    from cee_workflow.commands.demo_place import demo_url, this_command
+
     if url is None:
-        url = f"sqlite:///{tempfile.mkdtemp(prefix='cee-demo-')}/demo.db"
+        url = demo_url(tempfile.gettempdir())
     say = (lambda *_: None) if settings.as_json else render_demo_step
     cases = run_demo(url, say)
     emit(settings, [c.to_dict() for c in cases], lambda: (
         click.echo("\nFinal state of every case:"), render_cases(cases),
-        click.echo(f"\nThe demo database: {url}\nLook around:  cee --db {url} case list")))
+        click.echo(f"\nThe demo database: {url}\nLook around:  {this_command()} --db {url} "
+                   "case list")))
 
 
 # --- rulebooks: the authority matrix and lifecycle diagrams (no database) ------------------
@@ -797,29 +881,30 @@ def lifecycle_list(settings: Settings):
 @click.pass_obj
 def lifecycle_show(settings: Settings, kind, fmt):
     """Draw lifecycle KIND from its rulebook: states, timers, triggers and who takes each."""
+    from cee_workflow.commands.trigger_help import render_inputs
     from cee_workflow.workflow.diagrams import extract, render
+    from cee_workflow.workflow.trigger_help import trigger_inputs
 
     drawing = render(kind, fmt)
-    emit(settings, {**extract(kind).to_dict(), "format": fmt, "diagram": drawing},
-         lambda: click.echo(drawing, nl=False))
+    emit(settings, {**extract(kind).to_dict(), "format": fmt, "diagram": drawing,
+                    "inputs": trigger_inputs(kind)},
+         lambda: (click.echo(drawing, nl=False), fmt == "text" and render_inputs(kind)))
 
 
 # --- output --------------------------------------------------------------------------------
 
 
-def table(headers: list[str], rows: list[list], header: bool = True) -> None:
-    """An aligned plain-text table (fixed columns read well in logs and pipes); `header`
+def table(headers: list[str], rows: list[list], header: bool = True, **fit) -> None:
+    """A table sized to the terminal, tab-separated when piped (commands/render.py); `header`
     False: the rows only (the next chunk of a streamed list)."""
-    cells = [[str(h) for h in headers]] + [["" if v is None else str(v) for v in r] for r in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    for n, row in enumerate(cells):
-        if n == 0 and not header:
-            continue
-        click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
-        if n == 0:
-            click.echo("  ".join("-" * w for w in widths))
-    if not rows and header:
-        click.echo("(none)")
+    from cee_workflow.commands.render import table as fitted
+
+    fitted(headers, rows, header=header, **fit)
+
+
+def case_table(headers: list[str], rows: list[list], header: bool = True) -> None:
+    table(headers, rows, header=header, wrap=["entries"],
+          optional=["division", "version", "port"])
 
 
 def render_case_line(shown, what: str) -> None:
@@ -835,43 +920,58 @@ def case_cells(c) -> list:
 
 
 def render_cases(cases) -> None:
-    table(CASE_HEADERS, [case_cells(c) for c in cases])
+    case_table(CASE_HEADERS, [case_cells(c) for c in cases])
 
 
 def render_history(history) -> None:
     # Both dates of an act: the instant it was recorded (`at`) and the legal date(s) it carries.
-    table(["#", "at (UTC)", "legal date", "actor", "authority", "trigger", "from", "to", "note"],
-          [[e.case_seq, e.at.strftime("%Y-%m-%d %H:%M"),
+    from cee_workflow.commands.render import eastern
+
+    table(["#", "at (ET)", "legal date", "actor", "authority", "trigger", "from", "to", "note"],
+          [[e.case_seq, eastern(e.at),
             " ".join(f"{k}={v}" for k, v in e.data.get("legal_dates", {}).items()),
             e.actor, e.authority, e.trigger, e.from_state, e.to_state, e.note]
-           for e in history])
+           for e in history], wrap=["note", "legal date"],
+          optional=["note", "authority", "from", "actor"])
 
 
-def render_case(shown, history, deadlines, available, actor_text) -> None:
+def render_case(shown, history, deadlines, available, actor_text, today) -> None:
+    from cee_workflow.commands.render import days_left, eastern
+
     click.echo(f"{shown.id}  {shown.kind}  {shown.state}  (version {shown.version})")
-    click.echo(f"importer {shown.importer}  port {shown.port}  center {shown.center}  "
-               f"division {shown.division}  entries {' '.join(shown.entries)}")
+    from cee_workflow.commands.render import line
+
+    line(f"importer {shown.importer}  port {shown.port}  center {shown.center}  "
+         f"division {shown.division}  entries {' '.join(shown.entries)}")
     for key, value in sorted(shown.data.items()):
         if value not in (None, [], ""):
-            click.echo(f"  {key}: {value}")
+            line(f"  {key}: {value}")
     click.echo("\nHistory")
     render_history(history)
     click.echo("\nDeadlines")
-    table(["timer", "kind", "last day", "due (UTC)", "action", "status", "level", "rule"],
-          [[d.timer, d.kind, d.last_day, d.due_at.strftime("%Y-%m-%d %H:%M"),
-            d.action or "escalate", d.status, LEVEL_NAMES[d.level], d.citation]
-           for d in deadlines])
+    table(["timer", "kind", "last day", "days left", "due (ET)", "action", "status", "level",
+           "rule"],
+          [[d.timer, d.kind, d.last_day,
+            days_left(d.last_day, today) if d.status in ("pending", "blocked") else "",
+            eastern(d.due_at), d.action or "escalate", d.status, LEVEL_NAMES[d.level],
+            d.citation] for d in deadlines], optional=["rule", "action", "due (ET)", "kind"])
     if actor_text:
         click.echo(f"\nAvailable to {actor_text}")
         table(["trigger", "may", "authority", "why not / needs"],
               [[a.trigger, "yes" if a.allowed else "no", a.authority,
                 a.why_not or (f"--set {', '.join(a.inputs)}" if a.inputs else "")]
-               for a in available])
+               for a in available], wrap=["why not / needs"])
 
 
 def render_demo_step(title: str, detail: str = "") -> None:
     click.echo(f"\n== {title}" if not detail else f"   {title}: {detail}")
 
+
+# The commands of issue #13 (commands/): queue, lists, db status, completion; global options
+# after the subcommand, forgiving names and examples on every command.
+from cee_workflow.commands import register  # noqa: E402
+
+register(cee)
 
 if __name__ == "__main__":
     main()

@@ -114,8 +114,10 @@ def _earliest_liquidation(f) -> Any:
 
 # --- the rulebook ----------------------------------------------------------------------------
 
-_UNDECIDED_TIMERS = (DECISION_LIMIT, EXCLUSION_DEEMED_DENIAL, FURTHER_REVIEW_DECISION,
-                     SET_ASIDE_DEEMED_REFUSAL)
+_UNDECIDED_TIMERS = (DECISION_LIMIT, EXCLUSION_DEEMED_DENIAL, FURTHER_REVIEW_DECISION)
+# Before further review is granted, a denied application may be the subject of a request to set
+# aside its denial (1515(c)).
+_PENDING_TIMERS = (*_UNDECIDED_TIMERS, SET_ASIDE_DEEMED_REFUSAL)
 _DECIDED_ON = LegalDate("decided_on", "the date of CBP's decision", citation="19 CFR 174.21",
                         not_before=(data_bound("filed_on", "the filing of the protest"),))
 _BINDS = Guard("no deemed denial has passed", "19 U.S.C. 1515(c); 1499(c)(5)(B); 19 CFR "
@@ -159,8 +161,8 @@ PROTEST = Lifecycle(
     timer_data=timer_data,
     states=(
         StateSpec("new", "not yet filed"),
-        StateSpec("filed", "filed by the protestant", _UNDECIDED_TIMERS),
-        StateSpec("accepted", "received and accepted at a port or center", _UNDECIDED_TIMERS),
+        StateSpec("filed", "filed by the protestant", _PENDING_TIMERS),
+        StateSpec("accepted", "received and accepted at a port or center", _PENDING_TIMERS),
         StateSpec("further_review", "application for further review granted", _UNDECIDED_TIMERS),
         StateSpec("accelerated", "accelerated disposition requested",
                   (DECISION_LIMIT, ACCELERATED_DEEMED_DENIAL, EXCLUSION_DEEMED_DENIAL)),

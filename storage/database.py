@@ -145,7 +145,8 @@ def schema_revision(engine: sa.Engine) -> str | None:
     except (sa.exc.OperationalError, sa.exc.ProgrammingError) as error:
         # Only a missing table means "no schema"; a locked or unreachable database is raised.
         text = str(error.orig).lower()
-        if "no such table" in text or "does not exist" in text:
+        # Not 'database "x" does not exist': a missing database is not a missing schema.
+        if "no such table" in text or ("relation" in text and "does not exist" in text):
             return None
         raise
 

@@ -34,6 +34,15 @@ def pytest_report_header(config):
     return f"PostgreSQL: {os.environ.get(PG_ENV) or 'not configured (' + PG_ENV + ' unset)'}"
 
 
+def pytest_collection_modifyitems(config, items):
+    """Every test that uses the PostgreSQL server carries the `postgres` marker, so that
+    `-m "not postgres"` runs the SQLite half alone (the parametrized fixtures mark their
+    PostgreSQL case; this marks the tests asking for `postgres_url` directly)."""
+    for item in items:
+        if "postgres_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory) -> str:
     path = tmp_path_factory.mktemp("template") / "cee.db"

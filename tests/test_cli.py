@@ -80,7 +80,7 @@ def test_protest_story_end_to_end(db_url):
                          actor="c007", now="2025-01-13")
     assert (scheduled["state"], scheduled["version"]) == ("scheduled", 2)
     liquidated = cee_json("case", "advance", lq, "liquidate", "--set", "type=2",
-                          "--note", "bill: duty rate", "--version", "2", db=db, actor="c007",
+                          "--note", "bill: duty rate", "--expect-version", "2", db=db, actor="c007",
                           now="2025-02-07")
     assert (liquidated["state"], liquidated["version"]) == ("liquidated", 3)
 
@@ -181,7 +181,7 @@ def test_errors_exit_with_their_code_one_line_and_write_nothing(db_url, cast, en
         (Call(("case", "open", "protest", "--entry", late.entries[0]), db,
               actor=f"filer:{cast.ACME}", now="2025-08-07", expect=5),
          "could be protested until 2025-08-06 (180 days"),
-        (Call(("case", "advance", protest.id, "allow", "--version", "1"), db, actor="c007",
+        (Call(("case", "advance", protest.id, "allow", "--expect-version", "1"), db, actor="c007",
               now="2025-03-10", expect=6), "changed since you read it"),
     ]
     results = cee_many([call for call, _ in cases])
@@ -204,6 +204,16 @@ def test_errors_exit_with_their_code_one_line_and_write_nothing(db_url, cast, en
 def test_database_without_schema_then_upgrade_and_now_refused_without_simulation(tmp_path):
     path = tmp_path / "fresh.db"
     db = f"sqlite:///{path}"
+    # No file at the path: no command but `db upgrade` creates one (a typo'd path is not a
+    # new empty database).
+    results = cee_many([
+        Call(("case", "list"), db, json=True, expect=3),
+        Call(("officer", "add", "p2704", "--name", "P", "--port", "2704"), db, expect=3),
+    ])
+    for _, err in results:
+        assert f"database file {path} not found" in err and "`cee db upgrade`" in err, err
+    assert not path.exists()
+    sqlite3.connect(path).close()  # an empty SQLite file: a database without the schema
     results = cee_many([
         Call(("case", "list"), db, json=True, expect=2),
         Call(("officer", "add", "p2704", "--name", "P", "--port", "2704"), db, expect=2),
@@ -269,7 +279,7 @@ def test_demo_builds_its_own_database_and_ignores_cee_database_url(tmp_path):
         assert text in stdout, text
     assert "refused" in stdout and "every hash chain verifies" in stdout
     assert real not in stdout
-    assert f"The demo database: sqlite:///{_base_env['TMPDIR']}/cee-demo-" in stdout
+    assert f"The demo database: sqlite:///{_base_env['TMPDIR']}/cee-demo/demo.db" in stdout
     assert snapshot(real) == before, "`cee demo` wrote into CEE_DATABASE_URL"
 
 
@@ -380,11 +390,19 @@ def test_deadlines_forecast_sweep_and_overdue_lists(db_url, cast):
     swept = cee_json("deadlines", "sweep", "--now", "2027-03-04", db=db_url)
     assert swept["escalated"] == [f"{protest.id} decision_limit overdue"]
     assert [b.split(":")[0] for b in swept["blocked"]] == [f"{entry.id} finalize"]
+    # The blocked finality does not vanish: --escalated lists its case with the reason, and
+    # `deadlines list` keeps it, status blocked, with the guard still refusing it.
     escalated = cee_json("case", "list", "--escalated", db=db_url, now="2027-03-04")
-    assert [c["id"] for c in escalated] == [protest.id]
+    assert [c["id"] for c in escalated] == [entry.id, protest.id]
+    assert escalated[0]["blocked"].startswith("finalization blocked: ")
+    assert "protest" in escalated[0]["blocked"] and "blocked" not in escalated[1]
     overdue = cee_json("case", "list", "--overdue", "--kind", "protest", db=db_url,
                        now="2027-03-04")
     assert [c["id"] for c in overdue] == [protest.id]
+    after = cee_json("deadlines", "list", "--kind", "legal", db=db_url, now="2027-03-04")
+    assert {(d["case_id"], d["timer"], d["status"]) for d in after} == {
+        (entry.id, "finalization", "blocked"), (protest.id, "decision_limit", "pending")}
+    assert "protest" in next(d["reason"] for d in after if d["status"] == "blocked")
     out, _ = cee("deadlines", "sweep", db=db_url, now="2027-03-05")
     assert out.strip().endswith("0 fired, 0 escalated, 0 blocked, 0 stale")
 

@@ -8,6 +8,7 @@ and the process must not load the modules the fast path exists to avoid (issue #
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -73,6 +74,7 @@ def test_case_show_json_is_what_the_engine_gives(demo_url):
 def test_case_show_errors_are_unchanged(tmp_path):
     real = real_database(tmp_path / "real.db")
     empty = f"sqlite:///{tmp_path / 'empty.db'}"
+    sqlite3.connect(tmp_path / "empty.db").close()  # a file without the schema
     (_, missing), (_, no_schema), (_, backdated) = cee_many([
         Call(("case", "show", "PR-270425999999"), real, expect=3),
         Call(("case", "show", "PR-270425999999"), empty, expect=2),

@@ -69,6 +69,14 @@ def _accelerated(cast, engine):
                           actor=cast.actor(f"filer:{ACME}")).id
 
 
+def _set_aside_requested(cast, engine):
+    case_id = _accepted(cast, engine, further_review=True)
+    cast.at("2025-03-10")
+    engine.advance(case_id, "deny_further_review", actor=cast.actor("c007"))
+    cast.at("2025-03-20")
+    return engine.advance(case_id, "request_set_aside", actor=cast.actor(f"filer:{ACME}")).id
+
+
 def _decided(trigger):
     def setup(cast, engine):
         case_id = _accepted(cast, engine)
@@ -114,6 +122,9 @@ TIMERS = [
     (lambda c, e: _accepted(c, e, further_review=True), "further_review_decision", "2025-04-02",
      ("escalation", 2)),
     (_decided("deny"), "summons_window", "2025-09-29", ("state", "closed")),
+    # A request to set aside a denied AFR not acted on in 60 days is considered denied (1515(c)).
+    (_set_aside_requested, "set_aside_deemed_refusal", "2025-05-19",
+     ("data", ("set_aside_refused_on", "2025-05-19"))),
     (_decided("allow"), "closing", "2025-04-01", ("state", "closed")),
     # Prior disclosure (tests/disclosures.py: disclosed Mon 2025-03-03, perfected 03-24, notice
     # 04-07, tendered 04-21, referred 04-28): every trade period only escalates ...
@@ -164,6 +175,9 @@ def test_each_timer_acts_at_its_instant_and_not_before(cast, engine, setup, time
     field, value = outcome
     if field == "escalation":
         assert level(engine, case_id, timer) == value
+    elif field == "data":
+        key, recorded = value
+        assert (early.data.get(key), engine.get(case_id).data.get(key)) == (None, recorded)
     else:
         assert getattr(engine.get(case_id), field) == value
     assert engine.verify_audit(case_id).ok

@@ -174,9 +174,13 @@ def no_database(_isolated_env, tmp_path) -> str:
 def test_cee_lifecycle_show_prints_each_format_exactly_and_opens_no_database(no_database):
     for fmt in FORMATS:
         stdout, _ = cee("lifecycle", "show", "protest", "--format", fmt, db=no_database)
-        assert stdout == render("protest", fmt), fmt
+        # The text listing is followed by every trigger's inputs (a diagram is only itself).
+        drawing, inputs = (stdout.split("\nInputs (", 1) + [""])[:2] if fmt == "text" else (
+            stdout, "")
+        assert drawing == render("protest", fmt), fmt
+        assert inputs.startswith("cee case advance CASE TRIGGER") == (fmt == "text"), fmt
     stdout, _ = cee("lifecycle", "show", "liquidation", db=no_database)  # text by default
-    assert stdout == render("liquidation", "text")
+    assert stdout.split("\nInputs (", 1)[0] == render("liquidation", "text")
     document = cee_json("lifecycle", "show", "liquidation", "--format", "mermaid",
                         db=no_database)
     assert document["diagram"] == render("liquidation", "mermaid")
@@ -196,8 +200,8 @@ def test_cee_lifecycle_list_gives_kinds_summaries_and_counts(no_database):
     stdout, _ = cee("lifecycle", "list", db=no_database)
     lines = stdout.splitlines()
     assert lines[0].split() == ["kind", "states", "triggers", "transitions", "summary"]
-    assert [line.split()[0] for line in lines[2:]] == KINDS
-    protest = next(line for line in lines if line.startswith("protest "))
+    assert [line.split()[0] for line in lines[1:]] == KINDS  # piped: tab-separated rows
+    protest = next(line for line in lines if line.startswith("protest\t"))
     assert protest.split()[1:4] == ["11", "19", "49"]
     assert protest.endswith(LIFECYCLES["protest"].summary)
     assert cee_json("lifecycle", "list", db=no_database) == summaries()

@@ -67,7 +67,8 @@ def test_cli_records_the_legal_date_beside_the_instant_and_refuses_bad_dates(db_
     assert last["data"]["legal_dates"] == {"notice_date": "2025-04-07"}
     text, _ = cee("case", "history", pd, db=db)
     row = next(line for line in text.splitlines() if "calculate_loss" in line)
-    assert "2025-04-09 19:00" in row and "notice_date=2025-04-07" in row
+    # The instant in Eastern time with its zone (the JSON keeps UTC), the legal date beside it.
+    assert "2025-04-09 15:00 EDT" in row and "notice_date=2025-04-07" in row
     shown, _ = cee("case", "show", pd, db=db)
     assert "notice_date=2025-04-07" in shown and "loss_notice_on: 2025-04-07" in shown
     # The tender period counts from the legal date, not the day it was keyed in.

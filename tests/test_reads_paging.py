@@ -128,10 +128,10 @@ def test_a_page_says_how_to_see_more(cast, db_url):
         cast.entry()
     out, _ = cee("case", "list", "--limit", "2", db=db_url)
     rows = out.splitlines()
-    assert len(rows) == 5 and rows[-1].startswith("… more: --after LQ-")
+    assert len(rows) == 4 and rows[-1].startswith("… more: --after LQ-")  # header, 2 rows
     cursor = rows[-1].split()[3]
     rest, _ = cee("case", "list", "--after", cursor, db=db_url)
-    assert len(rest.splitlines()) == 3  # header, rule, the third case
+    assert rest.splitlines()[1:] and len(rest.splitlines()) == 2  # header, the third case
 
 
 postgres_only = pytest.mark.parametrize(

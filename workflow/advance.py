@@ -98,16 +98,22 @@ def lifecycle_of(kind: str) -> Lifecycle:
     try:
         return LIFECYCLES[kind]
     except KeyError:
-        raise InvalidInput(f"unknown case kind {kind!r}; kinds: {', '.join(LIFECYCLES)}") from None
+        from cee_workflow.workflow.suggest import did_you_mean
+
+        raise InvalidInput(f"unknown case kind {kind!r}"
+                           + did_you_mean(kind, LIFECYCLES, what="kinds")) from None
 
 
 def specs_from(lifecycle: Lifecycle, case: Case, trigger: str) -> list[TransitionSpec]:
     """The specs of `trigger` that leave the case's state, or InvalidTransition saying why not."""
     specs = lifecycle.specs_for(trigger)
     if not specs:
+        from cee_workflow.workflow.suggest import did_you_mean
+
         raise InvalidTransition(
-            f"{lifecycle.kind} has no trigger {trigger!r}; triggers: "
-            f"{', '.join(lifecycle.triggers)}", case=_existing(lifecycle, case), trigger=trigger)
+            f"{lifecycle.kind} has no trigger {trigger!r}"
+            + did_you_mean(trigger, lifecycle.triggers, what="triggers"),
+            case=_existing(lifecycle, case), trigger=trigger)
     leaving = [s for s in specs if case.state in s.sources]
     if not leaving:
         sources = sorted({src for s in specs for src in s.sources})

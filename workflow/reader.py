@@ -45,10 +45,24 @@ class Reader:
     def check_schema(self) -> None:
         """InvalidInput unless the database is at the current schema."""
         current = schema_revision(self.db)
+        if current is None:  # made before 0004: the revision is in alembic's default table
+            from cee_workflow.commands.diagnose import legacy_revision
+
+            current = legacy_revision(self.db)
         if current != SCHEMA_REVISION:
-            state = "has no cee schema" if current is None else f"is at schema {current}"
-            raise InvalidInput(f"the database {self.db.url.render_as_string(hide_password=True)}"
-                               f" {state}; run `cee db upgrade`")
+            where = self.db.url.render_as_string(hide_password=True)
+            if current is None:
+                raise InvalidInput(f"the database {where} has no cee schema; run `cee db "
+                                   "upgrade`")
+            from cee_workflow.commands.diagnose import known_revisions
+
+            if current in known_revisions():
+                raise InvalidInput(f"the database {where} is at an old schema ({current}; this "
+                                   f"cee needs {SCHEMA_REVISION}); run `cee db upgrade` to "
+                                   "migrate it")
+            raise InvalidInput(f"the database {where} is at schema {current}, which this cee "
+                               f"(schema {SCHEMA_REVISION}) does not know: a newer cee migrated "
+                               "it; upgrade cee-workflow")
 
     def close(self) -> None:
         """Release the database connections."""
@@ -137,14 +151,16 @@ def case_filters(now: datetime, *, kind: str | None = None, state: str | None = 
     The rulebooks load only to check a kind or state given."""
     if kind is not None or state is not None:
         from cee_workflow.states import LIFECYCLES
+        from cee_workflow.workflow.suggest import did_you_mean
 
         if kind is not None and kind not in LIFECYCLES:
-            raise InvalidInput(f"unknown case kind {kind!r}; kinds: {', '.join(LIFECYCLES)}")
+            raise InvalidInput(f"unknown case kind {kind!r}"
+                               + did_you_mean(kind, LIFECYCLES, what="kinds"))
         kinds = [LIFECYCLES[kind]] if kind is not None else list(LIFECYCLES.values())
         if state is not None and not any(state in lc.state_names for lc in kinds):
             names = sorted({s for lc in kinds for s in lc.state_names})
-            raise InvalidInput(f"no {kind or 'case'} state is called {state!r}; states: "
-                               f"{', '.join(names)}")
+            raise InvalidInput(f"no {kind or 'case'} state is called {state!r}"
+                               + did_you_mean(state, names, what="states"))
     return {"kind": kind, "state": state, "center": center, "port": port,
             "overdue_at": now if overdue else None,
             "min_escalation": 2 if escalated else None}

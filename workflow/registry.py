@@ -27,7 +27,13 @@ _HQ_CODE = re.compile(r"HQ")  # Headquarters: the Commissioner's office (19 U.S.
 def office(session: Session, code: str, kind: str | None = None) -> Office:
     row = session.get(Office, code)
     if row is None:
-        listing = "run `cee office list` to see them"
+        from cee_workflow.workflow.suggest import nearest
+
+        codes = session.exec(select(Office.code).where(Office.kind == kind) if kind else
+                             select(Office.code)).all()
+        close = nearest(code, codes)
+        listing = ((f"did you mean {' or '.join(close)}? " if close else "")
+                   + "run `cee office list` to see them")
         raise NotFound("port" if kind == "port" else "center" if kind == "center" else "office",
                        code, listing)
     if kind and row.kind != kind:

@@ -87,6 +87,7 @@ class DeadlineView(_View):
     status: str
     level: int = 0
     next_at: datetime | None = None
+    reason: str | None = None  # a blocked deadline: why the law still refuses its act
 
     @classmethod
     def of(cls, row) -> DeadlineView:

@@ -77,8 +77,11 @@ def lifecycle(kind: str) -> Lifecycle:
     try:
         return LIFECYCLES[kind]
     except KeyError:
-        raise InvalidInput(f"no lifecycle is called {kind!r}; lifecycles: "
-                           f"{', '.join(LIFECYCLES)} (see `cee lifecycle list`)") from None
+        from cee_workflow.workflow.suggest import did_you_mean
+
+        raise InvalidInput(f"no lifecycle is called {kind!r}"
+                           + did_you_mean(kind, LIFECYCLES, what="lifecycles")
+                           + " (see `cee lifecycle list`)") from None
 
 
 def extract(kind: str, params: RuleParams = DEFAULT_PARAMS) -> LifecycleGraph:

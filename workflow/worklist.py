@@ -1,0 +1,178 @@
+"""An officer's work: the cases they may act on now, and the deadlines the law left blocked.
+
+`queue(engine, actor)` asks the rulebooks (the same `available()` decision `cee case show --as`
+prints) which triggers the actor may take on each open case of their office (a filer: of their
+importer), and orders the actionable cases by their nearest legal deadline. `blocked(engine)`
+lists the deadlines a sweep found it could not act on (a liquidation's finality while a protest
+of the entry is open, 19 U.S.C. 1514(a)), each with the guard that still refuses it today. The
+CLI renders both; nothing here writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm
+from sqlmodel import col, select
+
+from cee_workflow.states import LIFECYCLES
+from cee_workflow.states.base import Facts
+from cee_workflow.storage import queries
+from cee_workflow.storage.database import transaction
+from cee_workflow.storage.models import Case, Deadline
+from cee_workflow.workflow.advance import entry_facts, lifecycle_of, parse_inputs
+from cee_workflow.workflow.jurisdiction import Filer, Officer
+from cee_workflow.workflow.views import DeadlineView
+
+if TYPE_CHECKING:
+    from cee_workflow.workflow.engine import Engine
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """A case the actor may act on now: the triggers they may take, its nearest deadline."""
+
+    case: str
+    kind: str
+    state: str
+    port: str
+    center: str
+    division: str
+    triggers: tuple[str, ...]
+    deadline: str | None = None  # the nearest pending (or blocked) deadline's timer
+    last_day: date | None = None
+    citation: str | None = None
+    level: int = 0  # the case's escalation: 0 none, 1 warning, 2 overdue, 3 director
+    status: str | None = None  # of that deadline: pending | blocked
+    needs: dict[str, tuple[str, ...]] = field(default_factory=dict)  # trigger → --set inputs
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"case": self.case, "kind": self.kind, "state": self.state, "port": self.port,
+                "center": self.center, "division": self.division,
+                "triggers": list(self.triggers),
+                "needs": {k: list(v) for k, v in self.needs.items()},
+                "deadline": self.deadline,
+                "last_day": self.last_day.isoformat() if self.last_day else None,
+                "citation": self.citation, "level": self.level, "status": self.status}
+
+
+def _open_states() -> dict[str, list[str]]:
+    return {kind: [s.name for s in lc.states if not s.terminal and s.name != lc.initial]
+            for kind, lc in LIFECYCLES.items()}
+
+
+def _candidates(actor: Any):
+    """The open cases of the actor's office (a filer: importer): a narrowing for speed only —
+    whether the actor may act is the rulebook's decision, taken on each candidate."""
+    opened = sa.or_(*(sa.and_(Case.kind == kind, col(Case.state).in_(states))
+                      for kind, states in _open_states().items()))
+    statement = select(Case).where(opened)
+    if isinstance(actor, Filer):
+        statement = statement.where(Case.importer == actor.importer)
+    elif isinstance(actor, Officer):
+        column = Case.port if actor.office_kind == "port" else Case.center
+        statement = statement.where(column == actor.office)
+    return statement.order_by(Case.id)
+
+
+def queue(engine: Engine, actor: Any) -> list[QueueItem]:
+    """The actor's actionable cases across every kind, nearest legal deadline first (cases
+    without one last), each with its days-left anchor (`last_day`) and escalation level."""
+    from cee_workflow.workflow.engine import _availability
+
+    today = engine._today()
+    items = []
+    with transaction(engine.db, write=False) as session:
+        cases = list(session.exec(_candidates(actor)))
+        entries = queries.entries_of_cases(session, [c.id for c in cases]) if cases else {}
+        nearest = _nearest_deadlines(session, [c.id for c in cases])
+        for case in cases:
+            lifecycle = lifecycle_of(case.kind)
+            facts = entry_facts(session, entries[case.id])
+            allowed, needs = [], {}
+            for trigger in dict.fromkeys(t.trigger for t in lifecycle.transitions_from(
+                    case.state)):
+                specs = [s for s in lifecycle.specs_for(trigger) if case.state in s.sources]
+                availability = _availability(specs, actor, case, facts, today, engine.params)
+                if availability.allowed:
+                    allowed.append(trigger)
+                    if availability.inputs:
+                        needs[trigger] = availability.inputs
+            if not allowed:
+                continue
+            row = nearest.get(case.id)
+            items.append(QueueItem(
+                case=case.id, kind=case.kind, state=case.state, port=case.port,
+                center=case.center, division=case.division, triggers=tuple(allowed),
+                deadline=row.timer if row else None, last_day=row.last_day if row else None,
+                citation=row.citation if row else None, level=case.escalation,
+                status=row.status if row else None, needs=needs))
+    return sorted(items, key=lambda i: (i.last_day is None, i.last_day or date.max, i.case))
+
+
+def _nearest_deadlines(session, case_ids: list[str]) -> dict[str, Deadline]:
+    """Each case's nearest legal deadline still waiting (pending, or blocked by law), else its
+    nearest deadline of any kind."""
+    nearest: dict[str, Deadline] = {}
+    for chunk in range(0, len(case_ids), 500):
+        ids = case_ids[chunk:chunk + 500]
+        rows = session.exec(select(Deadline).where(
+            col(Deadline.case_id).in_(ids), col(Deadline.status).in_(("pending", "blocked")))
+            .order_by(Deadline.last_day, Deadline.id))
+        for row in rows:
+            best = nearest.get(row.case_id)
+            if best is None or (best.kind != "legal" and row.kind == "legal"):
+                nearest[row.case_id] = row
+    return nearest
+
+
+def blocked(engine: Engine, *, kind: str | None = None, center: str | None = None,
+            port: str | None = None, case_kind: str | None = None) -> list[DeadlineView]:
+    """Deadlines a sweep could not act on, of cases still in the state that armed them, with
+    why the law still refuses the act today (`reason`, with the guard's citation)."""
+    today = engine._today()
+    later = sa.orm.aliased(Deadline)
+    superseded = sa.exists().where(later.case_id == Deadline.case_id,
+                                   later.timer == Deadline.timer, later.id > Deadline.id)
+    # A blocked row counts while its case is still in the state that armed it and no later row
+    # of the same timer (a re-arm once the protest was resolved) has replaced it.
+    statement = (select(Deadline, Case).join(Case, Case.id == Deadline.case_id)
+                 .where(Deadline.status == "blocked", Deadline.state == Case.state,
+                        ~superseded))
+    for column, value in ((Deadline.kind, kind), (Case.center, center), (Case.port, port),
+                          (Case.kind, case_kind)):
+        if value is not None:
+            statement = statement.where(column == value)
+    statement = statement.order_by(Deadline.due_at, Deadline.id)
+    result = []
+    with transaction(engine.db, write=False) as session:
+        for row, case in session.exec(statement):
+            view = DeadlineView.of(row)
+            result.append(DeadlineView(**{**view.__dict__,
+                                          "reason": _why_blocked(session, engine, case,
+                                                                 row.action, today)}))
+    return result
+
+
+def _why_blocked(session, engine: Engine, case: Case, trigger: str | None, today: date) -> str:
+    """The guard refusing `trigger` on `case` today, with its citation (the sweep's check)."""
+    if trigger is None:
+        return "an escalation awaits an officer"
+    lifecycle = lifecycle_of(case.kind)
+    specs = [s for s in lifecycle.specs_for(trigger) if case.state in s.sources]
+    if not specs:
+        return f"{trigger} is not possible from {case.state}"
+    entries = entry_facts(session, queries.entries_of_cases(session, [case.id])[case.id])
+    facts = Facts(today=today, data=case.data, inputs=parse_inputs(specs[0], {}, today),
+                  entries=entries, params=engine.params, importer=case.importer,
+                  division=case.division)
+    reasons = []
+    for spec in specs:
+        refusal = spec.refusal(facts)
+        if refusal is None:
+            return "no longer refused: the next sweep acts on it"
+        reasons.append(f"{refusal.reason} ({refusal.guard.citation})")
+    return "; ".join(reasons)
