@@ -827,5 +827,13 @@ def render_demo_step(title: str, detail: str = "") -> None:
     click.echo(f"\n== {title}" if not detail else f"   {title}: {detail}")
 
 
+# --- events (cli_events.py) ----------------------------------------------------------------
+
+from cee_workflow.cli_events import events as _events  # noqa: E402  (click only, like this)
+
+cee.add_command(_events)
+
+
 if __name__ == "__main__":
     main()
+

@@ -113,7 +113,7 @@ def follow(db: sa.Engine, url: str, after: Cursor | str | int | None = None, *,
     before the first read, so no commit falls between), waking at a notification or after
     `poll` seconds (a transaction elsewhere may have held the horizon back); SQLite: a read
     every `poll` seconds. `on_idle` runs while it waits (the relay's broker heartbeats)."""
-    wait = _waiter(db, url, poll)
+    wait = waiter(db, url, poll)
     try:
         cursor = _start(db, after)
         while True:
@@ -161,7 +161,7 @@ class _Listener:
         self.connection.close()
 
 
-def _waiter(db: sa.Engine, url: str, poll: float) -> Callable[[], None]:
+def waiter(db: sa.Engine, url: str, poll: float) -> Callable[[], None]:
     if db.dialect.name == "postgresql":
         return _Listener(url, poll)
     import time
