@@ -107,8 +107,11 @@ class Event(SQLModel, table=True):
     __tablename__ = "cee_event"
 
     __table_args__ = (sa.UniqueConstraint("case_id", "case_seq", name="uq_cee_event_case_seq"),
-                      # The stream's order (storage/stream_ddl.py): a cursor pages by it.
-                      sa.Index("ix_cee_event_stream", "txid", "seq"))
+                      # The stream's order on PostgreSQL (storage/stream_ddl.py): a cursor
+                      # pages by it. Partial, so SQLite (txid NULL, seq order) keeps it empty.
+                      sa.Index("ix_cee_event_stream", "txid", "seq",
+                               postgresql_where=sa.text("txid IS NOT NULL"),
+                               sqlite_where=sa.text("txid IS NOT NULL")))
 
     seq: int | None = Field(
         default=None, sa_column=sa.Column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),

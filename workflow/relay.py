@@ -33,7 +33,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from cee_workflow.storage import relay_cursor
-from cee_workflow.workflow.errors import InvalidInput, WorkflowError
+from cee_workflow.workflow.errors import BrokerUnavailable, InvalidInput
 from cee_workflow.workflow.events import Cursor, StreamEvent, read_page, waiter
 
 log = logging.getLogger(__name__)
@@ -41,12 +41,6 @@ DEFAULT_EXCHANGE = "cee.events"
 # Test hook: "confirmed:N" kills the process (SIGKILL) after its N-th confirmed message, before
 # the batch's cursor is recorded; "committed:N" once a recorded batch brings it to N or more.
 KILL_HOOK_ENV = "CEE_RELAY_TEST_KILL"
-
-
-class BrokerUnavailable(WorkflowError):
-    """The broker cannot be reached, refused us, or closed the connection."""
-
-    kind = "broker_unavailable"
 
 
 @dataclass
@@ -75,6 +69,8 @@ class Relay:
                  poll: float = 1.0, report: Callable[[dict[str, Any]], None] | None = None):
         if not exchange or len(exchange) > 200:
             raise InvalidInput("--exchange must be a name of 1 to 200 characters")
+        if name is not None and not 1 <= len(name) <= 200:
+            raise InvalidInput("--name must be 1 to 200 characters (it keys the relay's cursor)")
         self.db, self.db_url, self.broker_url = db, db_url, broker_url
         self.exchange, self.name = exchange, name or f"amqp:{exchange}"
         self.batch, self.poll = batch, poll

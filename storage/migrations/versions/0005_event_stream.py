@@ -30,7 +30,9 @@ def upgrade() -> None:
     postgres = op.get_bind().dialect.name == "postgresql"
     if postgres:
         op.execute("UPDATE cee_event SET txid = 0")
-    op.create_index("ix_cee_event_stream", "cee_event", ["txid", "seq"])
+    op.create_index("ix_cee_event_stream", "cee_event", ["txid", "seq"],
+                    postgresql_where=sa.text("txid IS NOT NULL"),
+                    sqlite_where=sa.text("txid IS NOT NULL"))
     if postgres:
         for statement in CREATE:
             op.execute(statement)
