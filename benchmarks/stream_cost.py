@@ -28,6 +28,11 @@ from cee_workflow.storage.database import create_db_engine, normalize_url
 from cee_workflow.storage.single import insert_event
 
 TRIGGERS = ("cee_event_stream_position", "cee_event_notify")
+# Which triggers each side runs: the whole stream with a follower listening (NOTIFY issued), the
+# whole stream with none (the trigger looks and does not NOTIFY), the position alone, none.
+ENABLED = {"listened": TRIGGERS, "on": TRIGGERS, "position": TRIGGERS[:1], "off": ()}
+ORDER = tuple(ENABLED)
+SIDES = tuple(ORDER[i:] + ORDER[:i] for i in range(len(ORDER)))  # rotated round by round
 
 
 def _row(case: str, case_seq: int) -> dict:
@@ -48,6 +53,19 @@ def _cases(db: sa.Engine, count: int) -> list[str]:
             "'liquidation', 'open', 0, '12-3456789AB', '2704', '007', 'validation', 0, '{}', "
             "'', 0, now(), now())"), [{"id": i} for i in ids])
     return ids
+
+
+def _listener(url: str, database: str):
+    """A follower's connection: LISTEN, under the name writers look for."""
+    import psycopg
+
+    from cee_workflow.storage.stream_ddl import LISTENER_APPLICATION, NOTIFY_CHANNEL
+
+    target = sa.make_url(normalize_url(url)).set(drivername="postgresql", database=database)
+    connection = psycopg.connect(target.render_as_string(hide_password=False), autocommit=True,
+                                 application_name=LISTENER_APPLICATION)
+    connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
+    return connection
 
 
 def _concurrent_singles(db: sa.Engine, ids: list[str], case_seq: dict[str, int], count: int,
@@ -79,13 +97,14 @@ def measure(url: str, *, batch: int, singles: int, rounds: int, writers: int = 4
         ids = _cases(db, batch)
         case_seq = dict.fromkeys(ids, 0)
         paths = ("bulletin", "advance", f"advance_x{writers}")
-        times: dict[str, list[float]] = {f"{p}_{s}": [] for p in paths for s in ("on", "off")}
+        times: dict[str, list[float]] = {f"{p}_{s}": [] for p in paths for s in ENABLED}
         for round_ in range(rounds):
-            for side in (("on", "off") if round_ % 2 == 0 else ("off", "on")):
+            for side in SIDES[round_ % len(SIDES)]:
                 with db.begin() as c:
-                    verb = "ENABLE" if side == "on" else "DISABLE"
                     for trigger in TRIGGERS:
+                        verb = "ENABLE" if trigger in ENABLED[side] else "DISABLE"
                         c.exec_driver_sql(f"ALTER TABLE cee_event {verb} TRIGGER {trigger}")
+                listener = _listener(url, name) if side == "listened" else None
                 rows = []
                 for case in ids:
                     case_seq[case] += 1
@@ -105,6 +124,8 @@ def measure(url: str, *, batch: int, singles: int, rounds: int, writers: int = 4
                 _concurrent_singles(db, ids, case_seq, singles, writers)
                 times[f"advance_x{writers}_{side}"].append(
                     (time.perf_counter() - started) / singles)
+                if listener is not None:
+                    listener.close()
         with db.begin() as c:
             for trigger in TRIGGERS:
                 c.exec_driver_sql(f"ALTER TABLE cee_event ENABLE TRIGGER {trigger}")
@@ -114,11 +135,11 @@ def measure(url: str, *, batch: int, singles: int, rounds: int, writers: int = 4
                  f"advance_x{writers}": f"µs per one-event transaction, {writers} writers "
                                         "(wall time / transactions)"}
         for path in paths:
-            on = statistics.median(times[f"{path}_on"]) * 1e6
-            off = statistics.median(times[f"{path}_off"]) * 1e6
-            unit = units[path]
-            result[path] = {"with_stream": round(on, 1), "without": round(off, 1),
-                            "added": round(on - off, 1), "unit": unit}
+            median = {side: statistics.median(times[f"{path}_{side}"]) * 1e6 for side in ORDER}
+            result[path] = {
+                "unit": units[path], "without_triggers": round(median["off"], 1),
+                **{f"added_{side}": round(median[side] - median["off"], 1)
+                   for side in ORDER if side != "off"}}
         return result
     finally:
         db.dispose()

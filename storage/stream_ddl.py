@@ -18,8 +18,9 @@ second. The stream is ordered by the key `(txid, seq)` instead:
   latency, not loss: a long transaction in this database holds the horizon back until it ends.
 
 The AFTER INSERT statement trigger `NOTIFY`s channel `cee_event` (empty payload: PostgreSQL
-delivers one notification per transaction however many statements or rows it wrote); `cee
-events tail --follow` listens to it.
+delivers one notification per transaction however many statements or rows it wrote) while a
+follower (`cee events tail --follow`, the relay) is connected to listen; a follower also re-reads
+every few seconds, so a commit that came just before it connected is read, only later.
 
 SQLite serializes writers (BEGIN IMMEDIATE), so `seq` is commit order there and `txid` stays
 NULL. The triggers are created with the table (models) and by migration 0005.
@@ -30,6 +31,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 NOTIFY_CHANNEL = "cee_event"
+# A follower's listening connection carries this application_name: writers NOTIFY only while
+# one is connected to their database (pg_stat_activity), since a NOTIFY serializes the commits
+# of the transactions that issue it (PostgreSQL's notification queue lock, held through the
+# commit's WAL flush): with no follower, concurrent writers keep group commit.
+LISTENER_APPLICATION = "cee_event_listener"
 
 CREATE = (
     """
@@ -53,7 +59,11 @@ CREATE = (
     CREATE OR REPLACE FUNCTION cee_event_notify() RETURNS trigger
     LANGUAGE plpgsql AS $$
     BEGIN
-        PERFORM pg_notify('{NOTIFY_CHANNEL}', '');
+        IF EXISTS (SELECT 1 FROM pg_stat_activity
+                   WHERE application_name = '{LISTENER_APPLICATION}'
+                     AND datname = current_database()) THEN
+            PERFORM pg_notify('{NOTIFY_CHANNEL}', '');
+        END IF;
         RETURN NULL;
     END $$
     """,

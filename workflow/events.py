@@ -142,11 +142,13 @@ class _Listener:
         import psycopg
         import sqlalchemy as sa
 
-        from cee_workflow.storage.stream_ddl import NOTIFY_CHANNEL
+        from cee_workflow.storage.stream_ddl import LISTENER_APPLICATION, NOTIFY_CHANNEL
 
         conninfo = sa.make_url(url).set(drivername="postgresql").render_as_string(
             hide_password=False)
-        self.connection = psycopg.connect(conninfo, autocommit=True)
+        # The name tells writers someone listens (storage/stream_ddl.py): they NOTIFY from now.
+        self.connection = psycopg.connect(conninfo, autocommit=True,
+                                          application_name=LISTENER_APPLICATION)
         self.connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
         self.poll = poll
 
