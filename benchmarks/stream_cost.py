@@ -56,16 +56,12 @@ def _cases(db: sa.Engine, count: int) -> list[str]:
 
 
 def _listener(url: str, database: str):
-    """A follower's connection: LISTEN, under the name writers look for."""
-    import psycopg
+    """A follower's connection, as `cee events tail --follow` opens it."""
 
-    from cee_workflow.storage.stream_ddl import LISTENER_APPLICATION, NOTIFY_CHANNEL
+    from cee_workflow.workflow.events import _Listener
 
-    target = sa.make_url(normalize_url(url)).set(drivername="postgresql", database=database)
-    connection = psycopg.connect(target.render_as_string(hide_password=False), autocommit=True,
-                                 application_name=LISTENER_APPLICATION)
-    connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
-    return connection
+    target = sa.make_url(normalize_url(url)).set(database=database)
+    return _Listener(target.render_as_string(hide_password=False), 1.0)
 
 
 def _concurrent_singles(db: sa.Engine, ids: list[str], case_seq: dict[str, int], count: int,
@@ -86,11 +82,14 @@ def _concurrent_singles(db: sa.Engine, ids: list[str], case_seq: dict[str, int],
         thread.join()
 
 
-def measure(url: str, *, batch: int, singles: int, rounds: int, writers: int = 4) -> dict:
+def measure(url: str, *, batch: int, singles: int, rounds: int, writers: int = 4,
+            async_commit: bool = False) -> dict:
     admin = create_db_engine(url)
     name = f"bench_stream_{uuid.uuid4().hex[:8]}"
     with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
         c.exec_driver_sql(f"CREATE DATABASE {name}")
+        if async_commit:  # no WAL flush per commit: what is left is the statements' own cost
+            c.exec_driver_sql(f"ALTER DATABASE {name} SET synchronous_commit = off")
     db = create_db_engine(str(sa.make_url(normalize_url(url)).set(database=name)))
     try:
         migrate.upgrade(db)
@@ -129,7 +128,8 @@ def measure(url: str, *, batch: int, singles: int, rounds: int, writers: int = 4
         with db.begin() as c:
             for trigger in TRIGGERS:
                 c.exec_driver_sql(f"ALTER TABLE cee_event ENABLE TRIGGER {trigger}")
-        result: dict = {"batch": batch, "singles": singles, "rounds": rounds}
+        result: dict = {"batch": batch, "singles": singles, "rounds": rounds,
+                        "synchronous_commit": not async_commit}
         units = {"bulletin": "µs per event (one batch INSERT, one transaction)",
                  "advance": "µs per one-event transaction",
                  f"advance_x{writers}": f"µs per one-event transaction, {writers} writers "
@@ -154,9 +154,12 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=2000)
     parser.add_argument("--singles", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--async-commit", action="store_true",
+                        help="synchronous_commit=off on the scratch database: without the WAL "
+                             "flush's noise (but also without the commits a NOTIFY serializes)")
     args = parser.parse_args()
     print(json.dumps(measure(args.db, batch=args.batch, singles=args.singles,
-                             rounds=args.rounds), indent=2))
+                             rounds=args.rounds, async_commit=args.async_commit), indent=2))
 
 
 if __name__ == "__main__":

@@ -31,11 +31,15 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 NOTIFY_CHANNEL = "cee_event"
-# A follower's listening connection carries this application_name: writers NOTIFY only while
-# one is connected to their database (pg_stat_activity), since a NOTIFY serializes the commits
-# of the transactions that issue it (PostgreSQL's notification queue lock, held through the
-# commit's WAL flush): with no follower, concurrent writers keep group commit.
-LISTENER_APPLICATION = "cee_event_listener"
+# Writers NOTIFY only while a follower listens: a NOTIFY serializes the commits of the
+# transactions that issue it (PostgreSQL's notification queue lock is held through the commit's
+# WAL flush), so with no follower concurrent writers keep group commit. A follower holds this
+# advisory lock in shared mode on its listening connection for as long as it is connected
+# (released by PostgreSQL when the session ends, however it ends); the trigger tries the lock
+# in exclusive mode, session-level, and releases it at once: it gets it only when no follower
+# holds it (two writers trying in the same microsecond both NOTIFY: harmless).
+LISTENER_LOCK = 0x6365655F6576  # "cee_ev"; advisory lock keys are per database
+LISTENER_APPLICATION = "cee_event_listener"  # the follower's connection name, for pg_stat_activity
 
 CREATE = (
     """
@@ -59,9 +63,9 @@ CREATE = (
     CREATE OR REPLACE FUNCTION cee_event_notify() RETURNS trigger
     LANGUAGE plpgsql AS $$
     BEGIN
-        IF EXISTS (SELECT 1 FROM pg_stat_activity
-                   WHERE application_name = '{LISTENER_APPLICATION}'
-                     AND datname = current_database()) THEN
+        IF pg_try_advisory_lock({LISTENER_LOCK}) THEN
+            PERFORM pg_advisory_unlock({LISTENER_LOCK});  -- no follower holds it
+        ELSE
             PERFORM pg_notify('{NOTIFY_CHANNEL}', '');
         END IF;
         RETURN NULL;

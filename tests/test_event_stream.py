@@ -191,3 +191,41 @@ def test_a_database_migrated_from_before_the_stream_streams_its_old_events_first
     finally:
         engine.close()
         db.dispose()
+
+
+def _notifications_before_sentinel(db_url: str, write) -> list[str]:
+    """The `cee_event` notifications a bare listener hears from `write()`: read up to a
+    sentinel NOTIFY sent after it (PostgreSQL delivers notifications in commit order)."""
+    import psycopg
+
+    from cee_workflow.storage.stream_ddl import NOTIFY_CHANNEL
+
+    conninfo = sa.make_url(db_url).set(drivername="postgresql").render_as_string(
+        hide_password=False)
+    with psycopg.connect(conninfo, autocommit=True) as ear, \
+            psycopg.connect(conninfo, autocommit=True) as mouth:
+        ear.execute(f"LISTEN {NOTIFY_CHANNEL}")
+        write()
+        mouth.execute("SELECT pg_notify(%s, 'sentinel')", (NOTIFY_CHANNEL,))
+        heard = []
+        for notification in ear.notifies(timeout=60):
+            if notification.payload == "sentinel":
+                return heard
+            heard.append(notification.payload)
+    raise AssertionError("the sentinel notification never came")
+
+
+def test_writers_notify_once_per_transaction_and_only_while_a_follower_listens(cast, db_url):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite has no notifications: followers poll it")
+    from cee_workflow.workflow.events import _Listener
+
+    # no follower: no NOTIFY (it would serialize the writers' commits for nothing)
+    assert _notifications_before_sentinel(db_url, lambda: cast.liquidated()) == []
+    follower = _Listener(db_url, 1.0)
+    try:
+        # a follower: one notification per transaction (3: entry, schedule, liquidate)
+        assert _notifications_before_sentinel(db_url, lambda: cast.liquidated()) == [""] * 3
+    finally:
+        follower.close()
+    assert _notifications_before_sentinel(db_url, lambda: cast.entry()) == []

@@ -142,14 +142,19 @@ class _Listener:
         import psycopg
         import sqlalchemy as sa
 
-        from cee_workflow.storage.stream_ddl import LISTENER_APPLICATION, NOTIFY_CHANNEL
+        from cee_workflow.storage.stream_ddl import (
+            LISTENER_APPLICATION,
+            LISTENER_LOCK,
+            NOTIFY_CHANNEL,
+        )
 
         conninfo = sa.make_url(url).set(drivername="postgresql").render_as_string(
             hide_password=False)
-        # The name tells writers someone listens (storage/stream_ddl.py): they NOTIFY from now.
         self.connection = psycopg.connect(conninfo, autocommit=True,
                                           application_name=LISTENER_APPLICATION)
         self.connection.execute(f"LISTEN {NOTIFY_CHANNEL}")
+        # Writers NOTIFY while this session holds the lock (storage/stream_ddl.py).
+        self.connection.execute(f"SELECT pg_advisory_lock_shared({LISTENER_LOCK})")
         self.poll = poll
 
     def __call__(self) -> None:
