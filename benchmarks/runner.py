@@ -29,7 +29,7 @@ ADVANCES = 10_000
 SWEEP_DUE = 10_000
 BULLETIN_BATCH = 5_000
 SWEEP_BATCH = 200  # the engine's default sweep batch
-SCENARIOS = ("bulletin", "advance", "sweep", "startup")
+SCENARIOS = ("bulletin", "advance", "sweep", "startup", "reads")
 TARGETS = {"bulletin": 2.0, "advance": 2.0, "sweep": 2.0, "cee --help": 1.5,
            "cee case show": 1.3, "bulletin_peak_rss_mb": 500}
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,6 +77,9 @@ def run(url: str, size: int, *, scenarios=SCENARIOS, out: Path | None = None,
                 with engine.db.connect() as c:
                     case_id = c.exec_driver_sql("SELECT min(case_id) FROM bench_group").scalar()
                 results["scenarios"] += startup.measure(scratch, case_id, startup_runs, TARGETS)
+            elif name == "reads":  # read-only: first rows, the week's forecast, the plans
+                from benchmarks import reads
+                results["scenarios"] += reads.measure(scratch, bench_now, log)
         engine.close()
     stamp = {"measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
              "commit": commit()}

@@ -10,7 +10,7 @@ order. On SQLite the column stays NULL (writers are serialized; `seq` is commit 
 Neither is part of any event's hash, so `cee audit verify` reads the chain as before.
 
 Revision ID: 0005
-Revises: 0004
+Revises: 0010
 """
 
 import sqlalchemy as sa
@@ -20,7 +20,7 @@ from cee_workflow.storage.stream_ddl import CREATE, DROP
 from cee_workflow.storage.types import UTCDateTime
 
 revision = "0005"
-down_revision = "0004"
+down_revision = "0010"  # re-chained after main's 0010 (keyset indexes)
 branch_labels = None
 depends_on = None
 
