@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         RuleViolation,
         WorkflowError,
     )
+    from cee_workflow.workflow.events import Cursor, EventPage, StreamEvent
     from cee_workflow.workflow.jurisdiction import Actor, Filer, Officer
     from cee_workflow.workflow.reader import Reader
     from cee_workflow.workflow.sweep import SweepResult
@@ -59,6 +60,9 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "SystemClock": ("cee_workflow.workflow.clock", "SystemClock"),
     **{name: ("cee_workflow.workflow.views", name) for name in _VIEWS},
     "BulkResult": ("cee_workflow.workflow.bulk", "BulkResult"),
+    # The event stream (`Reader.events`): a cursor, a page, an event with its cursor.
+    **{name: ("cee_workflow.workflow.events", name)
+       for name in ("Cursor", "EventPage", "StreamEvent")},
     "SweepResult": ("cee_workflow.workflow.sweep", "SweepResult"),
     **{name: ("cee_workflow.workflow.errors", name) for name in _ERRORS},
     # Rulebook documents: no database needed (`cee authority`, `cee lifecycle`).
@@ -71,6 +75,7 @@ __all__ = ["Engine", "Reader", "Actor", "Officer", "Filer", "Clock", "SettableCl
            "SystemClock", "AuditReport", "Availability", "CaseView", "DeadlineView",
            "EventView", "BulkResult", "SweepResult", "Conflict", "InvalidInput",
            "InvalidTransition", "NotFound", "NotPermitted", "RuleViolation", "WorkflowError"]
+__all__ += ["Cursor", "EventPage", "StreamEvent"]
 __all__ += ["authority_matrix", "lifecycle_diagram", "lifecycle_summaries"]
 
 

@@ -967,11 +967,18 @@ def render_demo_step(title: str, detail: str = "") -> None:
     click.echo(f"\n== {title}" if not detail else f"   {title}: {detail}")
 
 
+# --- events (cli_events.py) ----------------------------------------------------------------
+
+from cee_workflow.cli_events import events as _events  # noqa: E402  (click only, like this)
+
+cee.add_command(_events)
+
 # The commands of issue #13 (commands/): queue, lists, db status, completion; global options
-# after the subcommand, forgiving names and examples on every command.
+# after the subcommand, forgiving names and examples on every command (the events group too).
 from cee_workflow.commands import register  # noqa: E402
 
 register(cee)
 
 if __name__ == "__main__":
     main()
+

@@ -11,6 +11,13 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "cee db": ("cee db status", "cee db upgrade --simulation"),
     "cee db upgrade": ("cee --db postgresql://cee@db.internal/cee db upgrade",
                        "cee --db sqlite:///sim.db db upgrade --simulation"),
+    "cee events": ("cee events tail --follow --jsonl",
+                   "cee events relay --to amqp://guest:guest@127.0.0.1:5672/"),
+    "cee events tail": ("cee events tail --after 0.0 --jsonl",
+                        "cee events tail --follow --kind liquidate --jsonl"),
+    "cee events relay": ("cee events relay --to amqp://guest:guest@127.0.0.1:5672/ "
+                         "--exchange cee.events",
+                         "cee events relay --to amqp://guest:guest@rabbit.internal/ --once"),
     "cee db status": ("cee db status", "cee db status --db sqlite:///cee.db --json"),
     "cee office": ("cee office list",),
     "cee office list": ("cee office list", "cee office list | grep center"),

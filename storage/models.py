@@ -108,7 +108,12 @@ class Event(SQLModel, table=True):
 
     __tablename__ = "cee_event"
 
-    __table_args__ = (sa.UniqueConstraint("case_id", "case_seq", name="uq_cee_event_case_seq"),)
+    __table_args__ = (sa.UniqueConstraint("case_id", "case_seq", name="uq_cee_event_case_seq"),
+                      # The stream's order on PostgreSQL (storage/stream_ddl.py): a cursor
+                      # pages by it. Partial, so SQLite (txid NULL, seq order) keeps it empty.
+                      sa.Index("ix_cee_event_stream", "txid", "seq",
+                               postgresql_where=sa.text("txid IS NOT NULL"),
+                               sqlite_where=sa.text("txid IS NOT NULL")))
 
     seq: int | None = Field(
         default=None, sa_column=sa.Column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
@@ -126,6 +131,10 @@ class Event(SQLModel, table=True):
     data: dict[str, Any] = _json_column()
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+    # PostgreSQL: the stream position's first half, set by a trigger from the writing
+    # transaction's id (storage/stream_ddl.py); never part of the hash chain. SQLite (writers
+    # serialized, `seq` is commit order): NULL.
+    txid: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger(), nullable=True))
 
 
 class Deadline(SQLModel, table=True):
@@ -173,4 +182,21 @@ class Serial(SQLModel, table=True):
     value: int = 0
 
 
+class RelayCursor(SQLModel, table=True):
+    """How far a relay (`cee events relay`) has had the broker confirm: its stream position."""
+
+    __tablename__ = "cee_relay_cursor"
+
+    name: str = Field(primary_key=True, max_length=200)  # e.g. amqp:cee.events
+    txid: int = Field(default=0, sa_column=sa.Column(sa.BigInteger(), nullable=False))
+    seq: int = Field(default=0, sa_column=sa.Column(sa.BigInteger(), nullable=False))
+    published: int = Field(default=0, sa_column=sa.Column(sa.BigInteger(), nullable=False))
+    updated_at: datetime = _utc()
+
+
 metadata = SQLModel.metadata
+
+# The stream's triggers on PostgreSQL, whenever cee_event is created from the models.
+from cee_workflow.storage.stream_ddl import attach as _attach_stream_ddl  # noqa: E402
+
+_attach_stream_ddl(Event.__table__)

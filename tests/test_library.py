@@ -92,6 +92,7 @@ def test_every_error_class_has_its_own_stable_kind():
     from cee_workflow.workflow.errors import (
         KINDS,
         BackdatingRefused,
+        BrokerUnavailable,
         ConnectionLost,
         DatabaseLocked,
     )
@@ -101,7 +102,8 @@ def test_every_error_class_has_its_own_stable_kind():
                      "invalid_transition": InvalidTransition, "rule_violation": RuleViolation,
                      "conflict": Conflict, "connection_lost": ConnectionLost,
                      "database_locked": DatabaseLocked,
-                     "backdating_refused": BackdatingRefused} == KINDS
+                     "backdating_refused": BackdatingRefused,
+                     "broker_unavailable": BrokerUnavailable} == KINDS
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

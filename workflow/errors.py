@@ -138,6 +138,12 @@ class BackdatingRefused(NotPermitted):
     kind = "backdating_refused"
 
 
+class BrokerUnavailable(WorkflowError):
+    """`cee events relay`: the message broker cannot be reached, refused us, or failed."""
+
+    kind = "broker_unavailable"
+
+
 KINDS: dict[str, type[WorkflowError]] = {cls.kind: cls for cls in (
     WorkflowError, InvalidInput, NotFound, NotPermitted, InvalidTransition, RuleViolation,
-    Conflict, ConnectionLost, DatabaseLocked, BackdatingRefused)}
+    Conflict, ConnectionLost, DatabaseLocked, BackdatingRefused, BrokerUnavailable)}

@@ -25,7 +25,11 @@ from cee_workflow.workflow.errors import InvalidInput, NotFound
 from cee_workflow.workflow.views import CaseView, DeadlineView, EventView, Page
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import sqlalchemy as sa
+
+    from cee_workflow.workflow.events import Cursor, EventPage
 
 _LIST_HINT = "list cases with `cee case list`"
 STREAM_PAGE = 1000  # rows per statement when a whole list is streamed
@@ -91,6 +95,14 @@ class Reader:
             case = _case(connection, case_id)
             return (case, [EventView.of(row) for row in reads.events_of(connection, case_id)],
                     [DeadlineView.of(row) for row in reads.deadlines_of(connection, case_id)])
+
+    def events(self, after: Cursor | str | int | None = None, *, limit: int = 100,
+               kinds: Sequence[str] | None = None) -> EventPage:
+        """The committed events after `after` in stream order and the cursor to go on from
+        (workflow/events.py: lossless with concurrent writers)."""
+        from cee_workflow.workflow.events import read_page
+
+        return read_page(self.db, after, limit=limit, kinds=kinds)
 
 
     # --- lists, a keyset page at a time (storage.reads) -----------------------------------
