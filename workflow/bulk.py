@@ -221,11 +221,15 @@ def _scopes(session, ids: list[str], page: int = 1000):
 def _batch(run: _Run, ids: list[str]) -> list:
     """One transaction: lock, check, compute, write. Returns the events written."""
     engine = run.engine
-    now = engine.clock.now()
     with transaction(engine.db) as session:
+        locked = writes.lock_cases(session, ids)
+        # The instant once the batch's cases are locked: an officer's advance that committed
+        # while this batch waited for them is earlier than this batch's events (audit verify
+        # checks that a case's events never go backwards).
+        now = engine.clock.now()
         ctx = Context(session=session, now=now, today=legal_date(now), params=engine.params)
         rows = []
-        for row in writes.lock_cases(session, ids):
+        for row in locked:
             why = _why_not(run, row)
             if why:
                 run.result.skipped.append((row.id, why))

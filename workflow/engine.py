@@ -344,10 +344,10 @@ class Engine(Reader):
         from cee_workflow.workflow.sweep import sweep
 
         self._require_real_time(now)
-        now = now or self.clock.now()
-        if now.tzinfo is None:
+        if now is not None and now.tzinfo is None:
             raise InvalidInput("a sweep's instant must say its time zone (an aware datetime)")
-        return sweep(self, now.astimezone(UTC), limit=limit, batch=batch)
+        # Without `now`, each batch is dated by the clock as it commits (workflow.sweep).
+        return sweep(self, now and now.astimezone(UTC), limit=limit, batch=batch)
 
     def forecast(self, until: datetime, *, center: str | None = None) -> list[dict[str, Any]]:
         """What a sweep at `until` would do, per pending deadline — without writing anything.

@@ -55,26 +55,38 @@ class _Injected(Exception):
     """Raised by tests through `fail_after` to stand for a crash mid-sweep."""
 
 
-def sweep(engine, now: datetime, limit: int = 10_000, batch: int = 200,
+def sweep(engine, now: datetime | None, limit: int = 10_000, batch: int = 200,
           fail_after: int | None = None, set_based: bool = True) -> SweepResult:
     """One pass at `now`; at most `limit` rows, `batch` per transaction. `set_based=False`
-    acts row by row throughout (the reference the set-based fires are tested against)."""
+    acts row by row throughout (the reference the set-based fires are tested against).
+
+    `now` None (every pass on a real database): each batch reads the engine's clock once its
+    transaction holds the cases it claimed, and records its events at that instant — the
+    instant they were recorded. A pass's first instant would date the events of a later batch
+    before an officer's advance committed while the pass ran, and the case's events would go
+    backwards (audit verify flags that). A chosen `now` (a simulation) dates every batch."""
     result = SweepResult()
+    began = now
     with transaction(engine.db, write=False) as session:
         horizon = queries.max_deadline_id(session)
     handled = 0
     while handled < limit:
         with transaction(engine.db) as session:
-            ctx = Context(session=session, now=now, today=legal_date(now), params=engine.params)
-            rows = claim_due_with_cases(session, now, horizon, min(batch, limit - handled))
+            claim_at = now or engine.clock.now()
+            rows = claim_due_with_cases(session, claim_at, horizon, min(batch, limit - handled))
+            # The batch's instant, read once its cases are locked (SQLite: the write lock was
+            # taken at BEGIN IMMEDIATE): after every commit those cases' events follow.
+            at = now or engine.clock.now()
+            began = began or at
+            ctx = Context(session=session, now=at, today=legal_date(at), params=engine.params)
             due = Counter(row.case_id for row, _ in rows)
             run: list = []  # fires to write together, waiting for the next row-by-row act
             fresh = True  # nothing written in this transaction since the claim read the cases
             # Act in the order the stages fell due, not the order of each row's first pending
             # stage: a late pass must fire an auto-schedule before a deemed liquidation.
-            for row, case in sorted(rows, key=lambda r: (_stage_at(r[0], now, ctx.params),
+            for row, case in sorted(rows, key=lambda r: (_stage_at(r[0], at, ctx.params),
                                                          r[0].id)):
-                if set_based and _fires_with_others(row, case, due[row.case_id], now, ctx):
+                if set_based and _fires_with_others(row, case, due[row.case_id], at, ctx):
                     run.append((row, case))
                 else:
                     fresh = _flush(ctx, run, fresh, engine, result)
@@ -88,7 +100,8 @@ def sweep(engine, now: datetime, limit: int = 10_000, batch: int = 200,
         engine._notify(ctx.events)
         if len(rows) < batch:
             break
-    log.info("sweep at %s: %d fired, %d escalated, %d blocked, %d stale", now.isoformat(),
+    log.info("sweep at %s: %d fired, %d escalated, %d blocked, %d stale",
+             (began or engine.clock.now()).isoformat(),
              len(result.fired), len(result.escalated), len(result.blocked), result.stale)
     return result
 
