@@ -284,6 +284,13 @@ def importer_add(settings: Settings, number, name, center, trusted):
         + (f" (trusted: {', '.join(sorted(trusted))})" if trusted else "")))
 
 
+# An idempotency key (workflow/requests.py): a retry after an error returns the first result.
+REQUEST_ID = click.option(
+    "--request-id", metavar="KEY",
+    help="An idempotency key: retried with the same key, the command returns the case it "
+         "opened the first time instead of opening a second one.")
+
+
 @cee.group()
 def entry():
     """Entries."""
@@ -298,16 +305,18 @@ def entry():
               "order: 04/05 AD/CVD, 06 court order, 08 statute (19 CFR 159.12(f)).")
 @click.option("--suspended-from", metavar="YYYY-MM-DD",
               help="The date the suspension began (default: the entry date).")
+@REQUEST_ID
 @click.pass_obj
 def entry_add(settings: Settings, number, importer_number, port, entry_date, suspended,
-              suspended_from):
+              suspended_from, request_id):
     """Record an entry; opens its liquidation case (suspended with --suspended)."""
     engine = settings.engine()
     case = engine.add_entry(
         number, importer=importer_number, port=port,
         entry_date=parse_day(entry_date, "--date"), actor=settings.actor(),
         suspended=suspended,
-        suspended_from=parse_day(suspended_from, "--suspended-from") if suspended_from else None)
+        suspended_from=parse_day(suspended_from, "--suspended-from") if suspended_from else None,
+        request_id=request_id)
     emit(settings, case.to_dict(), lambda: render_case_line(case, "opened"))
 
 
@@ -355,9 +364,10 @@ def case():
 @click.option("--set", "values", metavar="KEY=VALUE", multiple=True,
               help="A value the opening transition takes (see `cee lifecycle show KIND`).")
 @click.option("--note", default="", help="Recorded on the event.")
+@REQUEST_ID
 @click.pass_obj
 def case_open(settings: Settings, kind, entries, importer_number, reason, port, exclusion,
-              further_review, values, note):
+              further_review, values, note, request_id):
     """Open a case of KIND; the filer files it (--as filer:IMPORTER).
 
     \b
@@ -370,7 +380,8 @@ def case_open(settings: Settings, kind, entries, importer_number, reason, port, 
     inputs = {"reason": reason, "exclusion": exclusion, "further_review": further_review}
     inputs = {**{k: v for k, v in inputs.items() if v}, **parse_assignments(values)}
     opened = settings.engine().open_case(kind, actor=settings.actor(), entries=list(entries),
-                                         importer=importer_number, port=port, note=note, **inputs)
+                                         importer=importer_number, port=port, note=note,
+                                         request_id=request_id, **inputs)
     emit(settings, opened.to_dict(), lambda: render_case_line(opened, "filed"))
 
 

@@ -94,6 +94,7 @@ def test_every_error_class_has_its_own_stable_kind():
         BackdatingRefused,
         ConnectionLost,
         DatabaseLocked,
+        RequestReused,
     )
 
     assert {"error": WorkflowError, "invalid_input": cee_workflow.InvalidInput,
@@ -101,7 +102,8 @@ def test_every_error_class_has_its_own_stable_kind():
                      "invalid_transition": InvalidTransition, "rule_violation": RuleViolation,
                      "conflict": Conflict, "connection_lost": ConnectionLost,
                      "database_locked": DatabaseLocked,
-                     "backdating_refused": BackdatingRefused} == KINDS
+                     "backdating_refused": BackdatingRefused,
+                     "request_id_reused": RequestReused} == KINDS
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

@@ -16,7 +16,7 @@ from cee_workflow.states.params import DEFAULT_PARAMS, RuleParams
 from cee_workflow.storage import queries, single
 from cee_workflow.storage.database import is_simulation, schema_revision, transaction
 from cee_workflow.storage.models import Case, CaseEntry
-from cee_workflow.workflow import registry
+from cee_workflow.workflow import registry, requests
 from cee_workflow.workflow.advance import (
     Context,
     apply,
@@ -145,14 +145,28 @@ class Engine(Reader):
 
     def add_entry(self, number: str, *, importer: str, port: str, entry_date: date,
                   actor: Actor, suspended: str | None = None,
-                  suspended_from: date | None = None) -> CaseView:
+                  suspended_from: date | None = None, request_id: str | None = None
+                  ) -> CaseView:
         """Record an entry and open its liquidation case (19 U.S.C. 1504(a)). With `suspended`
         (04/05 AD/CVD, 06 court order, 08 statute) the entry is recorded suspended from
         `suspended_from` (default: its entry date), as ACE records AD/CVD entries
-        (19 U.S.C. 1504(b); 19 CFR 159.12(f))."""
+        (19 U.S.C. 1504(b); 19 CFR 159.12(f)). With `request_id`, a retry returns the case
+        the first request opened (workflow.requests)."""
         if suspended_from is not None and suspended is None:
             raise InvalidInput("--suspended-from needs --suspended REASON (04, 05, 06 or 08)")
+        key = requests.parse_request_id(request_id)
+        asked = requests.fingerprint(actor.label, "entry add", {
+            "number": number, "importer": importer, "port": port, "entry_date": entry_date,
+            "suspended": suspended, "suspended_from": suspended_from})
+        return requests.once(key, lambda: self._add_entry(
+            number, importer, port, entry_date, actor, suspended, suspended_from, key, asked))
+
+    def _add_entry(self, number, importer, port, entry_date, actor, suspended, suspended_from,
+                   key, asked) -> CaseView:
         with self._write() as ctx:
+            replayed = requests.claim(ctx, key, asked, actor.label)
+            if replayed is not None:
+                return replayed
             entry, owner = registry.add_entry(ctx.session, number, importer, port, entry_date)
             case = self._new_case(ctx, LIFECYCLES["liquidation"], f"LQ-{entry.number}",
                                   owner, port, [entry.number])
@@ -161,6 +175,7 @@ class Engine(Reader):
             else:
                 case = apply(ctx, case, "record_suspended_entry", actor, inputs={
                     "reason": suspended, "suspended_from": suspended_from or entry_date})
+            requests.settle(ctx, key, case.id)
         # As written, no re-read after COMMIT: a connection lost then cannot report a failure.
         return CaseView.of(case, [entry.number])
 
@@ -168,12 +183,14 @@ class Engine(Reader):
 
     def open_case(self, kind: str, *, actor: Actor, entries: Iterable[str] = (),
                   importer: str | None = None, port: str | None = None, note: str = "",
-                  **inputs: Any) -> CaseView:
+                  request_id: str | None = None, **inputs: Any) -> CaseView:
         """Open a case of `kind` by its opening transition (protest: `file`).
 
         The case names `entries` (as many as the lifecycle allows) of one importer; a case that
         names none (a prior disclosure may) names its `importer` and `port`. The case number is
         the port, the 2-digit year and a serial per kind, port and year: PR-270426000123.
+        With `request_id`, a retry returns the case the first request opened and files nothing
+        (workflow.requests).
         """
         lifecycle = lifecycle_of(kind)
         if kind == "liquidation":
@@ -187,7 +204,20 @@ class Engine(Reader):
             raise InvalidInput(f"a {kind} names at most {lifecycle.max_entries} "
                                f"entr{'y' if lifecycle.max_entries == 1 else 'ies'}, not "
                                f"{len(numbers)}; open one {kind} per entry")
+        key = requests.parse_request_id(request_id)
+        asked = requests.fingerprint(actor.label, f"case open {kind}", {
+            "entries": numbers, "importer": importer, "port": port, "note": note,
+            "inputs": inputs})
+        return requests.once(key, lambda: self._open_case(
+            lifecycle, numbers, actor, importer, port, note, inputs, key, asked))
+
+    def _open_case(self, lifecycle, numbers, actor, importer, port, note, inputs, key, asked
+                   ) -> CaseView:
+        kind = lifecycle.kind
         with self._write() as ctx:
+            replayed = requests.claim(ctx, key, asked, actor.label)
+            if replayed is not None:
+                return replayed
             facts = entry_facts(ctx.session, numbers) if numbers else ()
             if importer is None and not facts:
                 raise InvalidInput(f"a {kind} without entries names its importer (--importer)")
@@ -200,6 +230,7 @@ class Engine(Reader):
             case_id = f"{lifecycle.prefix}-{protest_number(port, ctx.today.year, serial)}"
             case = self._new_case(ctx, lifecycle, case_id, owner, port, numbers)
             case = apply(ctx, case, lifecycle.opening, actor, note=note, inputs=inputs)
+            requests.settle(ctx, key, case.id)
         return CaseView.of(case, numbers)  # as written: no re-read after COMMIT
 
     def advance(self, case_id: str, trigger: str, *, actor: Actor, note: str = "",

@@ -138,6 +138,13 @@ class BackdatingRefused(NotPermitted):
     kind = "backdating_refused"
 
 
+class RequestReused(InvalidInput):
+    """A request id (`--request-id`) used before for a different request, or by another actor:
+    the caller chose the key, so the fix is theirs (a new key) — exit 2, like other bad input."""
+
+    kind = "request_id_reused"
+
+
 KINDS: dict[str, type[WorkflowError]] = {cls.kind: cls for cls in (
     WorkflowError, InvalidInput, NotFound, NotPermitted, InvalidTransition, RuleViolation,
-    Conflict, ConnectionLost, DatabaseLocked, BackdatingRefused)}
+    Conflict, ConnectionLost, DatabaseLocked, BackdatingRefused, RequestReused)}
