@@ -29,8 +29,10 @@ from cee_workflow.workflow.advance import (
 from cee_workflow.workflow.clock import Clock, SystemClock
 from cee_workflow.workflow.deprecation import renamed
 from cee_workflow.workflow.errors import (
+    LOST_AT_COMMIT,
     BackdatingRefused,
     Conflict,
+    ConnectionLost,
     InvalidInput,
     NotFound,
     NotPermitted,
@@ -476,6 +478,7 @@ class Engine(Reader):
         from cee_workflow.states.calendar import legal_date
         # A Core connection: the single advance runs on it alone; steps that need the ORM
         # (opening a case, registering an entry, cascades) get a session joined to it.
+        committing = False
         try:
             self._require_real_time()  # reads the database once: its faults are typed too
             with self.db.begin() as conn:
@@ -488,8 +491,12 @@ class Engine(Reader):
                     ctx.flush()
                 finally:
                     ctx.close()
+                committing = True  # leaving the block commits
         except sa.exc.DBAPIError as error:
-            raise (database_fault(error) or error) from error
+            fault = database_fault(error)
+            if committing and isinstance(fault, ConnectionLost):
+                fault = ConnectionLost(LOST_AT_COMMIT)
+            raise (fault or error) from error
         self._notify(ctx.events)
 
     def _notify(self, events: list[EventView]) -> None:

@@ -90,9 +90,16 @@ class ConnectionLost(WorkflowError):
 
     kind = "connection_lost"
 
-    def __init__(self, message: str = "the connection to the database was lost; the command's "
-                                      "transaction was rolled back, try again"):
+    def __init__(self, message: str = "the connection to the database was lost; nothing was "
+                                      "written (the transaction was rolled back), try again"):
         super().__init__(message)
+
+
+# Lost while COMMIT was under way: the server may have committed before the connection broke,
+# so "nothing was written" would be a guess. The request id makes the retry safe.
+LOST_AT_COMMIT = ("the connection to the database was lost while the change was being "
+                  "committed, so it may or may not have been written; check the case (`cee case "
+                  "show`), or retry with the same --request-id")
 
 
 class DatabaseLocked(WorkflowError):
