@@ -15,6 +15,7 @@ from cee_workflow.states.base import STAY, Facts, Lifecycle
 from cee_workflow.states.params import DEFAULT_PARAMS, RuleParams
 from cee_workflow.storage import queries, single
 from cee_workflow.storage.database import is_simulation, schema_revision, transaction
+from cee_workflow.storage.lock_order import lock_with_neighbours
 from cee_workflow.storage.models import Case, CaseEntry
 from cee_workflow.workflow import registry, requests
 from cee_workflow.workflow.advance import (
@@ -42,6 +43,7 @@ from cee_workflow.workflow.errors import (
 )
 from cee_workflow.workflow.identifiers import parse_entry_number, protest_number
 from cee_workflow.workflow.jurisdiction import SYSTEM, Actor, authorize
+from cee_workflow.workflow.lock_order import kind_of, reaches_other_cases
 from cee_workflow.workflow.reader import Reader
 from cee_workflow.workflow.views import (
     AuditReport,
@@ -260,6 +262,8 @@ class Engine(Reader):
         with self._write() as ctx:
             # The case, its entries and their facts in one statement (the entries are read
             # once per transaction: Context.entries_of; the facts are used once, by `apply`).
+            if reaches_other_cases(kind_of(case_id), trigger):  # storage/lock_order.py
+                lock_with_neighbours(ctx.connection(), [case_id])
             found = single.case_for_transition(ctx.connection(), case_id, for_update=True)
             if found is None:
                 raise NotFound("case", case_id, "list cases with `cee case list`",
