@@ -59,6 +59,7 @@ class Settings:
 
 
 def parse_instant(text: str) -> datetime:
+    from cee_workflow.states.calendar import out_of_range
     from cee_workflow.workflow.clock import UTC
     from cee_workflow.workflow.errors import InvalidInput
 
@@ -67,6 +68,8 @@ def parse_instant(text: str) -> datetime:
     except ValueError:
         raise InvalidInput(f"--now {text!r} is not an ISO date or time, e.g. 2026-03-06 or "
                            "2026-03-06T14:00:00-05:00") from None
+    if (why := out_of_range(instant.date())) is not None:
+        raise InvalidInput(f"--now {why}")
     if instant.tzinfo is None:  # a bare date or time is Eastern, as ACE announces it
         from cee_workflow.states.calendar import LEGAL_TZ
 
@@ -77,12 +80,16 @@ def parse_instant(text: str) -> datetime:
 
 
 def parse_day(text: str, what: str = "date") -> date:
+    from cee_workflow.states.calendar import out_of_range
     from cee_workflow.workflow.errors import InvalidInput
 
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise InvalidInput(f"{what} {text!r} is not a date YYYY-MM-DD") from None
+    if (why := out_of_range(day)) is not None:
+        raise InvalidInput(f"{what} {why}")
+    return day
 
 
 class CeeGroup(click.Group):

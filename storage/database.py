@@ -50,6 +50,9 @@ class UnknownDatabase(ValueError):
 
 def create_db_engine(url: str) -> sa.Engine:
     url = normalize_url(url)
+    if any(ord(c) < 32 or ord(c) == 127 for c in url):  # a NUL would reach the file system
+        raise UnknownDatabase("the database URL holds a control character: give "
+                              "sqlite:///PATH or postgresql://USER@HOST/DB")
     try:
         parsed = sa.make_url(url)
         parsed.get_dialect()

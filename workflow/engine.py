@@ -262,9 +262,13 @@ class Engine(Reader):
         with self._write() as ctx:
             # The case, its entries and their facts in one statement (the entries are read
             # once per transaction: Context.entries_of; the facts are used once, by `apply`).
-            if reaches_other_cases(kind_of(case_id), trigger):  # storage/lock_order.py
-                lock_with_neighbours(ctx.connection(), [case_id])
-            found = single.case_for_transition(ctx.connection(), case_id, for_update=True)
+            # The global lock order (storage/lock_order.py): a trigger that writes other
+            # cases locks its case and theirs first, in id order, in the statement that would
+            # otherwise lock the case alone.
+            locked = reaches_other_cases(kind_of(case_id), trigger) and lock_with_neighbours(
+                ctx.connection(), [case_id])
+            found = single.case_for_transition(ctx.connection(), case_id,
+                                               for_update=not locked)
             if found is None:
                 raise NotFound("case", case_id, "list cases with `cee case list`",
                                trigger=trigger)
