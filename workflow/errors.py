@@ -113,8 +113,8 @@ class DatabaseLocked(WorkflowError):
 
 
 def database_fault(error: Exception) -> WorkflowError | None:
-    """The typed error for a SQLAlchemy DBAPIError that is a lost connection or a locked
-    SQLite database, else None."""
+    """The typed error for a SQLAlchemy DBAPIError that is a lost connection, a locked SQLite
+    database, a lock conflict or a value PostgreSQL cannot store (a NUL), else None."""
     text = str(getattr(error, "orig", None) or error).lower()
     if is_lock_conflict(error):
         return Conflict("the change met another officer's concurrent change to the same cases "
@@ -126,6 +126,9 @@ def database_fault(error: Exception) -> WorkflowError | None:
         return ConnectionLost()
     if "database is locked" in text or "database table is locked" in text:
         return DatabaseLocked()
+    if "cannot contain nul" in text:  # PostgreSQL text: the statement was refused, no write
+        return InvalidInput("a value holds a NUL character (\\x00), which the database cannot "
+                            "store; give it without one")
     return None
 
 
