@@ -516,7 +516,9 @@ def deadlines_sweep(settings: Settings, sweep_now, limit):
         for line in result.blocked:
             click.echo(f"blocked    {line}")
         click.echo(f"{len(result.fired)} fired, {len(result.escalated)} escalated, "
-                   f"{len(result.blocked)} blocked, {result.stale} stale")
+                   f"{len(result.blocked)} blocked, {result.stale} stale"
+                   + (f", {result.deferred} deferred to the next pass" if result.deferred
+                      else ""))
     emit(settings, document, render)
 
 

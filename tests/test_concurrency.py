@@ -458,3 +458,37 @@ def test_eight_cli_racers_on_overlapping_cases_exit_0_or_6(cast, engine, db_url)
         by_case.setdefault(case_id, []).append(code)
     assert all(sorted(codes) == [0, 6] for codes in by_case.values()), ended
     assert engine.verify_audit().ok
+
+
+@pytest.mark.parametrize("db_url", [pytest.param("postgresql", marks=pytest.mark.postgres)],
+                         indirect=True)
+def test_a_sweep_never_waits_for_a_case_an_officer_holds_beyond_its_own(cast, engine,
+                                                                        db_url):
+    # The sweep holds the cases it claimed; a fire that would also write another case (an
+    # auto-schedule re-arming the entry's open PSC) must not wait for that case while an
+    # officer's transaction holds it — that wait, against an officer who locked in the global
+    # order and waits for the claimed case, is a deadlock. The row is left pending, reported
+    # as deferred, and the next pass fires it.
+    import sqlalchemy as sa
+
+    entry = cast.entry()
+    psc = engine.open_case("psc", actor=cast.actor(f"filer:{cast.ACME}"),
+                           entries=list(entry.entries), reason="value")
+    cast.at("2025-11-17")  # the entry's auto-schedule is due
+    holder = sa.create_engine(db_url)
+    try:
+        with holder.connect() as held, held.begin():
+            held.execute(sa.text("SELECT id FROM cee_case WHERE id = :id FOR UPDATE"),
+                         {"id": psc.id})
+            [(kind, first)] = race([engine.sweep])  # a hung sweep fails here, not hangs
+        assert kind == "ok", first
+    finally:
+        holder.dispose()
+    assert first.deferred == 1 and f"{entry.id} auto_schedule" not in first.fired, first
+    pending = {d.timer for d in engine.deadlines(entry.id) if d.status == "pending"}
+    assert "auto_liquidation_schedule" in pending
+    second = engine.sweep()
+    assert second.deferred == 0
+    assert f"{entry.id} auto_schedule" in second.fired + [b.split(":")[0]
+                                                          for b in second.blocked], second
+    assert engine.verify_audit().ok

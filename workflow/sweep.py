@@ -23,15 +23,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
+
 from cee_workflow.states.authority import regime_at
 from cee_workflow.states.calendar import legal_date
 from cee_workflow.storage import queries
 from cee_workflow.storage.database import transaction
+from cee_workflow.storage.lock_order import lock_with_neighbours
 from cee_workflow.storage.models import Case, Deadline
 from cee_workflow.storage.sweep_claims import CaseRow, DeadlineRow, claim_due_with_cases
 from cee_workflow.workflow.advance import Context, apply, lifecycle_of, write_event
 from cee_workflow.workflow.errors import RuleViolation
 from cee_workflow.workflow.jurisdiction import SYSTEM
+from cee_workflow.workflow.lock_order import reaches_other_cases
 from cee_workflow.workflow.sweep_fires import fire_run, fires_together
 from cee_workflow.workflow.timers import LEVELS, Stage, reached, stages
 
@@ -45,10 +49,11 @@ class SweepResult:
     escalated: list[str] = field(default_factory=list)  # "CASE timer stage"
     blocked: list[str] = field(default_factory=list)  # "CASE trigger: why"
     stale: int = 0  # the case had left the timer's state: cancelled
+    deferred: int = 0  # a fire would write a case another transaction holds: left pending
 
     def to_dict(self) -> dict[str, Any]:
         return {"fired": self.fired, "escalated": self.escalated, "blocked": self.blocked,
-                "stale": self.stale}
+                "stale": self.stale, "deferred": self.deferred}
 
 
 class _Injected(Exception):
@@ -86,6 +91,10 @@ def sweep(engine, now: datetime | None, limit: int = 10_000, batch: int = 200,
             # stage: a late pass must fire an auto-schedule before a deemed liquidation.
             for row, case in sorted(rows, key=lambda r: (_stage_at(r[0], at, ctx.params),
                                                          r[0].id)):
+                if not _neighbours_free(ctx, row, case):
+                    result.deferred += 1  # an officer holds a case it would write: next pass
+                    handled += 1
+                    continue
                 if set_based and _fires_with_others(row, case, due[row.case_id], at, ctx):
                     run.append((row, case))
                 else:
@@ -104,6 +113,33 @@ def sweep(engine, now: datetime | None, limit: int = 10_000, batch: int = 200,
              (began or engine.clock.now()).isoformat(),
              len(result.fired), len(result.escalated), len(result.blocked), result.stale)
     return result
+
+
+def _neighbours_free(ctx: Context, row: DeadlineRow, case: CaseRow) -> bool:
+    """PostgreSQL: a fire that writes other cases (a liquidation closing its entry's PSCs, an
+    auto-schedule re-arming them) takes them in the global lock order's statement
+    (storage/lock_order.py) — but the sweep already holds the cases it claimed, out of that
+    order, so it must never wait: NOWAIT, and if another transaction holds one of them the row
+    is left pending for the next pass (False). Escalations and fires touching only their own
+    case need nothing more."""
+    if ctx.session.get_bind().dialect.name != "postgresql" or not row.action:
+        return True
+    stage = reached(stages(row.action, row.level, row.warn_at, row.due_at, ctx.params), ctx.now)
+    if stage is None or stage.kind != "fire" or not reaches_other_cases(case.kind, row.action):
+        return True
+    savepoint = ctx.session.begin_nested()
+    try:
+        lock_with_neighbours(ctx.session.connection(), [row.case_id], nowait=True)
+    except sa.exc.OperationalError as error:
+        if getattr(error.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+            raise
+        savepoint.rollback()
+        return False
+    savepoint.commit()
+    return True
+
+
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: NOWAIT met a row another transaction holds
 
 
 def _fires_with_others(row: DeadlineRow, case: CaseRow, due_in_batch: int, now: datetime,
