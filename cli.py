@@ -70,6 +70,7 @@ class Settings:
 
 
 def parse_instant(text: str) -> datetime:
+    from cee_workflow.states.calendar import out_of_range
     from cee_workflow.workflow.clock import UTC
     from cee_workflow.workflow.errors import InvalidInput
 
@@ -78,6 +79,8 @@ def parse_instant(text: str) -> datetime:
     except ValueError:
         raise InvalidInput(f"--now {text!r} is not an ISO date or time, e.g. 2026-03-06 or "
                            "2026-03-06T14:00:00-05:00") from None
+    if (why := out_of_range(instant.date())) is not None:
+        raise InvalidInput(f"--now {why}")
     if instant.tzinfo is None:  # a bare date or time is Eastern, as ACE announces it
         from cee_workflow.states.calendar import LEGAL_TZ
 
@@ -88,12 +91,16 @@ def parse_instant(text: str) -> datetime:
 
 
 def parse_day(text: str, what: str = "date") -> date:
+    from cee_workflow.states.calendar import out_of_range
     from cee_workflow.workflow.errors import InvalidInput
 
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise InvalidInput(f"{what} {text!r} is not a date YYYY-MM-DD") from None
+    if (why := out_of_range(day)) is not None:
+        raise InvalidInput(f"{what} {why}")
+    return day
 
 
 class CeeGroup(click.Group):
@@ -316,6 +323,13 @@ def importer_add(settings: Settings, number, name, center, trusted):
         + (f" (trusted: {', '.join(sorted(trusted))})" if trusted else "")))
 
 
+# An idempotency key (workflow/requests.py): a retry after an error returns the first result.
+REQUEST_ID = click.option(
+    "--request-id", metavar="KEY",
+    help="An idempotency key: retried with the same key, the command returns the case it "
+         "opened the first time instead of opening a second one.")
+
+
 @cee.group()
 def entry():
     """Entries."""
@@ -330,16 +344,18 @@ def entry():
               "order: 04/05 AD/CVD, 06 court order, 08 statute (19 CFR 159.12(f)).")
 @click.option("--suspended-from", metavar="YYYY-MM-DD",
               help="The date the suspension began (default: the entry date).")
+@REQUEST_ID
 @click.pass_obj
 def entry_add(settings: Settings, number, importer_number, port, entry_date, suspended,
-              suspended_from):
+              suspended_from, request_id):
     """Record an entry; opens its liquidation case (suspended with --suspended)."""
     engine = settings.engine()
     case = engine.add_entry(
         number, importer=importer_number, port=port,
         entry_date=parse_day(entry_date, "--date"), actor=settings.actor(),
         suspended=suspended,
-        suspended_from=parse_day(suspended_from, "--suspended-from") if suspended_from else None)
+        suspended_from=parse_day(suspended_from, "--suspended-from") if suspended_from else None,
+        request_id=request_id)
     emit(settings, case.to_dict(), lambda: render_case_line(case, "opened"))
 
 
@@ -387,9 +403,10 @@ def case():
 @click.option("--set", "values", metavar="KEY=VALUE", multiple=True,
               help="A value the opening transition takes (see `cee lifecycle show KIND`).")
 @click.option("--note", default="", help="Recorded on the event.")
+@REQUEST_ID
 @click.pass_obj
 def case_open(settings: Settings, kind, entries, importer_number, reason, port, exclusion,
-              further_review, values, note):
+              further_review, values, note, request_id):
     """Open a case of KIND; the filer files it (--as filer:IMPORTER).
 
     \b
@@ -402,7 +419,8 @@ def case_open(settings: Settings, kind, entries, importer_number, reason, port, 
     inputs = {"reason": reason, "exclusion": exclusion, "further_review": further_review}
     inputs = {**{k: v for k, v in inputs.items() if v}, **parse_assignments(values)}
     opened = settings.engine().open_case(kind, actor=settings.actor(), entries=list(entries),
-                                         importer=importer_number, port=port, note=note, **inputs)
+                                         importer=importer_number, port=port, note=note,
+                                         request_id=request_id, **inputs)
     emit(settings, opened.to_dict(), lambda: render_case_line(opened, "filed"))
 
 
@@ -592,7 +610,9 @@ def deadlines_sweep(settings: Settings, sweep_now, limit):
         for line in result.blocked:
             click.echo(f"blocked    {line}")
         click.echo(f"{len(result.fired)} fired, {len(result.escalated)} escalated, "
-                   f"{len(result.blocked)} blocked, {result.stale} stale")
+                   f"{len(result.blocked)} blocked, {result.stale} stale"
+                   + (f", {result.deferred} deferred to the next pass" if result.deferred
+                      else ""))
     emit(settings, document, render)
 
 

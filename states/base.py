@@ -18,7 +18,7 @@ from functools import cache
 from typing import Any
 
 from cee_workflow.states.authority import Authority, Role
-from cee_workflow.states.calendar import add_period, roll_forward
+from cee_workflow.states.calendar import add_period, out_of_range, roll_forward
 from cee_workflow.states.params import RuleParams
 
 STAY = "="  # a transition that keeps the state (e.g. amending a protest)
@@ -126,12 +126,13 @@ class Input:
     def parse(self, raw: Any) -> Any:
         """The value as the rulebook uses it; ValueError with a message a person can act on."""
         if self.kind == "date":
-            if isinstance(raw, date):
-                return raw.isoformat()
             try:
-                return date.fromisoformat(str(raw)).isoformat()
+                day = raw if isinstance(raw, date) else date.fromisoformat(str(raw))
             except ValueError:
                 raise ValueError(f"{self.name} must be a date YYYY-MM-DD, not {raw!r}") from None
+            if (why := out_of_range(day)) is not None:
+                raise ValueError(f"{self.name}: {why}")
+            return day.isoformat()
         if self.kind == "bool":
             text = str(raw).strip().lower()
             if text in ("1", "true", "yes", "y"):

@@ -14,6 +14,18 @@ from zoneinfo import ZoneInfo
 from dateutil.relativedelta import FR, relativedelta
 
 LEGAL_TZ = ZoneInfo("America/New_York")
+# The years a legal date given to the engine may fall in. Its periods run years past a date
+# (a deemed liquidation four years after entry, 19 U.S.C. 1504(a)-(b); a penalty period of five,
+# 19 U.S.C. 1621), so a date near the calendar's end (9999-12-31) would overflow; and no entry,
+# protest or disclosure it records is older than the statute it applies. Outside: bad input.
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+
+
+def out_of_range(day: date) -> str | None:
+    """Why `day` is outside the years the engine computes on, or None."""
+    if FIRST_YEAR <= day.year <= LAST_YEAR:
+        return None
+    return f"{day.isoformat()} is outside the years {FIRST_YEAR}–{LAST_YEAR} the engine handles"
 
 
 @lru_cache(maxsize=64)

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 URL_ENV = "CEE_DATABASE_URL"
 # The alembic head this code expects (tests/test_storage.py checks it against the migrations),
 # read with plain SQL so that every command need not import alembic.
-SCHEMA_REVISION = "0005"  # 0004 → 0010 (keyset indexes) → 0005 (event stream)
+SCHEMA_REVISION = "0007"  # 0004 → 0010 (keyset indexes) → 0005 (event stream) → 0007 (request ids)
 # Our alembic version table: the default `alembic_version` belongs to the host application when
 # the engine shares its database (storage/migrate.py adopts a legacy one).
 VERSION_TABLE = "cee_alembic_version"
@@ -50,6 +50,9 @@ class UnknownDatabase(ValueError):
 
 def create_db_engine(url: str) -> sa.Engine:
     url = normalize_url(url)
+    if any(ord(c) < 32 or ord(c) == 127 for c in url):  # a NUL would reach the file system
+        raise UnknownDatabase("the database URL holds a control character: give "
+                              "sqlite:///PATH or postgresql://USER@HOST/DB")
     try:
         parsed = sa.make_url(url)
         parsed.get_dialect()

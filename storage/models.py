@@ -194,6 +194,22 @@ class RelayCursor(SQLModel, table=True):
     updated_at: datetime = _utc()
 
 
+class Request(SQLModel, table=True):
+    """An idempotency key (`--request-id`): the case one request opened, so that a retry of
+    `case open` or `entry add` returns it instead of filing a second one. `fingerprint` is a
+    hash of what was asked (and by whom): the same key with other content is refused."""
+
+    __tablename__ = "cee_request"
+
+    key: str = Field(primary_key=True, max_length=128)
+    fingerprint: str = Field(max_length=64)
+    actor: str = Field(max_length=80)
+    # Claimed first (NULL), set to the case the same transaction opened: a concurrent retry
+    # with the key waits on the key's row, not on the entry or serial it would also write.
+    case_id: str | None = Field(default=None, foreign_key="cee_case.id", max_length=32)
+    at: datetime = _utc()
+
+
 metadata = SQLModel.metadata
 
 # The stream's triggers on PostgreSQL, whenever cee_event is created from the models.

@@ -124,3 +124,85 @@ def test_an_advance_chosen_as_deadlock_victim_is_retried_then_reported_as_confli
         engine.advance(case.id, "liquidate", actor=cast.actor("c007"))
     assert refused.value.exit_code == 6
     assert engine.get(case.id) == done and engine.verify_audit().ok
+
+
+@postgres_only
+def test_the_cli_killed_mid_command_says_the_connection_was_lost_and_writes_nothing(
+        cast, engine, db_url):
+    # A real `cee case advance` in a subprocess waits on a lock this test holds on the case's
+    # row; the test then terminates the command's backend (as a server restart would), and
+    # releases the lock. The command must end in one line, exit 1, with nothing written.
+    case = cast.entry()
+    before = engine.history(case.id)
+    holder = sa.create_engine(db_url)
+    killer = sa.create_engine(db_url, isolation_level="AUTOCOMMIT")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CEE_")}
+    command = [str(CEE)] if CEE.exists() else [sys.executable, "-m", "cee_workflow.cli"]
+    try:
+        with holder.connect() as held, held.begin():
+            held.execute(sa.text("SELECT id FROM cee_case WHERE id = :id FOR UPDATE"),
+                         {"id": case.id})
+            mine = held.execute(sa.text("SELECT pg_backend_pid()")).scalar()
+            running = subprocess.Popen(
+                [*command, "--db", db_url, "--as", "c007", "--now", "2025-01-06", "case",
+                 "advance", case.id, "extend", "--set", "reason=01"],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+            waiting = _backend_waiting_on(killer, blocked_by=mine, until=running)
+            with killer.connect() as connection:
+                assert connection.execute(sa.text("SELECT pg_terminate_backend(:pid)"),
+                                          {"pid": waiting}).scalar()
+            out, err = running.communicate(timeout=120)
+    finally:
+        holder.dispose()
+        killer.dispose()
+    assert running.returncode == 1, (out, err)
+    assert err == ("error: the connection to the database was lost; nothing was written "
+                   "(the transaction was rolled back), try again\n"), err
+    assert out == ""
+    assert engine.history(case.id) == before and engine.get(case.id).version == case.version
+    assert engine.verify_audit().ok
+
+
+def _backend_waiting_on(killer: sa.Engine, *, blocked_by: int, until: subprocess.Popen) -> int:
+    """The pid of the backend blocked by `blocked_by`'s lock, once there is one (polled: the
+    command needs a second or so to start); fails if the command ends first."""
+    with killer.connect() as connection:
+        while until.poll() is None:
+            pid = connection.execute(sa.text(
+                "SELECT pid FROM pg_stat_activity WHERE :holder = ANY(pg_blocking_pids(pid))"),
+                {"holder": blocked_by}).scalar()
+            if pid is not None:
+                return pid
+            connection.execute(sa.text("SELECT pg_sleep(0.05)"))
+    pytest.fail(f"the command ended before it waited on the lock: {until.communicate()}")
+
+
+@postgres_only
+def test_a_connection_lost_during_commit_does_not_claim_nothing_was_written(cast, engine,
+                                                                           db_url):
+    # The backend is terminated as COMMIT is sent: the server may have committed or not, so
+    # the error says it cannot tell, and points to the request id that makes a retry safe.
+    killer = sa.create_engine(db_url, isolation_level="AUTOCOMMIT")
+
+    def terminate_before_commit(connection):
+        pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        with killer.connect() as other:
+            other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+    number, officer = entry_number(903), cast.actor("p2704")
+    engine.is_simulation()  # known before the probe: the write's only commit is its own
+    sa.event.listen(engine.db, "commit", terminate_before_commit)
+    try:
+        with pytest.raises(ConnectionLost, match="may or may not have been written"):
+            engine.add_entry(number, importer=cast.ACME, port="2704",
+                             entry_date=date(2025, 1, 6), actor=officer,
+                             request_id="lost-at-commit")
+    finally:
+        sa.event.remove(engine.db, "commit", terminate_before_commit)
+        killer.dispose()
+    # The retry with the key: here nothing had been written, so it records the entry once.
+    retried = engine.add_entry(number, importer=cast.ACME, port="2704",
+                               entry_date=date(2025, 1, 6), actor=officer,
+                               request_id="lost-at-commit")
+    assert [c.id for c in engine.list_cases()].count(retried.id) == 1
+    assert engine.verify_audit().ok

@@ -95,6 +95,7 @@ def test_every_error_class_has_its_own_stable_kind():
         BrokerUnavailable,
         ConnectionLost,
         DatabaseLocked,
+        RequestReused,
     )
 
     assert {"error": WorkflowError, "invalid_input": cee_workflow.InvalidInput,
@@ -103,7 +104,8 @@ def test_every_error_class_has_its_own_stable_kind():
                      "conflict": Conflict, "connection_lost": ConnectionLost,
                      "database_locked": DatabaseLocked,
                      "backdating_refused": BackdatingRefused,
-                     "broker_unavailable": BrokerUnavailable} == KINDS
+                     "broker_unavailable": BrokerUnavailable,
+                     "request_id_reused": RequestReused} == KINDS
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

@@ -26,6 +26,7 @@ from cee_workflow.states.liquidation import BULLETIN_RUN_GUARDS, BULLETIN_TRIGGE
 from cee_workflow.storage import bulk as writes
 from cee_workflow.storage import queries
 from cee_workflow.storage.database import transaction
+from cee_workflow.storage.lock_order import lock_with_neighbours
 from cee_workflow.workflow.advance import (
     Context,
     apply,
@@ -41,6 +42,7 @@ from cee_workflow.workflow.advance import (
 )
 from cee_workflow.workflow.errors import InvalidInput, InvalidTransition, RuleViolation
 from cee_workflow.workflow.jurisdiction import Actor, CaseScope, Grant, Officer, authorize
+from cee_workflow.workflow.lock_order import kind_of, reaches_other_cases
 
 DEFAULT_BATCH_SIZE = 1000
 MAX_BATCH_SIZE = 10_000  # a batch's ids go into IN lists: stay well within bound-parameter limits
@@ -221,11 +223,17 @@ def _scopes(session, ids: list[str], page: int = 1000):
 def _batch(run: _Run, ids: list[str]) -> list:
     """One transaction: lock, check, compute, write. Returns the events written."""
     engine = run.engine
-    now = engine.clock.now()
     with transaction(engine.db) as session:
+        if any(reaches_other_cases(kind_of(case_id), run.trigger) for case_id in ids):
+            lock_with_neighbours(session.connection(), ids)  # the global lock order, up front
+        locked = writes.lock_cases(session, ids)
+        # The instant once the batch's cases are locked: an officer's advance that committed
+        # while this batch waited for them is earlier than this batch's events (audit verify
+        # checks that a case's events never go backwards).
+        now = engine.clock.now()
         ctx = Context(session=session, now=now, today=legal_date(now), params=engine.params)
         rows = []
-        for row in writes.lock_cases(session, ids):
+        for row in locked:
             why = _why_not(run, row)
             if why:
                 run.result.skipped.append((row.id, why))

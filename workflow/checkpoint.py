@@ -39,21 +39,29 @@ def keygen(out: str | Path) -> tuple[Path, Path]:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     private_path, public_path = Path(out), Path(f"{out}.pub")
-    for path in (private_path, public_path):
-        if path.exists():
-            raise InvalidInput(f"{path} exists; a key is never overwritten: choose another "
-                               "--out or move the old key away")
     key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
-    try:
-        descriptor = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except OSError as error:
-        raise InvalidInput(f"cannot write {private_path}: {error.strerror}") from None
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(pem)
-    public_path.write_bytes(key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    contents = {
+        private_path: (key.private_bytes(serialization.Encoding.PEM,
+                                         serialization.PrivateFormat.PKCS8,
+                                         serialization.NoEncryption()), 0o600),
+        public_path: (key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo), 0o644)}
+    written: list[Path] = []
+    try:  # both files or neither: O_EXCL never overwrites, and a failure removes the first
+        for path, (data, mode) in contents.items():
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+            written.append(path)
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(data)
+    except (OSError, ValueError) as error:  # ValueError: a NUL in the path
+        for path in written:
+            path.unlink(missing_ok=True)
+        if isinstance(error, FileExistsError):
+            raise InvalidInput(f"{error.filename} exists; a key is never overwritten: choose "
+                               "another --out or move the old key away") from None
+        why = error.strerror if isinstance(error, OSError) else "not a file name"
+        raise InvalidInput(f"cannot write the key {out!r}: {why}; choose another --out"
+                           ) from None
     return private_path, public_path
 
 
@@ -62,8 +70,9 @@ def _read(path: str | Path, what: str) -> bytes:
         return Path(path).read_bytes()
     except FileNotFoundError:
         raise NotFound(what, str(path)) from None
-    except OSError as error:
-        raise InvalidInput(f"cannot read {what} {path}: {error.strerror}") from None
+    except (OSError, ValueError) as error:  # ValueError: a NUL in the path
+        raise InvalidInput(f"cannot read {what} {path!r}: "
+                           f"{getattr(error, 'strerror', None) or 'not a file name'}") from None
 
 
 def load_private_key(path: str | Path):
@@ -116,8 +125,10 @@ def write_checkpoint(db: sa.Engine, key_path: str | Path, out_dir: str | Path,
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise InvalidInput(f"cannot use --out {out}: {error.strerror}") from None
+    except (OSError, ValueError) as error:
+        raise InvalidInput(f"cannot use --out {str(out)!r}: "
+                           f"{getattr(error, 'strerror', None) or 'not a directory name'}"
+                           ) from None
     stamp = now.strftime("%Y%m%dT%H%M%S%fZ")
     leaves_name = f"checkpoint-{stamp}.leaves.jsonl.gz"
     heads = []

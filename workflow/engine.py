@@ -16,8 +16,9 @@ from cee_workflow.states.base import STAY, Facts, Lifecycle
 from cee_workflow.states.params import DEFAULT_PARAMS, RuleParams
 from cee_workflow.storage import queries, single
 from cee_workflow.storage.database import is_simulation, schema_revision, transaction
+from cee_workflow.storage.lock_order import lock_with_neighbours
 from cee_workflow.storage.models import Case, CaseEntry
-from cee_workflow.workflow import registry
+from cee_workflow.workflow import registry, requests
 from cee_workflow.workflow.advance import (
     Context,
     apply,
@@ -30,8 +31,10 @@ from cee_workflow.workflow.advance import (
 from cee_workflow.workflow.clock import Clock, SystemClock
 from cee_workflow.workflow.deprecation import renamed
 from cee_workflow.workflow.errors import (
+    LOST_AT_COMMIT,
     BackdatingRefused,
     Conflict,
+    ConnectionLost,
     InvalidInput,
     NotFound,
     NotPermitted,
@@ -41,6 +44,7 @@ from cee_workflow.workflow.errors import (
 )
 from cee_workflow.workflow.identifiers import parse_entry_number, protest_number
 from cee_workflow.workflow.jurisdiction import SYSTEM, Actor, authorize
+from cee_workflow.workflow.lock_order import kind_of, reaches_other_cases
 from cee_workflow.workflow.reader import (
     Reader,
     case_filters,
@@ -156,14 +160,28 @@ class Engine(Reader):
 
     def add_entry(self, number: str, *, importer: str, port: str, entry_date: date,
                   actor: Actor, suspended: str | None = None,
-                  suspended_from: date | None = None) -> CaseView:
+                  suspended_from: date | None = None, request_id: str | None = None
+                  ) -> CaseView:
         """Record an entry and open its liquidation case (19 U.S.C. 1504(a)). With `suspended`
         (04/05 AD/CVD, 06 court order, 08 statute) the entry is recorded suspended from
         `suspended_from` (default: its entry date), as ACE records AD/CVD entries
-        (19 U.S.C. 1504(b); 19 CFR 159.12(f))."""
+        (19 U.S.C. 1504(b); 19 CFR 159.12(f)). With `request_id`, a retry returns the case
+        the first request opened (workflow.requests)."""
         if suspended_from is not None and suspended is None:
             raise InvalidInput("--suspended-from needs --suspended REASON (04, 05, 06 or 08)")
+        key = requests.parse_request_id(request_id)
+        asked = requests.fingerprint(actor.label, "entry add", {
+            "number": number, "importer": importer, "port": port, "entry_date": entry_date,
+            "suspended": suspended, "suspended_from": suspended_from})
+        return requests.once(key, lambda: self._add_entry(
+            number, importer, port, entry_date, actor, suspended, suspended_from, key, asked))
+
+    def _add_entry(self, number, importer, port, entry_date, actor, suspended, suspended_from,
+                   key, asked) -> CaseView:
         with self._write() as ctx:
+            replayed = requests.claim(ctx, key, asked, actor.label)
+            if replayed is not None:
+                return replayed
             entry, owner = registry.add_entry(ctx.session, number, importer, port, entry_date)
             case = self._new_case(ctx, LIFECYCLES["liquidation"], f"LQ-{entry.number}",
                                   owner, port, [entry.number])
@@ -172,6 +190,7 @@ class Engine(Reader):
             else:
                 case = apply(ctx, case, "record_suspended_entry", actor, inputs={
                     "reason": suspended, "suspended_from": suspended_from or entry_date})
+            requests.settle(ctx, key, case.id)
         # As written, no re-read after COMMIT: a connection lost then cannot report a failure.
         return CaseView.of(case, [entry.number])
 
@@ -179,12 +198,14 @@ class Engine(Reader):
 
     def open_case(self, kind: str, *, actor: Actor, entries: Iterable[str] = (),
                   importer: str | None = None, port: str | None = None, note: str = "",
-                  **inputs: Any) -> CaseView:
+                  request_id: str | None = None, **inputs: Any) -> CaseView:
         """Open a case of `kind` by its opening transition (protest: `file`).
 
         The case names `entries` (as many as the lifecycle allows) of one importer; a case that
         names none (a prior disclosure may) names its `importer` and `port`. The case number is
         the port, the 2-digit year and a serial per kind, port and year: PR-270426000123.
+        With `request_id`, a retry returns the case the first request opened and files nothing
+        (workflow.requests).
         """
         lifecycle = lifecycle_of(kind)
         if kind == "liquidation":
@@ -198,7 +219,20 @@ class Engine(Reader):
             raise InvalidInput(f"a {kind} names at most {lifecycle.max_entries} "
                                f"entr{'y' if lifecycle.max_entries == 1 else 'ies'}, not "
                                f"{len(numbers)}; open one {kind} per entry")
+        key = requests.parse_request_id(request_id)
+        asked = requests.fingerprint(actor.label, f"case open {kind}", {
+            "entries": numbers, "importer": importer, "port": port, "note": note,
+            "inputs": inputs})
+        return requests.once(key, lambda: self._open_case(
+            lifecycle, numbers, actor, importer, port, note, inputs, key, asked))
+
+    def _open_case(self, lifecycle, numbers, actor, importer, port, note, inputs, key, asked
+                   ) -> CaseView:
+        kind = lifecycle.kind
         with self._write() as ctx:
+            replayed = requests.claim(ctx, key, asked, actor.label)
+            if replayed is not None:
+                return replayed
             facts = entry_facts(ctx.session, numbers) if numbers else ()
             if importer is None and not facts:
                 raise InvalidInput(f"a {kind} without entries names its importer (--importer)")
@@ -211,6 +245,7 @@ class Engine(Reader):
             case_id = f"{lifecycle.prefix}-{protest_number(port, ctx.today.year, serial)}"
             case = self._new_case(ctx, lifecycle, case_id, owner, port, numbers)
             case = apply(ctx, case, lifecycle.opening, actor, note=note, inputs=inputs)
+            requests.settle(ctx, key, case.id)
         return CaseView.of(case, numbers)  # as written: no re-read after COMMIT
 
     def advance(self, case_id: str, trigger: str, *, actor: Actor, note: str = "",
@@ -238,7 +273,13 @@ class Engine(Reader):
         with self._write() as ctx:
             # The case, its entries and their facts in one statement (the entries are read
             # once per transaction: Context.entries_of; the facts are used once, by `apply`).
-            found = single.case_for_transition(ctx.connection(), case_id, for_update=True)
+            # The global lock order (storage/lock_order.py): a trigger that writes other
+            # cases locks its case and theirs first, in id order, in the statement that would
+            # otherwise lock the case alone.
+            locked = reaches_other_cases(kind_of(case_id), trigger) and lock_with_neighbours(
+                ctx.connection(), [case_id])
+            found = single.case_for_transition(ctx.connection(), case_id,
+                                               for_update=not locked)
             if found is None:
                 raise NotFound("case", case_id, "list cases with `cee case list`",
                                trigger=trigger)
@@ -358,10 +399,10 @@ class Engine(Reader):
         from cee_workflow.workflow.sweep import sweep
 
         self._require_real_time(now)
-        now = now or self.clock.now()
-        if now.tzinfo is None:
+        if now is not None and now.tzinfo is None:
             raise InvalidInput("a sweep's instant must say its time zone (an aware datetime)")
-        return sweep(self, now.astimezone(UTC), limit=limit, batch=batch)
+        # Without `now`, each batch is dated by the clock as it commits (workflow.sweep).
+        return sweep(self, now and now.astimezone(UTC), limit=limit, batch=batch)
 
     def forecast(self, until: datetime, *, center: str | None = None) -> list[dict[str, Any]]:
         """What the scheduler will do by `until`, per stage — without writing anything; each
@@ -420,6 +461,7 @@ class Engine(Reader):
         from cee_workflow.states.calendar import legal_date
         # A Core connection: the single advance runs on it alone; steps that need the ORM
         # (opening a case, registering an entry, cascades) get a session joined to it.
+        committing = False
         try:
             self._require_real_time()  # reads the database once: its faults are typed too
             with self.db.begin() as conn:
@@ -432,8 +474,12 @@ class Engine(Reader):
                     ctx.flush()
                 finally:
                     ctx.close()
+                committing = True  # leaving the block commits
         except sa.exc.DBAPIError as error:
-            raise (database_fault(error) or error) from error
+            fault = database_fault(error)
+            if committing and isinstance(fault, ConnectionLost):
+                fault = ConnectionLost(LOST_AT_COMMIT)
+            raise (fault or error) from error
         self._notify(ctx.events)
 
     def _notify(self, events: list[EventView]) -> None:

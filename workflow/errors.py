@@ -90,9 +90,16 @@ class ConnectionLost(WorkflowError):
 
     kind = "connection_lost"
 
-    def __init__(self, message: str = "the connection to the database was lost; the command's "
-                                      "transaction was rolled back, try again"):
+    def __init__(self, message: str = "the connection to the database was lost; nothing was "
+                                      "written (the transaction was rolled back), try again"):
         super().__init__(message)
+
+
+# Lost while COMMIT was under way: the server may have committed before the connection broke,
+# so "nothing was written" would be a guess. The request id makes the retry safe.
+LOST_AT_COMMIT = ("the connection to the database was lost while the change was being "
+                  "committed, so it may or may not have been written; check the case (`cee case "
+                  "show`), or retry with the same --request-id")
 
 
 class DatabaseLocked(WorkflowError):
@@ -106,8 +113,8 @@ class DatabaseLocked(WorkflowError):
 
 
 def database_fault(error: Exception) -> WorkflowError | None:
-    """The typed error for a SQLAlchemy DBAPIError that is a lost connection or a locked
-    SQLite database, else None."""
+    """The typed error for a SQLAlchemy DBAPIError that is a lost connection, a locked SQLite
+    database, a lock conflict or a value PostgreSQL cannot store (a NUL), else None."""
     text = str(getattr(error, "orig", None) or error).lower()
     if is_lock_conflict(error):
         return Conflict("the change met another officer's concurrent change to the same cases "
@@ -119,6 +126,9 @@ def database_fault(error: Exception) -> WorkflowError | None:
         return ConnectionLost()
     if "database is locked" in text or "database table is locked" in text:
         return DatabaseLocked()
+    if "cannot contain nul" in text:  # PostgreSQL text: the statement was refused, no write
+        return InvalidInput("a value holds a NUL character (\\x00), which the database cannot "
+                            "store; give it without one")
     return None
 
 
@@ -144,6 +154,14 @@ class BrokerUnavailable(WorkflowError):
     kind = "broker_unavailable"
 
 
+class RequestReused(InvalidInput):
+    """A request id (`--request-id`) used before for a different request, or by another actor:
+    the caller chose the key, so the fix is theirs (a new key) — exit 2, like other bad input."""
+
+    kind = "request_id_reused"
+
+
 KINDS: dict[str, type[WorkflowError]] = {cls.kind: cls for cls in (
     WorkflowError, InvalidInput, NotFound, NotPermitted, InvalidTransition, RuleViolation,
-    Conflict, ConnectionLost, DatabaseLocked, BackdatingRefused, BrokerUnavailable)}
+    Conflict, ConnectionLost, DatabaseLocked, BackdatingRefused, BrokerUnavailable,
+    RequestReused)}

@@ -9,6 +9,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from cee_workflow.states.authority import CENTER_DIVISIONS, PORT_UNITS, Role
+from cee_workflow.states.calendar import out_of_range
 from cee_workflow.storage.models import Entry, Importer, Office
 from cee_workflow.storage.models import Officer as OfficerRow
 from cee_workflow.workflow.errors import InvalidInput, NotFound, NotPermitted
@@ -105,6 +106,8 @@ def importer(session: Session, number: str) -> Importer:
 def add_entry(session: Session, number: str, importer_number: str, port: str,
               entry_date: date) -> tuple[Entry, Importer]:
     number = parse_entry_number(number)
+    if (why := out_of_range(entry_date)) is not None:
+        raise InvalidInput(f"the entry date {why}")
     if session.get(Entry, number) is not None:
         raise InvalidInput(f"entry {number} is already registered")
     owner = importer(session, importer_number)

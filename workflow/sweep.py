@@ -23,15 +23,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
+
 from cee_workflow.states.authority import regime_at
 from cee_workflow.states.calendar import legal_date
 from cee_workflow.storage import queries
 from cee_workflow.storage.database import transaction
+from cee_workflow.storage.lock_order import lock_with_neighbours
 from cee_workflow.storage.models import Case, Deadline
 from cee_workflow.storage.sweep_claims import CaseRow, DeadlineRow, claim_due_with_cases
 from cee_workflow.workflow.advance import Context, apply, lifecycle_of, write_event
 from cee_workflow.workflow.errors import RuleViolation
 from cee_workflow.workflow.jurisdiction import SYSTEM
+from cee_workflow.workflow.lock_order import reaches_other_cases
 from cee_workflow.workflow.sweep_fires import fire_run, fires_together
 from cee_workflow.workflow.timers import LEVELS, Stage, reached, stages
 
@@ -45,36 +49,53 @@ class SweepResult:
     escalated: list[str] = field(default_factory=list)  # "CASE timer stage"
     blocked: list[str] = field(default_factory=list)  # "CASE trigger: why"
     stale: int = 0  # the case had left the timer's state: cancelled
+    deferred: int = 0  # a fire would write a case another transaction holds: left pending
 
     def to_dict(self) -> dict[str, Any]:
         return {"fired": self.fired, "escalated": self.escalated, "blocked": self.blocked,
-                "stale": self.stale}
+                "stale": self.stale, "deferred": self.deferred}
 
 
 class _Injected(Exception):
     """Raised by tests through `fail_after` to stand for a crash mid-sweep."""
 
 
-def sweep(engine, now: datetime, limit: int = 10_000, batch: int = 200,
+def sweep(engine, now: datetime | None, limit: int = 10_000, batch: int = 200,
           fail_after: int | None = None, set_based: bool = True) -> SweepResult:
     """One pass at `now`; at most `limit` rows, `batch` per transaction. `set_based=False`
-    acts row by row throughout (the reference the set-based fires are tested against)."""
+    acts row by row throughout (the reference the set-based fires are tested against).
+
+    `now` None (every pass on a real database): each batch reads the engine's clock once its
+    transaction holds the cases it claimed, and records its events at that instant — the
+    instant they were recorded. A pass's first instant would date the events of a later batch
+    before an officer's advance committed while the pass ran, and the case's events would go
+    backwards (audit verify flags that). A chosen `now` (a simulation) dates every batch."""
     result = SweepResult()
+    began = now
     with transaction(engine.db, write=False) as session:
         horizon = queries.max_deadline_id(session)
     handled = 0
     while handled < limit:
         with transaction(engine.db) as session:
-            ctx = Context(session=session, now=now, today=legal_date(now), params=engine.params)
-            rows = claim_due_with_cases(session, now, horizon, min(batch, limit - handled))
+            claim_at = now or engine.clock.now()
+            rows = claim_due_with_cases(session, claim_at, horizon, min(batch, limit - handled))
+            # The batch's instant, read once its cases are locked (SQLite: the write lock was
+            # taken at BEGIN IMMEDIATE): after every commit those cases' events follow.
+            at = now or engine.clock.now()
+            began = began or at
+            ctx = Context(session=session, now=at, today=legal_date(at), params=engine.params)
             due = Counter(row.case_id for row, _ in rows)
             run: list = []  # fires to write together, waiting for the next row-by-row act
             fresh = True  # nothing written in this transaction since the claim read the cases
             # Act in the order the stages fell due, not the order of each row's first pending
             # stage: a late pass must fire an auto-schedule before a deemed liquidation.
-            for row, case in sorted(rows, key=lambda r: (_stage_at(r[0], now, ctx.params),
+            for row, case in sorted(rows, key=lambda r: (_stage_at(r[0], at, ctx.params),
                                                          r[0].id)):
-                if set_based and _fires_with_others(row, case, due[row.case_id], now, ctx):
+                if not _neighbours_free(ctx, row, case):
+                    result.deferred += 1  # an officer holds a case it would write: next pass
+                    handled += 1
+                    continue
+                if set_based and _fires_with_others(row, case, due[row.case_id], at, ctx):
                     run.append((row, case))
                 else:
                     fresh = _flush(ctx, run, fresh, engine, result)
@@ -88,9 +109,37 @@ def sweep(engine, now: datetime, limit: int = 10_000, batch: int = 200,
         engine._notify(ctx.events)
         if len(rows) < batch:
             break
-    log.info("sweep at %s: %d fired, %d escalated, %d blocked, %d stale", now.isoformat(),
+    log.info("sweep at %s: %d fired, %d escalated, %d blocked, %d stale",
+             (began or engine.clock.now()).isoformat(),
              len(result.fired), len(result.escalated), len(result.blocked), result.stale)
     return result
+
+
+def _neighbours_free(ctx: Context, row: DeadlineRow, case: CaseRow) -> bool:
+    """PostgreSQL: a fire that writes other cases (a liquidation closing its entry's PSCs, an
+    auto-schedule re-arming them) takes them in the global lock order's statement
+    (storage/lock_order.py) — but the sweep already holds the cases it claimed, out of that
+    order, so it must never wait: NOWAIT, and if another transaction holds one of them the row
+    is left pending for the next pass (False). Escalations and fires touching only their own
+    case need nothing more."""
+    if ctx.session.get_bind().dialect.name != "postgresql" or not row.action:
+        return True
+    stage = reached(stages(row.action, row.level, row.warn_at, row.due_at, ctx.params), ctx.now)
+    if stage is None or stage.kind != "fire" or not reaches_other_cases(case.kind, row.action):
+        return True
+    savepoint = ctx.session.begin_nested()
+    try:
+        lock_with_neighbours(ctx.session.connection(), [row.case_id], nowait=True)
+    except sa.exc.OperationalError as error:
+        if getattr(error.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+            raise
+        savepoint.rollback()
+        return False
+    savepoint.commit()
+    return True
+
+
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: NOWAIT met a row another transaction holds
 
 
 def _fires_with_others(row: DeadlineRow, case: CaseRow, due_in_batch: int, now: datetime,
