@@ -263,7 +263,8 @@ def timed(spec: dict[str, Any], processes: int) -> dict[str, Any]:
         outcomes.append(json.loads(output.strip().splitlines()[-1]))
     merged = {"seconds": max(o["end"] for o in outcomes) - min(o["start"] for o in outcomes),
               "done": sum(o["done"] for o in outcomes),
-              "maxrss_mb": max(o["maxrss_mb"] for o in outcomes)}
+              "maxrss_mb": max(o["maxrss_mb"] for o in outcomes),
+              "latencies": [x for o in outcomes for x in o.get("latencies", ())]}
     for o in outcomes:
         if "unavailable" in o:
             merged["unavailable"] = o["unavailable"]

@@ -66,15 +66,68 @@ def constants(d: Driver, day: date, now: datetime, params: RuleParams,
                 "regime": regime_at(today, center, params.apparel_center_implemented_on).name}
                for center, actor in sorted(officers.items())]
     at = now.astimezone(UTC)
-    # The canonical event (keys sorted) around the per-case values the database quotes:
-    # {"actor":A,"at":…,"authority":"CENTER","case_id":I,"case_seq":N,"data":D,
-    #  "from_state":"scheduled","note":"","regime":R,"to_state":"liquidated","trigger":"liquidate"}
-    parts = {
-        "after_actor": f',"at":{_canonical(at.isoformat())},"authority":"CENTER","case_id":',
-        "after_regime_before": ',"from_state":"scheduled","note":"","regime":',
-        "tail": ',"to_state":"liquidated","trigger":"liquidate"}',
-    }
+    parts = canonical_parts(at=at, authority="CENTER", from_state="scheduled", note="",
+                            to_state="liquidated", trigger="liquidate")
     return {"groups": groups, "centers": centers, "parts": parts, "at": at}
+
+
+def canonical_parts(*, at: datetime, authority: str, from_state: str, note: str, to_state: str,
+                    trigger: str) -> dict[str, str]:
+    """The canonical event (`workflow.audit.canonical`: keys sorted, no spaces) around the
+    per-case values the database quotes itself (actor A, case id I, case_seq N, data D,
+    regime R): {"actor":A,"at":…,"authority":…,"case_id":I,"case_seq":N,"data":D,
+    "from_state":…,"note":…,"regime":R,"to_state":…,"trigger":…}."""
+    return {
+        "after_actor": f',"at":{_canonical(at.astimezone(UTC).isoformat())},'
+                       f'"authority":{_canonical(authority)},"case_id":',
+        "after_regime_before": f',"from_state":{_canonical(from_state)},'
+                               f'"note":{_canonical(note)},"regime":',
+        "tail": f',"to_state":{_canonical(to_state)},"trigger":{_canonical(trigger)}}}',
+    }
+
+
+def hash_sql(pg: bool, *, head: str, actor: str, case_id: str, seq: str, data: str,
+             regime: str, parts: tuple[str, str, str]) -> str:
+    """The SQL expression of the chained hash over the canonical form the database builds."""
+    quote = (lambda x: f"to_json({x}::text)::text") if pg else (lambda x: f"json_quote({x})")
+    text = (f"{head} || '{{\"actor\":' || {quote(actor)} || {parts[0]} || {quote(case_id)} "
+            f"|| ',\"case_seq\":' || ({seq}){'::text' if pg else ''} || ',\"data\":' "
+            f"|| {data} "
+            f"|| {parts[1]} || {quote(regime)} || {parts[2]}")
+    if pg:
+        return f"encode(sha256(convert_to({text}, 'UTF8')), 'hex')"
+    return f"cee_sha256({text})"
+
+
+def hash_in_database(db, prev_hash: str, event: dict[str, Any]) -> str:
+    """The chain hash of `event` as the true floor computes it (for the tests)."""
+    parts = canonical_parts(**{k: event[k] for k in ("at", "authority", "from_state", "note",
+                                                     "to_state", "trigger")})
+    pg = db.dialect.name == "postgresql"
+    mark = (lambda name: f"%({name})s") if pg else (lambda name: f":{name}")
+    sql = "SELECT " + hash_sql(pg, head=mark("head"), actor=mark("actor"),
+                               case_id=mark("case_id"), seq=mark("seq"), data=mark("data"),
+                               regime=mark("regime"),
+                               parts=tuple(mark(k) for k in parts))  # type: ignore[arg-type]
+    raw = db.raw_connection()
+    try:
+        if not pg:
+            register_sha256(raw.driver_connection)
+        cursor = raw.driver_connection.cursor()
+        cursor.execute(sql, {"head": prev_hash, "actor": event["actor"],
+                             "case_id": event["case_id"], "seq": event["case_seq"],
+                             "data": _canonical(event["data"]), "regime": event["regime"],
+                             **parts})
+        return cursor.fetchone()[0]
+    finally:
+        raw.close()
+
+
+def register_sha256(connection) -> None:
+    """SQLite has no sha256(): the hash of the canonical text SQLite builds, as a function."""
+    connection.create_function("cee_sha256", 1,
+                               lambda text: hashlib.sha256(text.encode()).hexdigest(),
+                               deterministic=True)
 
 
 def bulletin(d: Driver, day: date, now: datetime, params: RuleParams, officers: dict[str, str],
@@ -105,12 +158,7 @@ b AS (SELECT c.id, c.version, c.event_count, c.head_hash, c.center,
              c.data->>'entry_date' AS entry_date
       FROM cee_case AS c WHERE c.kind = 'liquidation' AND c.state = 'scheduled'
       AND c.scheduled_for = %(day)s ORDER BY c.id LIMIT %(batch)s FOR UPDATE),
-h AS (SELECT b.*, g.changes, g.evdata, g.escalation, k.actor, k.regime,
-             encode(sha256(convert_to(b.head_hash || '{"actor":' || to_json(k.actor)::text
-                 || %(after_actor)s || to_json(b.id)::text || ',"case_seq":'
-                 || (b.event_count + 1)::text || ',"data":' || g.evdata
-                 || %(after_regime_before)s || to_json(k.regime)::text || %(tail)s, 'UTF8')),
-                    'hex') AS hash
+h AS (SELECT b.*, g.changes, g.evdata, g.escalation, k.actor, k.regime, HASH AS hash
       FROM b JOIN g USING (entry_date) JOIN k USING (center)),
 u AS (UPDATE cee_case AS c SET state = 'liquidated', version = h.version + 1,
              data = c.data || h.changes, escalation = h.escalation, head_hash = h.hash,
@@ -128,7 +176,10 @@ a AS (INSERT INTO cee_deadline (case_id, timer, kind, state, armed_version, last
              t.warn_at, t.action, t.citation, 'pending', t.level, t.next_at
       FROM h JOIN t USING (entry_date) ORDER BY h.id, t.n)
 SELECT count(*) FROM h
-"""
+""".replace("HASH", hash_sql(True, head="b.head_hash", actor="k.actor", case_id="b.id",
+                             seq="b.event_count + 1", data="g.evdata",
+                             parts=("%(after_actor)s", "%(after_regime_before)s", "%(tail)s"),
+                             regime="k.regime"))
 
 
 def _bulletin_pg(d: Driver, day: date, k: dict[str, Any], batch: int) -> int:
@@ -161,10 +212,13 @@ def _bulletin_pg(d: Driver, day: date, k: dict[str, Any], batch: int) -> int:
 # --- SQLite: a temporary table of the batch, then four statements --------------------------
 
 
+SQLITE_HASH = hash_sql(False, head="c.head_hash", actor="k.actor", case_id="c.id",
+                       seq="c.event_count + 1", data="g.evdata", regime="k.regime",
+                       parts=("?", "?", "?"))
+
+
 def _bulletin_sqlite(d: Driver, day: date, k: dict[str, Any], batch: int) -> int:
-    d.raw.create_function("cee_sha256", 1,
-                          lambda text: hashlib.sha256(text.encode()).hexdigest(),
-                          deterministic=True)
+    register_sha256(d.raw)
     run = d.cursor.execute
     run("DROP TABLE IF EXISTS temp.fl_g")
     run("DROP TABLE IF EXISTS temp.fl_k")
@@ -195,10 +249,7 @@ def _bulletin_sqlite(d: Driver, day: date, k: dict[str, Any], batch: int) -> int
     while True:
         run("BEGIN IMMEDIATE")
         run("INSERT INTO fl_b SELECT c.id, c.version, c.event_count, c.head_hash, g.entry_date, "
-            "k.actor, k.regime, g.changes, g.evdata, g.escalation, "
-            "cee_sha256(c.head_hash || '{\"actor\":' || json_quote(k.actor) || ? "
-            "|| json_quote(c.id) || ',\"case_seq\":' || (c.event_count + 1) || ',\"data\":' "
-            "|| g.evdata || ? || json_quote(k.regime) || ?) "
+            f"k.actor, k.regime, g.changes, g.evdata, g.escalation, {SQLITE_HASH} "
             "FROM cee_case AS c JOIN fl_g AS g ON g.entry_date = json_extract(c.data, "
             "'$.entry_date') JOIN fl_k AS k ON k.center = c.center "
             "WHERE c.kind = 'liquidation' AND c.state = 'scheduled' AND c.scheduled_for = ? "
