@@ -40,12 +40,16 @@ ROOT = Path(__file__).resolve().parent.parent
 def run(url: str, size: int, *, scenarios=SCENARIOS, out: Path | None = None,
         background: int | None = None, sweep_due: int = SWEEP_DUE, advances: int = ADVANCES,
         processes: tuple[int, ...] | None = None, startup_runs: int = 15, merge: bool = False,
-        rounds: int = 1, sample_every: int = SAMPLE_EVERY, log=print) -> dict[str, Any]:
+        rounds: int = 1, sample_every: int = SAMPLE_EVERY, log=print,
+        tick=None) -> dict[str, Any]:
     """Run the suite on a scratch database of `url`'s kind; returns (and writes) the results.
 
     `merge`: the scenarios run replace theirs in the day's file of this database, which must be
     of the same size and layout; the others stay as measured, each record saying when and at
-    which commit (a re-measure after a change that touches only some scenarios)."""
+    which commit (a re-measure after a change that touches only some scenarios). `tick(label)`
+    is called after each step of `steps(…)` (the progress bar of `python -m benchmarks`)."""
+    if tick is not None:
+        log = _ticking(log, tick)
     with scratch_database(url) as scratch:
         from cee_workflow import Engine
 
@@ -84,6 +88,7 @@ def run(url: str, size: int, *, scenarios=SCENARIOS, out: Path | None = None,
                 with engine.db.connect() as c:
                     case_id = c.exec_driver_sql("SELECT min(case_id) FROM bench_group").scalar()
                 results["scenarios"] += startup.measure(scratch, case_id, startup_runs, TARGETS)
+                log("start-up measured")
         engine.close()
     stamp = {"measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
              "commit": commit()}
@@ -289,6 +294,27 @@ def machine() -> dict[str, Any]:
         pass
     return {"cores": os.cpu_count(), "memory": memory, "cpu": cpu,
             "python": platform.python_version(), "platform": platform.platform()}
+
+
+def steps(kind: str, scenarios=SCENARIOS, processes: tuple[int, ...] | None = None,
+          rounds: int = 1) -> int:
+    """How many steps a run has (generating, then each timed run of each side, each start-up
+    measurement): the length of its progress bar."""
+    if processes is None:
+        processes = (1, 2, 4) if kind == "postgresql" else (1,)
+    per = {"bulletin": 3 * rounds, "advance": 2 * rounds * len(processes), "sweep": 2 * rounds,
+           "startup": 1}
+    return 1 + sum(per[name] for name in scenarios)
+
+
+def _ticking(log, tick):
+    """A log that also advances the progress bar on the messages that end a step."""
+    def logged(message: str) -> None:
+        log(message)
+        if message.startswith("generated") or " (round " in message \
+                or message.startswith("start-up measured"):
+            tick(message.split(":")[0])
+    return logged
 
 
 def contention() -> dict[str, Any]:

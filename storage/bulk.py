@@ -210,7 +210,7 @@ def insert_events(session: Session, rows: Sequence[dict[str, Any]], *, seqs: boo
         found = dict(((case_id, case_seq), seq) for case_id, case_seq, seq in _insert_unnest(
             session, "cee_event", EVENT_TYPES, rows, "case_id, case_seq, seq" if seqs else ""))
         return [found[(r["case_id"], r["case_seq"])] for r in rows] if seqs else []
-    session.execute(sa.insert(EVENT), list(rows))
+    _insert_many(session, EVENT, rows)
     if not seqs:
         return []
     found = dict(((case_id, case_seq), seq) for seq, case_id, case_seq in session.execute(
@@ -226,7 +226,29 @@ def insert_deadlines(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     if _is_postgres(session):
         _insert_unnest(session, "cee_deadline", DEADLINE_TYPES, rows)
         return
-    session.execute(sa.insert(DEADLINE), list(rows))
+    _insert_many(session, DEADLINE, rows)
+
+
+_BINDS: dict[tuple[str, str], tuple[str, list[str], list[Any]]] = {}
+
+
+def _insert_many(session: Session, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+    """SQLite: one executemany of a fixed INSERT text, each value converted by its column
+    type's own bind processor (what the ORM writes), without Core's per-row execution."""
+    connection = session.connection()
+    dialect = connection.dialect
+    columns = list(rows[0])
+    key = (table.name, ",".join(columns))
+    if key not in _BINDS:
+        processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+                      for name in columns]
+        sql = (f"INSERT INTO {table.name} ({', '.join(_quoted(c) for c in columns)}) "
+               f"VALUES ({', '.join('?' for _ in columns)})")
+        _BINDS[key] = (sql, columns, processors)
+    sql, columns, processors = _BINDS[key]
+    pairs = list(zip(columns, processors, strict=True))
+    connection.exec_driver_sql(sql, [
+        tuple(p(row[c]) if p is not None else row[c] for c, p in pairs) for row in rows])
 
 
 # The columns a bulk transition writes, with their PostgreSQL types (for unnest's arrays).
