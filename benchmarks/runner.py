@@ -170,9 +170,9 @@ def sweep(db, url: str, layout: Layout, counts, log, *, rounds: int = 1,
     snap = Snapshot(db, "SELECT case_id FROM bench_group WHERE grp = 'sweep'", sample_every)
     spec = {"scenario": "sweep", "url": url, "now": layout.as_of.isoformat(),
             "day": BULLETIN_DAY.isoformat(), "limit": layout.sweep_due, "batch": SWEEP_BATCH}
-    record = compare("sweep", snap, spec, 1, TARGETS["sweep"], log, rounds=rounds)
-    record["floor"] = ("PER-ROW floor (benchmarks/floors.py): no set-based true floor of the "
-                       "sweep's fires yet, so this ratio is against the per-row reference")
+    record = compare("sweep", snap, spec, 1, TARGETS["sweep"], log,
+                     sides=("engine", "floor", "per_row"), rounds=rounds)
+    record["floor"] = "true floor (benchmarks/true_sweep.py); per_row: benchmarks/floors.py"
     record["rows"] = (f"{layout.sweep_due} due timers (auto-schedule) among "
                       f"{counts.pending} pending; batches of {SWEEP_BATCH}")
     return record
@@ -302,7 +302,7 @@ def steps(kind: str, scenarios=SCENARIOS, processes: tuple[int, ...] | None = No
     measurement): the length of its progress bar."""
     if processes is None:
         processes = (1, 2, 4) if kind == "postgresql" else (1,)
-    per = {"bulletin": 3 * rounds, "advance": 2 * rounds * len(processes), "sweep": 2 * rounds,
+    per = {"bulletin": 3 * rounds, "advance": 2 * rounds * len(processes), "sweep": 3 * rounds,
            "startup": 1}
     return 1 + sum(per[name] for name in scenarios)
 

@@ -20,7 +20,7 @@ import time
 from datetime import date, datetime
 from typing import Any
 
-from benchmarks import floors, true_floor
+from benchmarks import floors, true_floor, true_sweep
 from benchmarks.generate import officer_of
 from cee_workflow.states.params import DEFAULT_PARAMS
 from cee_workflow.storage.database import create_db_engine
@@ -50,8 +50,10 @@ def main(spec: dict[str, Any]) -> dict[str, Any]:
                                          spec["batch"]),
             "advance": lambda: floors.advances(driver, ids, now, DEFAULT_PARAMS, officers,
                                                latencies),
-            "sweep": lambda: floors.sweep(driver, now, DEFAULT_PARAMS, spec["limit"],
-                                          spec["batch"]),
+            "sweep": (lambda: true_sweep.sweep(driver, now, DEFAULT_PARAMS, spec["limit"],
+                                               spec["batch"], officers))
+            if spec["side"] == "floor" else
+            (lambda: floors.sweep(driver, now, DEFAULT_PARAMS, spec["limit"], spec["batch"])),
         }[spec["scenario"]]
     print("ready", flush=True)
     sys.stdin.readline()

@@ -15,7 +15,7 @@ from conftest import PG_ENV, entry_number
 
 from benchmarks import report, true_floor
 from benchmarks.history import at_eastern, live
-from benchmarks.runner import run
+from benchmarks.runner import run, steps
 from benchmarks.startup import heavy_imports
 from cee_workflow import Engine, SettableClock
 from cee_workflow.states.params import DEFAULT_PARAMS
@@ -82,8 +82,9 @@ def test_a_tiny_run_compares_engine_true_floor_and_per_row_floor_on_identical_ro
         assert record["fingerprint"]["sampled_cases"] == done
         assert record["engine_done"] == record["floor_done"] == done
         assert record["ratio"] > 0 and isinstance(record["met"], bool)
-    bulletin = by_name["bulletin"]
-    assert bulletin["per_row_done"] == 60 and bulletin["per_row_ratio"] > 0
+    for name, done in (("bulletin", 60), ("sweep", 40)):  # both have a set-based true floor
+        assert by_name[name]["per_row_done"] == done and by_name[name]["per_row_ratio"] > 0
+        assert by_name[name]["floor"].startswith("true floor")
     assert set(by_name["advance x1"]["engine_latency_ms"]) == {"mean", "p50", "p90", "p99", "n"}
     assert by_name["advance x1"]["engine_latency_ms"]["n"] == 30
     assert 0 < by_name["bulletin_peak_rss_mb"]["engine"] < 1000  # VmHWM of the worker, in MB
@@ -142,3 +143,13 @@ def test_the_suite_runs_as_a_module():
     done = subprocess.run([sys.executable, "-m", "benchmarks", "--help"], cwd=ROOT,
                           capture_output=True, text=True, check=True)
     assert "run" in done.stdout and "readme" in done.stdout
+    assert "postgresql" in done.stdout and "sqlite" in done.stdout  # one command per database
+
+
+def test_the_progress_bar_counts_every_step_of_a_run(tmp_path):
+    """`python -m benchmarks sqlite`'s bar ends full: each step ticks once."""
+    ticks: list[str] = []
+    run("sqlite://", 30, background=40, sweep_due=10, advances=10,
+        scenarios=("bulletin", "advance", "sweep"), out=None, rounds=2, log=lambda _: None,
+        tick=ticks.append)
+    assert len(ticks) == steps("sqlite", ("bulletin", "advance", "sweep"), None, 2) == 17
