@@ -47,6 +47,8 @@ def line(record: dict[str, Any]) -> str:
 
 def _floor_kind(r: dict[str, Any]) -> str:
     floor = r.get("floor", "")
+    if "runs" in r and not floor:  # start-up: whole processes against an import
+        return "import baseline"
     if floor.startswith("PER-ROW"):
         return "per-row floor (no true floor yet)"
     if floor.startswith("the minimal transaction"):
