@@ -189,14 +189,17 @@ def db():
 def db_upgrade(settings: Settings, simulation):
     """Apply migrations and seed the ten centers and the ports (idempotent)."""
     engine = settings.engine(check_schema=False)
-    engine.upgrade(simulation=simulation)
+    rearmed = engine.upgrade(simulation=simulation)
     from cee_workflow.storage.migrate import head_revision
 
     document = {"database": engine.db.url.render_as_string(hide_password=True),
-                "revision": head_revision(), "simulation": engine.is_simulation()}
+                "revision": head_revision(), "simulation": engine.is_simulation(),
+                "rearmed": rearmed}
     emit(settings, document, lambda: click.echo(
         f"database {document['database']} is at schema {document['revision']}"
-        + (" (simulation)" if document["simulation"] else "")))
+        + (" (simulation)" if document["simulation"] else "")
+        + (f"; {rearmed} open cases re-armed under this release's rulebook" if rearmed
+           else "")))
 
 
 # --- registry ------------------------------------------------------------------------------

@@ -79,15 +79,19 @@ class Engine(Reader):
 
     # --- set-up ---------------------------------------------------------------------------
 
-    def upgrade(self, *, simulation: bool = False) -> None:
-        """Apply migrations and seed the centers and ports (idempotent)."""
+    def upgrade(self, *, simulation: bool = False) -> int:
+        """Apply migrations, seed the centers and ports, and re-arm the open cases whose timers
+        an earlier rulebook armed (workflow/rulebook_update.py); returns how many it re-armed.
+        Idempotent."""
         from cee_workflow.storage import migrate  # alembic loads only when migrating
+        from cee_workflow.workflow.rulebook_update import apply_rulebook
 
         try:
             migrate.upgrade(self.db, simulation=simulation)
         except migrate.SimulationRefused as refused:
             raise BackdatingRefused(str(refused)) from None
         self._simulation = None
+        return apply_rulebook(self.db, self._write)
 
     def is_simulation(self) -> bool:
         """Whether the database was created with `upgrade(simulation=True)` (clock may move)."""
