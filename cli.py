@@ -12,6 +12,8 @@ from datetime import date, datetime
 
 import click
 
+from cee_workflow.cli_lists import list_options, print_list
+
 EXIT_FAILED_CHECK = 1
 MAX_COUNT = 2**31 - 1  # --limit, --batch-size, --version: a database integer
 
@@ -221,11 +223,11 @@ def office_list(settings: Settings):
 
 @office.command("add")
 @click.argument("code")
-@click.option("--kind", type=click.Choice(["port", "center"]), required=True)
+@click.option("--kind", type=click.Choice(["port", "center", "hq"]), required=True)
 @click.option("--name", required=True)
 @click.pass_obj
 def office_add(settings: Settings, code, kind, name):
-    """Register a port (Schedule D code) or a center."""
+    """Register a port (Schedule D code), a center, or Headquarters (code HQ)."""
     settings.engine().add_office(code, kind, name)
     emit(settings, {"code": code, "kind": kind, "name": name},
          lambda: click.echo(f"{kind} {code} {name} registered"))
@@ -243,16 +245,19 @@ def officer():
 @click.option("--unit", type=click.Choice(["fpf"]), help="A port unit (Fines, Penalties & "
                                                          "Forfeitures).")
 @click.option("--center", metavar="CODE", help="A center officer's center.")
+@click.option("--hq", is_flag=True, help="A Headquarters officer (office HQ).")
 @click.option("--division", type=click.Choice(["partnership", "validation", "enforcement"]))
 @click.option("--role", type=click.Choice(["officer", "supervisor", "director"]),
               default="officer", show_default=True)
 @click.pass_obj
-def officer_add(settings: Settings, officer_id, name, port, unit, center, division, role):
-    """Register an officer of a port (optionally its FP&F unit) or of a center division."""
+def officer_add(settings: Settings, officer_id, name, port, unit, center, hq, division, role):
+    """Register an officer of a port (optionally its FP&F unit), of a center division, or of
+    Headquarters."""
     from cee_workflow.workflow.errors import InvalidInput
 
-    if bool(port) == bool(center):
-        raise InvalidInput("give exactly one of --port CODE or --center CODE")
+    center = "HQ" if hq and not center else center
+    if bool(port) == bool(center) or (hq and center != "HQ"):
+        raise InvalidInput("give exactly one of --port CODE, --center CODE or --hq")
     if port and division:
         raise InvalidInput("--division is for center officers; a port officer takes --unit")
     if center and unit:
@@ -262,7 +267,8 @@ def officer_add(settings: Settings, officer_id, name, port, unit, center, divisi
     document = {"id": officer_id, "name": name, "office": port or center,
                 "unit": unit or division, "role": role}
     emit(settings, document, lambda: click.echo(
-        f"officer {officer_id} ({role}, {'port' if port else 'center'} {port or center}"
+        f"officer {officer_id} ({role}, {'port' if port else 'hq' if hq else 'center'} "
+        f"{port or center}"
         f"{'/' + (unit or division) if unit or division else ''}) registered"))
 
 
@@ -441,13 +447,23 @@ def case_history(settings: Settings, case_id):
 @click.option("--overdue", is_flag=True, help="Only cases with a deadline past due.")
 @click.option("--escalated", is_flag=True, help="Only cases escalated to a supervisor or "
                                                 "director.")
-@click.option("--limit", type=click.IntRange(min=1, max=MAX_COUNT), help="At most this many cases.")
+@list_options
 @click.pass_obj
-def case_list(settings: Settings, kind, state, center, port, overdue, escalated, limit):
-    """Cases, filtered."""
-    cases = settings.engine().list_cases(kind=kind, state=state, center=center, port=port,
-                                         overdue=overdue, escalated=escalated, limit=limit)
-    emit(settings, [c.to_dict() for c in cases], lambda: render_cases(cases))
+def case_list(settings: Settings, kind, state, center, port, overdue, escalated, limit,
+              all_rows, after, jsonl):
+    """Cases in id order, filtered (a page on a terminal; see --limit, --all, --after)."""
+    from datetime import UTC
+
+    from cee_workflow.workflow.reader import Reader, case_filters
+
+    reader = settings.reader()  # the light Reader unless --now asks for the engine's clock
+    now = reader.clock.now() if hasattr(reader, "clock") else datetime.now(UTC)
+    filters = case_filters(now, kind=kind, state=state, center=center, port=port,
+                           overdue=overdue, escalated=escalated)
+    print_list(settings, page=lambda **at: Reader.case_page(reader, **at, **filters),
+               stream=lambda **at: Reader.iter_cases(reader, **at, **filters), limit=limit,
+               all_rows=all_rows, after=after, jsonl=jsonl, table=table,
+               headers=CASE_HEADERS, cells=case_cells)
 
 
 # --- deadlines and the scheduler ------------------------------------------------------------
@@ -462,19 +478,23 @@ def deadlines():
 @click.option("--due-before", metavar="DATE", help="Only deadlines due before this date.")
 @click.option("--kind", type=click.Choice(["legal", "process", "service"]))
 @click.option("--center", metavar="CODE")
-@click.option("--limit", type=click.IntRange(min=1, max=MAX_COUNT), default=1000, show_default=True)
+@list_options
 @click.pass_obj
-def deadlines_list(settings: Settings, due_before, kind, center, limit):
-    """Pending deadlines, soonest first."""
+def deadlines_list(settings: Settings, due_before, kind, center, limit, all_rows, after, jsonl):
+    """Pending deadlines, soonest first (a page on a terminal; see --limit, --all, --after)."""
     from cee_workflow.states.calendar import start_of_legal_day
 
     before = start_of_legal_day(parse_day(due_before, "--due-before")) if due_before else None
-    rows = settings.engine().pending_deadlines(due_before=before, kind=kind, center=center,
-                                               limit=limit)
-    emit(settings, [r.to_dict() for r in rows], lambda: table(
-        ["case", "timer", "kind", "state", "last day", "due (UTC)", "action", "level", "rule"],
-        [[r.case_id, r.timer, r.kind, r.state, r.last_day, f"{r.due_at:%Y-%m-%d %H:%M}",
-          r.action or "escalate", LEVEL_NAMES[r.level], r.citation] for r in rows]))
+    filters = {"before": before, "kind": kind, "center": center}
+    reader = settings.reader()
+    print_list(settings, page=lambda **at: reader.deadline_page(**at, **filters),
+               stream=lambda **at: reader.iter_deadlines(**at, **filters), limit=limit,
+               all_rows=all_rows, after=after, jsonl=jsonl, table=table,
+               headers=["case", "timer", "kind", "state", "last day", "due (UTC)", "action",
+                        "level", "rule"],
+               cells=lambda r: [r.case_id, r.timer, r.kind, r.state, r.last_day,
+                                f"{r.due_at:%Y-%m-%d %H:%M}", r.action or "escalate",
+                                LEVEL_NAMES[r.level], r.citation])
 
 
 LEVEL_NAMES = {0: "-", 1: "warning", 2: "overdue", 3: "director"}
@@ -508,20 +528,35 @@ def deadlines_sweep(settings: Settings, sweep_now, limit):
 @deadlines.command("forecast")
 @click.option("--until", metavar="DATE", required=True)
 @click.option("--center", metavar="CODE")
+@click.option("--summary", is_flag=True, help="Counts per day, center and action (planning).")
+@click.option("--jsonl", is_flag=True, help="One JSON object per line, streamed.")
 @click.pass_obj
-def deadlines_forecast(settings: Settings, until, center):
-    """What would warn, escalate or fire by DATE (end of day, Eastern) — writes nothing."""
+def deadlines_forecast(settings: Settings, until, center, summary, jsonl):
+    """What the scheduler will warn, escalate or fire by DATE (end of day, Eastern), each
+    stage on the day it falls due, with the reason of each blocked fire — writes nothing."""
     from datetime import timedelta
 
+    from cee_workflow.cli_lists import print_stream
     from cee_workflow.states.calendar import start_of_legal_day
 
     instant = start_of_legal_day(parse_day(until, "--until") + timedelta(days=1)) - timedelta(
         microseconds=1)
-    rows = settings.engine().forecast(instant, center=center)
-    emit(settings, rows, lambda: table(
-        ["case", "state", "timer", "would", "at (UTC)", "last day", "rule"],
-        [[r["case"], r["state"], r["timer"], r["would"], r["at"][:16].replace("T", " "),
-          r["last_day"], r["citation"]] for r in rows]))
+    engine = settings.engine()
+    rows = engine.iter_forecast(instant, center=center)
+    if summary:
+        from cee_workflow.workflow.forecast import summary as summarize
+
+        counts = summarize(rows)
+        print_stream(settings, counts, jsonl=jsonl, table=table,
+                     headers=["day", "center", "would", "count"],
+                     cells=lambda r: [r["day"], r["center"], r["would"], r["count"]])
+        return
+    print_stream(settings, rows, jsonl=jsonl, table=table,
+                 headers=["case", "state", "timer", "would", "at (UTC)", "last day", "rule",
+                          "why"],
+                 cells=lambda r: [r["case"], r["state"], r["timer"], r["would"],
+                                  r["at"][:16].replace("T", " "), r["last_day"], r["citation"],
+                                  r.get("why", "")])
 
 
 @cee.group()
@@ -772,15 +807,18 @@ def lifecycle_show(settings: Settings, kind, fmt):
 # --- output --------------------------------------------------------------------------------
 
 
-def table(headers: list[str], rows: list[list]) -> None:
-    """An aligned plain-text table (fixed columns read well in logs and pipes)."""
+def table(headers: list[str], rows: list[list], header: bool = True) -> None:
+    """An aligned plain-text table (fixed columns read well in logs and pipes); `header`
+    False: the rows only (the next chunk of a streamed list)."""
     cells = [[str(h) for h in headers]] + [["" if v is None else str(v) for v in r] for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     for n, row in enumerate(cells):
+        if n == 0 and not header:
+            continue
         click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
         if n == 0:
             click.echo("  ".join("-" * w for w in widths))
-    if not rows:
+    if not rows and header:
         click.echo("(none)")
 
 
@@ -789,10 +827,15 @@ def render_case_line(shown, what: str) -> None:
                f"port {shown.port}, center {shown.center}/{shown.division})")
 
 
+CASE_HEADERS = ["case", "kind", "state", "version", "port", "center", "division", "entries"]
+
+
+def case_cells(c) -> list:
+    return [c.id, c.kind, c.state, c.version, c.port, c.center, c.division, " ".join(c.entries)]
+
+
 def render_cases(cases) -> None:
-    table(["case", "kind", "state", "version", "port", "center", "division", "entries"],
-          [[c.id, c.kind, c.state, c.version, c.port, c.center, c.division,
-            " ".join(c.entries)] for c in cases])
+    table(CASE_HEADERS, [case_cells(c) for c in cases])
 
 
 def render_history(history) -> None:

@@ -33,6 +33,12 @@ def _cell(value: Any, unit: str = "s") -> str:
 def line(record: dict[str, Any]) -> str:
     unit = record.get("unit", "s")
     ratio = record.get("ratio")
+    if unit in ("s-limit", "plan"):  # the reads (benchmarks/reads.py): a limit, not a ratio
+        met = "met" if record.get("met") else "MISSED"
+        if unit == "plan":
+            return f"{record['name']}: every page an index range scan: {met}"
+        return (f"{record['name']}: {_cell(record.get('engine_seconds'))} "
+                f"(target < {record['target']} s) {met}")
     if unit == "MB":
         verdict = f"peak {_cell(record.get('engine'), 'MB')} (target < {record['target']} MB)"
     else:
@@ -78,6 +84,17 @@ def table(documents: list[dict[str, Any]]) -> str:
                 out.append(f"| {db} | {r['name']} | {r.get('notes', '')} | "
                            f"{_cell(r.get('engine'), 'MB')} | {_cell(r.get('floor'), 'MB')} | — "
                            f"| peak RSS | — | < {r['target']} MB | {met} |")
+                continue
+            if r.get("unit") == "plan":
+                met = "yes" if r["met"] else "**no**"
+                out.append(f"| {db} | {r['name']} | {', '.join(r['plans'])} | index range "
+                           f"scans | — | — | plan | — | no seq scan, no sort | {met} |")
+                continue
+            if r.get("unit") == "s-limit":
+                met = "yes" if r["met"] else "**no**"
+                out.append(f"| {db} | {r['name']} | {r.get('notes', '')} | "
+                           f"{_cell(r.get('engine_seconds'))} | — | — | time limit | — | "
+                           f"< {r['target']} s | {met} |")
                 continue
             ratio = "—" if r.get("ratio") is None else f"{r['ratio']:.2f}×"
             per_row = "—" if r.get("per_row_ratio") is None else f"{r['per_row_ratio']:.2f}×"

@@ -31,7 +31,7 @@ ADVANCES = 10_000
 SWEEP_DUE = 10_000
 BULLETIN_BATCH = 5_000
 SWEEP_BATCH = 200  # the engine's default sweep batch
-SCENARIOS = ("bulletin", "advance", "sweep", "startup")
+SCENARIOS = ("bulletin", "advance", "sweep", "startup", "reads")
 TARGETS = {"bulletin": 1.5, "advance": 2.0, "sweep": 1.5, "cee --help": 1.5,
            "cee case show": 1.3, "bulletin_peak_rss_mb": 300}  # issue #15
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,6 +89,10 @@ def run(url: str, size: int, *, scenarios=SCENARIOS, out: Path | None = None,
                     case_id = c.exec_driver_sql("SELECT min(case_id) FROM bench_group").scalar()
                 results["scenarios"] += startup.measure(scratch, case_id, startup_runs, TARGETS)
                 log("start-up measured")
+            elif name == "reads":  # read-only: first rows, the week's forecast, the plans
+                from benchmarks import reads
+                results["scenarios"] += reads.measure(scratch, bench_now, log)
+                log("reads measured")
         engine.close()
     stamp = {"measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
              "commit": commit()}
@@ -303,7 +307,7 @@ def steps(kind: str, scenarios=SCENARIOS, processes: tuple[int, ...] | None = No
     if processes is None:
         processes = (1, 2, 4) if kind == "postgresql" else (1,)
     per = {"bulletin": 3 * rounds, "advance": 2 * rounds * len(processes), "sweep": 3 * rounds,
-           "startup": 1}
+           "startup": 1, "reads": 1}
     return 1 + sum(per[name] for name in scenarios)
 
 
@@ -312,7 +316,7 @@ def _ticking(log, tick):
     def logged(message: str) -> None:
         log(message)
         if message.startswith("generated") or " (round " in message \
-                or message.startswith("start-up measured"):
+                or message in ("start-up measured", "reads measured"):
             tick(message.split(":")[0])
     return logged
 

@@ -69,10 +69,12 @@ class Case(SQLModel, table=True):
     __tablename__ = "cee_case"
 
     __table_args__ = (
-        sa.Index("ix_cee_case_kind_state_center", "kind", "state", "center"),
+        # Keyset pages end with their key (id) after the equality columns (migration 0010).
+        sa.Index("ix_cee_case_kind_state_center", "kind", "state", "center", "id"),
         # The Friday bulletin: every case of a kind and state, scheduled for a day, of a center,
-        # paged by id (the bulk liquidation's selection).
+        # paged by id (the bulk liquidation's selection) — by center, and national.
         sa.Index("ix_cee_case_bulletin", "kind", "state", "scheduled_for", "center", "id"),
+        sa.Index("ix_cee_case_bulletin_national", "kind", "state", "scheduled_for", "id"),
     )
 
     id: str = Field(primary_key=True, max_length=32)
@@ -132,12 +134,13 @@ class Deadline(SQLModel, table=True):
     __tablename__ = "cee_deadline"
 
     __table_args__ = (
-        sa.Index("ix_cee_deadline_pending_next", "next_at",
+        # The sweep's claim and the forecast, paged by (next_at, id).
+        sa.Index("ix_cee_deadline_pending_next", "next_at", "id",
                  postgresql_where=sa.text("status = 'pending'"),
                  sqlite_where=sa.text("status = 'pending'")),
         sa.Index("ix_cee_deadline_case", "case_id", "status"),
-        # Listing pending deadlines by due time and finding overdue cases.
-        sa.Index("ix_cee_deadline_pending_due", "due_at",
+        # Listing pending deadlines by due time (paged by (due_at, id)), finding overdue cases.
+        sa.Index("ix_cee_deadline_pending_due", "due_at", "id",
                  postgresql_where=sa.text("status = 'pending'"),
                  sqlite_where=sa.text("status = 'pending'")),
     )

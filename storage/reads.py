@@ -73,3 +73,84 @@ def events_of(connection: sa.Connection, case_id: str) -> list[sa.Row]:
 def deadlines_of(connection: sa.Connection, case_id: str) -> list[sa.Row]:
     """The case's deadlines of every status, by due time, then id."""
     return list(connection.execute(_DEADLINES, {"case_id": case_id}))
+
+
+# --- lists at national scale: keyset pages, never a parameter per row -------------------------
+#
+# Every list is read a page at a time, ordered by a key that no write changes (a case's id; a
+# deadline's due time and id), each page starting after the last key of the one before. A page
+# is one statement with a fixed handful of parameters whatever the size of the result, and with
+# the indexes of storage.models it is an index range scan (tests/test_reads_paging.py checks the
+# plans). Rows inserted while a list is paged appear at most once; rows that existed when it
+# began appear exactly once.
+
+def _case_conditions(kind: str | None = None, state: str | None = None,
+                     center: str | None = None, port: str | None = None, overdue_at=None,
+                     min_escalation: int | None = None) -> list:
+    conditions = [column == value for column, value in
+                  ((CASE.c.kind, kind), (CASE.c.state, state), (CASE.c.center, center),
+                   (CASE.c.port, port)) if value is not None]
+    if min_escalation is not None:
+        conditions.append(CASE.c.escalation >= min_escalation)
+    if overdue_at is not None:  # a pending deadline already past its due time
+        conditions.append(sa.exists().where(DEADLINE.c.case_id == CASE.c.id,
+                                            DEADLINE.c.status == "pending",
+                                            DEADLINE.c.due_at <= overdue_at))
+    return conditions
+
+
+def case_page_statement(*, after: str | None, limit: int, **filters) -> sa.Select:
+    """The statement of `case_page` (tests/test_reads_paging.py reads its plan)."""
+    conditions = _case_conditions(**filters)
+    if after is not None:
+        conditions.append(CASE.c.id > after)
+    page = sa.select(CASE).where(*conditions).order_by(CASE.c.id).limit(limit).subquery()
+    return (sa.select(page, CASE_ENTRY.c.entry)
+            .select_from(page.outerjoin(CASE_ENTRY, CASE_ENTRY.c.case_id == page.c.id))
+            .order_by(page.c.id, CASE_ENTRY.c.entry))
+
+
+def case_page(connection: sa.Connection, *, after: str | None, limit: int,
+              kind: str | None = None, state: str | None = None, center: str | None = None,
+              port: str | None = None, overdue_at=None, min_escalation: int | None = None
+              ) -> list[tuple[sa.Row, list[str]]]:
+    """Up to `limit` cases in id order after the id `after`, each with its entry numbers: one
+    statement (the page's cases joined to their entries), whatever the number of matches."""
+    statement = case_page_statement(after=after, limit=limit, kind=kind, state=state,
+                                    center=center, port=port, overdue_at=overdue_at,
+                                    min_escalation=min_escalation)
+    result: list[tuple[sa.Row, list[str]]] = []
+    for row in connection.execute(statement):
+        if not result or result[-1][0].id != row.id:
+            result.append((row, []))
+        if row.entry is not None:
+            result[-1][1].append(row.entry)
+    return result
+
+
+def deadline_page(connection: sa.Connection, *, after: tuple | None, limit: int,
+                  before=None, kind: str | None = None, center: str | None = None
+                  ) -> list[sa.Row]:
+    """Up to `limit` pending deadlines by (due time, id) after the key `after`, filtered — an
+    index range scan of ix_cee_deadline_pending_due."""
+    return list(connection.execute(deadline_page_statement(after=after, limit=limit,
+                                                           before=before, kind=kind,
+                                                           center=center)))
+
+
+def deadline_page_statement(*, after: tuple | None, limit: int, before=None,
+                            kind: str | None = None, center: str | None = None) -> sa.Select:
+    """The statement of `deadline_page`."""
+    statement = sa.select(DEADLINE).where(DEADLINE.c.status == "pending")
+    if before is not None:
+        statement = statement.where(DEADLINE.c.due_at <= before)
+    if kind is not None:
+        statement = statement.where(DEADLINE.c.kind == kind)
+    if center is not None:
+        statement = statement.where(sa.exists().where(CASE.c.id == DEADLINE.c.case_id,
+                                                      CASE.c.center == center))
+    if after is not None:
+        due_at, deadline_id = after
+        statement = statement.where(DEADLINE.c.due_at >= due_at, sa.or_(
+            DEADLINE.c.due_at > due_at, DEADLINE.c.id > deadline_id))
+    return statement.order_by(DEADLINE.c.due_at, DEADLINE.c.id).limit(limit)

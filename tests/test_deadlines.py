@@ -1,5 +1,5 @@
 """Deadlines: every timer acts at its instant and not a microsecond before, due dates at their
-edges, escalation stages, and a forecast that agrees with the sweep (both databases)."""
+edges and escalation stages (both databases); the forecast: tests/test_reads_forecast.py."""
 
 from __future__ import annotations
 
@@ -284,29 +284,3 @@ def test_a_timer_whose_case_moved_on_is_cancelled_not_fired(cast, engine):
     result = engine.sweep()
     assert (result.fired, result.stale) == ([], 1)
     assert engine.get(case.id).state == "extended"
-
-
-def test_the_forecast_writes_nothing_and_agrees_with_the_sweep(cast, engine):
-    cases = [cast.entry().id, _extended(cast, engine), _liquidated(cast, engine),
-             _accepted(cast, engine), _accelerated(cast, engine)]
-    until = midnight("2026-01-08")
-
-    def state():
-        return [(engine.get(c).version, [(d.timer, d.status, d.level)
-                                          for d in engine.deadlines(c)]) for c in cases]
-
-    before = state()
-    forecast = engine.forecast(until)
-    assert state() == before
-    result = engine.sweep(until)
-    stages = ("warning", "overdue", "director")
-    foreseen = {(f["case"], f["timer"], f["would"]) for f in forecast}
-    done = {(c, timer, stage) for c, timer, stage in (e.split() for e in result.escalated)}
-    timers = {(f["case"], f["would"].split()[-1]): f["timer"] for f in forecast
-              if f["would"] not in stages}
-    done |= {(c, timers[c, t], t) for c, t in (line.split() for line in result.fired)}
-    done |= {(c, timers[c, t], f"blocked {t}")
-             for c, t in (b.split(":")[0].split() for b in result.blocked)}
-    assert foreseen == done
-    assert any(w.startswith("blocked") for _, _, w in foreseen)  # a refusal was foreseen
-    assert foreseen  # the scenario does foresee work

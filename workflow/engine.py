@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -40,13 +41,19 @@ from cee_workflow.workflow.errors import (
 )
 from cee_workflow.workflow.identifiers import parse_entry_number, protest_number
 from cee_workflow.workflow.jurisdiction import SYSTEM, Actor, authorize
-from cee_workflow.workflow.reader import Reader
+from cee_workflow.workflow.reader import (
+    Reader,
+    case_filters,
+    iter_case_pages,
+    read_case_page,
+)
 from cee_workflow.workflow.views import (
     AuditReport,
     Availability,
     CaseView,
     DeadlineView,
     EventView,
+    Page,
 )
 
 if TYPE_CHECKING:  # the bulk and sweep modules load when first used
@@ -292,20 +299,23 @@ class Engine(Reader):
     def list_cases(self, *, kind: str | None = None, state: str | None = None,
                    center: str | None = None, port: str | None = None, overdue: bool = False,
                    escalated: bool = False, limit: int | None = None) -> list[CaseView]:
-        """Cases, filtered; `overdue`: a deadline is past due; `escalated`: a supervisor or
-        director has been alerted (escalation level 2 or more)."""
-        kinds = [lifecycle_of(kind)] if kind is not None else list(LIFECYCLES.values())
-        if state is not None and not any(state in lc.state_names for lc in kinds):
-            names = sorted({s for lc in kinds for s in lc.state_names})
-            raise InvalidInput(f"no {kind or 'case'} state is called {state!r}; states: "
-                               f"{', '.join(names)}")
-        with transaction(self.db, write=False) as session:
-            rows = queries.list_cases(session, kind=kind, state=state, center=center, port=port,
-                                      limit=limit,
-                                      overdue_at=self.clock.now() if overdue else None,
-                                      min_escalation=2 if escalated else None)
-            entries = queries.entries_of_cases(session, [r.id for r in rows]) if rows else {}
-            return [CaseView.of(r, entries[r.id]) for r in rows]
+        """Cases in id order, filtered; `overdue`: a deadline is past due; `escalated`: a
+        supervisor or director has been alerted (escalation level 2 or more). The whole list
+        unless `limit`: at national scale, page (`case_page`) or stream (`iter_cases`)."""
+        return list(islice(self.iter_cases(kind=kind, state=state, center=center, port=port,
+                                           overdue=overdue, escalated=escalated), limit))
+
+    def case_page(self, *, after: str | None = None, limit: int = 50, **filters: Any) -> Page:
+        """One page of `list_cases` (same filters) after the cursor `after`; `next` on it is
+        the cursor of the following page (None on the last)."""
+        return read_case_page(self.db, after, limit, self._case_filters(**filters))
+
+    def iter_cases(self, *, after: str | None = None, **filters: Any) -> Iterator[CaseView]:
+        """`list_cases` as a stream, a page at a time: bounded memory at any size."""
+        return iter_case_pages(self.db, after, self._case_filters(**filters))
+
+    def _case_filters(self, **filters: Any) -> dict[str, Any]:
+        return case_filters(self.clock.now(), **filters)
 
     def available(self, case_id: str, *, actor: Actor) -> list[Availability]:
         """Every trigger from the case's state, whether `actor` may take it now, and why not."""
@@ -354,64 +364,25 @@ class Engine(Reader):
         return sweep(self, now.astimezone(UTC), limit=limit, batch=batch)
 
     def forecast(self, until: datetime, *, center: str | None = None) -> list[dict[str, Any]]:
-        """What a sweep at `until` would do, per pending deadline — without writing anything.
+        """What the scheduler will do by `until`, per stage — without writing anything; each
+        blocked fire with `why` (the guard's reason and citation). workflow/forecast.py says
+        how it follows the sweep; `iter_forecast` streams it."""
+        return list(self.iter_forecast(until, center=center))
 
-        Stages are taken in the order they fell due, and a fire is dry-run against its guards
-        (reported as blocked when the law's condition fails), as the sweep does. First-order:
-        a timer armed by what that sweep fires is left to the next pass, here as there.
-        """
-        from cee_workflow.states.calendar import legal_date
-        from cee_workflow.workflow.timers import reached, stages
+    def iter_forecast(self, until: datetime, *, center: str | None = None
+                      ) -> Iterator[dict[str, Any]]:
+        """`forecast` as a stream, case by case (bounded memory at any size)."""
+        from cee_workflow.workflow.forecast import forecast
 
-        today = legal_date(until)
-        result, moved = [], set()
-        with transaction(self.db, write=False) as session:
-            due = []
-            for row, case in queries.pending_deadlines(session, before=until, center=center,
-                                                       by_next_stage=True):
-                stage = reached(stages(row.action, row.level, row.warn_at, row.due_at,
-                                       self.params), until)
-                if stage is not None:
-                    due.append((stage.at, row.id, row, case, stage))
-            for _, _, row, case, stage in sorted(due, key=lambda item: item[:2]):
-                if case.id in moved:
-                    continue  # the case left the state: its other timers there will not act
-                would = stage.kind
-                if stage.kind == "fire":
-                    action = row.action
-                    why = self._dry_run(session, case, action, today)
-                    otherwise = lifecycle_of(case.kind).timer(row.timer).otherwise
-                    if why and otherwise and not self._dry_run(session, case, otherwise, today):
-                        action, why = otherwise, None  # the sweep takes the alternative
-                    would = f"blocked {action}" if why else action
-                    if not why:
-                        moved.add(case.id)
-                result.append({"case": case.id, "kind": case.kind, "state": case.state,
-                               "center": case.center, "timer": row.timer, "would": would,
-                               "at": stage.at.isoformat(), "last_day": row.last_day.isoformat(),
-                               "citation": row.citation})
-        return result
-
-    def _dry_run(self, session, case: Case, trigger: str, today: date) -> str | None:
-        """Why `trigger` would be refused on `case` on `today`, or None (nothing written)."""
-        lifecycle = lifecycle_of(case.kind)
-        entries = entry_facts(session, queries.entries_of_cases(session, [case.id])[case.id])
-        facts = Facts(today=today, data=case.data, inputs=parse_inputs(
-            lifecycle.specs_for(trigger)[0], {}, today), entries=entries, params=self.params)
-        for spec in lifecycle.specs_for(trigger):
-            if case.state in spec.sources:
-                refusal = spec.refusal(facts)
-                return refusal.reason if refusal else None
-        return f"{trigger} is not possible from {case.state}"
+        return forecast(self, until, center=center)
 
     def pending_deadlines(self, *, due_before: datetime | None = None,
                           kind: str | None = None, center: str | None = None,
                           limit: int | None = None) -> list[DeadlineView]:
-        """Pending deadlines of every case, soonest first; filtered."""
-        with transaction(self.db, write=False) as session:
-            rows = queries.pending_deadlines(session, before=due_before, kind=kind,
-                                             center=center, limit=limit)
-            return [DeadlineView.of(row) for row, _ in rows]
+        """Pending deadlines of every case, soonest first; filtered. Paged: `deadline_page`;
+        streamed: `iter_deadlines` (both the Reader's, with `before` for `due_before`)."""
+        return list(islice(self.iter_deadlines(before=due_before, kind=kind, center=center),
+                           limit))
 
     def start_scheduler(self, interval: float = 60.0, checkpoints=None) -> None:
         """Sweep every `interval` seconds in a background thread (APScheduler); with

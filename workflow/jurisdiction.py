@@ -118,7 +118,10 @@ def authorize(spec: TransitionSpec, actor: Actor, case: CaseScope, day: date,
         raise NotPermitted(f"{action} needs {spec.who} authority ({spec.citation}); "
                            f"a filer cannot take it",
                            **_fields(spec, case))
-    grant = _office_grant(spec, actor, case, regime.name, regime, action)
+    if (spec.authority is Authority.HQ) != (actor.office_kind == "hq"):
+        raise NotPermitted(_hq_refusal(spec, actor, action), **_fields(spec, case))
+    grant = (Grant("HQ", regime_name) if spec.authority is Authority.HQ
+             else _office_grant(spec, actor, case, regime.name, regime, action))
     if spec.unit and actor.unit != spec.unit:
         raise NotPermitted(f"{action} needs {spec.who} authority ({spec.citation}); "
                            f"{actor.describe()} is not in unit {spec.unit}",
@@ -128,6 +131,15 @@ def authorize(spec: TransitionSpec, actor: Actor, case: CaseScope, day: date,
                            f"{actor.describe()} is not",
                            **_fields(spec, case))
     return grant
+
+
+def _hq_refusal(spec: TransitionSpec, actor: Officer, action: str) -> str:
+    """Headquarters acts nationally, and only where the law names it (1515(c); 174.26(b)(1))."""
+    if spec.authority is Authority.HQ:
+        return (f"{action} needs HQ authority (the Commissioner, {spec.citation}); "
+                f"{actor.describe()} is not at Headquarters")
+    return (f"{action} needs {spec.who} authority ({spec.citation}); {actor.describe()} is at "
+            "Headquarters, which acts on protests only where the law names it")
 
 
 def _fields(spec: TransitionSpec, case: CaseScope) -> dict[str, str | None]:

@@ -7,7 +7,9 @@ SQLAlchemy. `workflow.Engine` inherits these reads: there is one implementation 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from cee_workflow.storage import reads
 from cee_workflow.storage.database import (
@@ -20,12 +22,13 @@ from cee_workflow.storage.database import (
     snapshot,
 )
 from cee_workflow.workflow.errors import InvalidInput, NotFound
-from cee_workflow.workflow.views import CaseView, DeadlineView, EventView
+from cee_workflow.workflow.views import CaseView, DeadlineView, EventView, Page
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
 _LIST_HINT = "list cases with `cee case list`"
+STREAM_PAGE = 1000  # rows per statement when a whole list is streamed
 
 
 class Reader:
@@ -74,6 +77,93 @@ class Reader:
             case = _case(connection, case_id)
             return (case, [EventView.of(row) for row in reads.events_of(connection, case_id)],
                     [DeadlineView.of(row) for row in reads.deadlines_of(connection, case_id)])
+
+
+    # --- lists, a keyset page at a time (storage.reads) -----------------------------------
+
+    def case_page(self, *, after: str | None = None, limit: int = 50, **filters: Any
+                  ) -> Page:
+        """Cases in id order after the case id `after`, at most `limit`; `filters`: kind,
+        state, center, port, overdue_at (a pending deadline due by that instant),
+        min_escalation. The page's `next` is the cursor of the page after it."""
+        return read_case_page(self.db, after, limit, filters)
+
+    def iter_cases(self, *, after: str | None = None, **filters: Any) -> Iterator[CaseView]:
+        """Every matching case in id order, read STREAM_PAGE at a time (bounded memory)."""
+        return iter_case_pages(self.db, after, filters)
+
+    def deadline_page(self, *, after: str | None = None, limit: int = 50,
+                      **filters: Any) -> Page:
+        """Pending deadlines by due time, then id, after the cursor `after`; `filters`:
+        before (due by that instant), kind, center."""
+        key = parse_deadline_cursor(after) if after is not None else None
+        with snapshot(self.db) as connection:
+            rows = reads.deadline_page(connection, after=key, limit=limit + 1, **filters)
+        cursor = deadline_cursor(rows[limit - 1]) if len(rows) > limit else None
+        return Page(tuple(DeadlineView.of(row) for row in rows[:limit]), cursor)
+
+    def iter_deadlines(self, *, after: str | None = None, **filters: Any
+                       ) -> Iterator[DeadlineView]:
+        """Every matching pending deadline by due time, STREAM_PAGE at a time."""
+        while True:
+            page = self.deadline_page(after=after, limit=STREAM_PAGE, **filters)
+            yield from page.items
+            if page.next is None:
+                return
+            after = page.next
+
+
+def read_case_page(db: sa.Engine, after: str | None, limit: int, filters: dict) -> Page:
+    with snapshot(db) as connection:
+        rows = reads.case_page(connection, after=after, limit=limit + 1, **filters)
+    items = tuple(CaseView.of(row, entries) for row, entries in rows[:limit])
+    return Page(items, items[-1].id if len(rows) > limit else None)
+
+
+def iter_case_pages(db: sa.Engine, after: str | None, filters: dict) -> Iterator[CaseView]:
+    while True:
+        page = read_case_page(db, after, STREAM_PAGE, filters)
+        yield from page.items
+        if page.next is None:
+            return
+        after = page.next
+
+
+def case_filters(now: datetime, *, kind: str | None = None, state: str | None = None,
+                 center: str | None = None, port: str | None = None, overdue: bool = False,
+                 escalated: bool = False) -> dict[str, Any]:
+    """The list filters as storage.reads takes them: `overdue` a pending deadline due by
+    `now`, `escalated` level 2 or more. A state no lifecycle (of `kind`) has: InvalidInput.
+    The rulebooks load only to check a kind or state given."""
+    if kind is not None or state is not None:
+        from cee_workflow.states import LIFECYCLES
+
+        if kind is not None and kind not in LIFECYCLES:
+            raise InvalidInput(f"unknown case kind {kind!r}; kinds: {', '.join(LIFECYCLES)}")
+        kinds = [LIFECYCLES[kind]] if kind is not None else list(LIFECYCLES.values())
+        if state is not None and not any(state in lc.state_names for lc in kinds):
+            names = sorted({s for lc in kinds for s in lc.state_names})
+            raise InvalidInput(f"no {kind or 'case'} state is called {state!r}; states: "
+                               f"{', '.join(names)}")
+    return {"kind": kind, "state": state, "center": center, "port": port,
+            "overdue_at": now if overdue else None,
+            "min_escalation": 2 if escalated else None}
+
+
+def deadline_cursor(row) -> str:
+    """A deadline list's cursor: the due instant (UTC) and id of the last row shown."""
+    return f"{row.due_at.astimezone(UTC):%Y-%m-%dT%H:%M:%S.%f}Z/{row.id}"
+
+
+def parse_deadline_cursor(text: str) -> tuple[datetime, int]:
+    try:
+        instant, _, number = text.partition("/")
+        due_at = datetime.strptime(instant, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        return due_at, int(number)
+    except ValueError:
+        raise InvalidInput(f"--after {text!r} is not a cursor of this list; pass the one its "
+                           f"last page printed (or leave --after out to start at the top)"
+                           ) from None
 
 
 def _require(connection: sa.Connection, case_id: str) -> sa.Row:

@@ -119,3 +119,16 @@ class AuditReport(_View):
     @property
     def ok(self) -> bool:
         return not self.broken
+
+
+@dataclass(frozen=True)
+class Page(_View):
+    """One page of a list, in the list's order, and the cursor of the next page (None: this is
+    the last). Pass `next` as `after` to read on; a cursor stays valid whatever is written
+    meanwhile (rows added after it appear on later pages; none is shown twice)."""
+
+    items: tuple[Any, ...]
+    next: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"items": [item.to_dict() for item in self.items], "next": self.next}
