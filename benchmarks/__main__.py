@@ -1,8 +1,11 @@
-"""`python -m benchmarks run --db URL --size N [--scenario …] [--out DIR]` and `… readme`."""
+"""`python -m benchmarks postgresql` / `python -m benchmarks sqlite`: the whole suite on one
+database with a progress bar, results written to benchmarks/results/ (the README table: `python
+-m benchmarks readme`). `python -m benchmarks run --db URL --size N …` for every option."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -10,6 +13,9 @@ from pathlib import Path
 from benchmarks import report, runner
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"
+DEFAULT_SIZE = 100_000
+DEFAULT_POSTGRESQL = os.environ.get("CEE_BENCH_DATABASE_URL",
+                                    "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,10 +37,23 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--merge", action="store_true",
                      help="replace only the scenarios run in the day's file of this database "
                           "(same --size); the others keep their measurement")
+    run.add_argument("--rounds", type=int, default=1,
+                     help="interleaved rounds of engine and floors (ratios: their median)")
+    for kind, url in (("postgresql", DEFAULT_POSTGRESQL), ("sqlite", "sqlite://")):
+        one = commands.add_parser(kind, help=f"the whole suite on {kind} (default --size "
+                                  f"{DEFAULT_SIZE:,}), with a progress bar")
+        one.add_argument("--db", default=url, metavar="URL",
+                         help=f"default {url}" + (" (or $CEE_BENCH_DATABASE_URL)"
+                                                  if kind == "postgresql" else ""))
+        one.add_argument("--size", type=int, default=DEFAULT_SIZE)
+        one.add_argument("--rounds", type=int, default=1)
+        one.add_argument("--out", type=Path, default=DEFAULT_OUT)
     readme = commands.add_parser("readme", help="regenerate the README's Performance table")
     readme.add_argument("--results", type=Path, default=DEFAULT_OUT)
     readme.add_argument("--readme", type=Path, default=runner.ROOT / "README.md")
     args = parser.parse_args(argv)
+    if args.command in ("postgresql", "sqlite"):
+        return _one_database(args)
     if args.command == "run" and args.merge and args.no_write:
         parser.error("--merge writes into the day's file; it cannot go with --no-write")
     if args.command == "readme":
@@ -49,7 +68,31 @@ def main(argv: list[str] | None = None) -> int:
     results = runner.run(args.db, args.size, scenarios=tuple(args.scenario or runner.SCENARIOS),
                          out=None if args.no_write else args.out, background=args.background,
                          processes=tuple(args.processes) if args.processes else None,
-                         merge=args.merge, log=log)
+                         merge=args.merge, rounds=args.rounds, log=log)
+    for record in results["scenarios"]:
+        print(report.line(record))
+    return 0
+
+
+def _one_database(args) -> int:
+    """The suite on one database at its defaults, a progress bar on stderr."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    total = runner.steps(args.command, runner.SCENARIOS, None, args.rounds)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task(f"{args.command} {args.size:,} entries", total=total)
+
+        def tick(label: str) -> None:
+            bar.update(task, advance=1, description=f"{args.command}: {label}")
+
+        results = runner.run(args.db, args.size, out=args.out, rounds=args.rounds,
+                             log=lambda message: bar.console.print(message, markup=False,
+                                                                   highlight=False),
+                             tick=tick)
     for record in results["scenarios"]:
         print(report.line(record))
     return 0

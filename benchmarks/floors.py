@@ -1,4 +1,4 @@
-"""The raw-SQL floor: the same row writes as the engine's, by hand-written statements.
+"""The per-row floor: the same row writes as the engine's, by hand-written statements.
 
 What a floor includes, so the engine/floor ratio means what it says:
 - reading what the values depend on (the case row; for the sweep, the due rows and the case's
@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
@@ -220,10 +221,12 @@ def bulletin(d: Driver, day: date, now: datetime, params: RuleParams, officers: 
 
 
 def advances(d: Driver, case_ids: list[str], now: datetime, params: RuleParams,
-             officers: dict[str, str]) -> int:
+             officers: dict[str, str], latencies: list[float] | None = None) -> int:
     """Liquidate each case in its own transaction: read it, write its rows, commit."""
     lock = " FOR UPDATE" if d.pg else ""
+    clock = time.perf_counter
     for case_id in case_ids:
+        began = clock()
         d.begin()
         case = _case(d, d.rows(f'SELECT {CASE_COLUMNS} FROM cee_case WHERE id = %s{lock}',
                                [case_id])[0])
@@ -231,6 +234,8 @@ def advances(d: Driver, case_ids: list[str], now: datetime, params: RuleParams,
                                        actor=officers[case["center"]], authority="CENTER",
                                        inputs={"type": "1"})], now)
         d.commit()
+        if latencies is not None:
+            latencies.append(clock() - began)
     return len(case_ids)
 
 

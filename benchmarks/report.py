@@ -45,13 +45,36 @@ def line(record: dict[str, Any]) -> str:
         shown = "—" if ratio is None else f"{ratio:.2f}×"
         verdict = (f"{_cell(record.get('engine_seconds'))} vs {_cell(record.get('floor_seconds'))}"
                    f" = {shown} (target ≤ {record['target']}×)")
+        if record.get("per_row_ratio") is not None:
+            verdict += f"; per-row floor {record['per_row_ratio']:.2f}×"
     met = "met" if record.get("met") else "MISSED"
     return f"{record['name']}: {verdict} {met}"
 
 
+def _floor_kind(r: dict[str, Any]) -> str:
+    floor = r.get("floor", "")
+    if "runs" in r and not floor:  # start-up: whole processes against an import
+        return "import baseline"
+    if floor.startswith("PER-ROW"):
+        return "per-row floor (no true floor yet)"
+    if floor.startswith("the minimal transaction"):
+        return "minimal transaction"
+    return "true floor" if floor else "per-row floor"
+
+
+def _latency(r: dict[str, Any]) -> str:
+    engine, floor = r.get("engine_latency_ms"), r.get("floor_latency_ms")
+    if not engine or not floor:
+        return ""
+    return ("; latency ms engine / floor: " + ", ".join(
+        f"{k} {engine[k]:.2f} / {floor[k]:.2f} ({engine[k] / floor[k]:.2f}×)"
+        for k in ("mean", "p50", "p90", "p99") if floor[k]))
+
+
 def table(documents: list[dict[str, Any]]) -> str:
-    out = ["| database | scenario | what | engine | floor / reference | ratio | target | met |",
-           "|---|---|---|---|---|---|---|---|"]
+    out = ["| database | scenario | what | engine | floor | engine ÷ floor | floor is | "
+           "engine ÷ per-row floor | target | met |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
     notes = []
     for doc in documents:
         db = f"{doc['database']} {doc['database_version']}"
@@ -59,33 +82,39 @@ def table(documents: list[dict[str, Any]]) -> str:
             if r.get("unit") == "MB":
                 met = "yes" if r["met"] else "**no**"
                 out.append(f"| {db} | {r['name']} | {r.get('notes', '')} | "
-                           f"{_cell(r.get('engine'), 'MB')} | {_cell(r.get('floor'), 'MB')} "
-                           f"(floor) | — | < {r['target']} MB | {met} |")
+                           f"{_cell(r.get('engine'), 'MB')} | {_cell(r.get('floor'), 'MB')} | — "
+                           f"| peak RSS | — | < {r['target']} MB | {met} |")
                 continue
             if r.get("unit") == "plan":
                 met = "yes" if r["met"] else "**no**"
                 out.append(f"| {db} | {r['name']} | {', '.join(r['plans'])} | index range "
-                           f"scans | — | — | no seq scan, no sort | {met} |")
+                           f"scans | — | — | plan | — | no seq scan, no sort | {met} |")
                 continue
             if r.get("unit") == "s-limit":
                 met = "yes" if r["met"] else "**no**"
                 out.append(f"| {db} | {r['name']} | {r.get('notes', '')} | "
-                           f"{_cell(r.get('engine_seconds'))} | — | — | < {r['target']} s | "
-                           f"{met} |")
+                           f"{_cell(r.get('engine_seconds'))} | — | — | time limit | — | "
+                           f"< {r['target']} s | {met} |")
                 continue
             ratio = "—" if r.get("ratio") is None else f"{r['ratio']:.2f}×"
+            per_row = "—" if r.get("per_row_ratio") is None else f"{r['per_row_ratio']:.2f}×"
             verified = "" if r.get("verified", True) else " (rows differ!)"
-            out.append(f"| {db} | {r['name']} | {r.get('rows', '')}{verified} | "
+            out.append(f"| {db} | {r['name']} | {r.get('rows', '')}{verified}{_latency(r)} | "
                        f"{_cell(r.get('engine_seconds'))} | {_cell(r.get('floor_seconds'))} | "
-                       f"{ratio} | ≤ {r['target']}× | {'yes' if r['met'] else '**no**'} |")
+                       f"{ratio} | {_floor_kind(r)} | {per_row} | ≤ {r['target']}× | "
+                       f"{'yes' if r['met'] else '**no**'} |")
             if r.get("notes") and not r.get("met"):
                 notes.append(f"- {doc['database']} {r['name']}: {r['notes']}")
         m = doc["machine"]
         pop = doc["population"]
         measured = _measured(doc["scenarios"])
+        load = doc.get("contention", {}).get("loadavg")
+        busy = (f" Load average at the start {load[0]} / {load[1]} / {load[2]} on "
+                f"{m['cores']} cores (shared: timings are noisy; ratios are medians of "
+                f"{doc.get('rounds', 1)} interleaved round(s))." if load else "")
         notes.append(f"- `{doc['_file']}`: {m['cores']} cores, {m['memory']}, {m['cpu']}, "
                      f"Python {m['python']}; population {pop['cases']} cases, {pop['events']} "
-                     f"events, {pop['pending_deadlines']} pending deadlines.{measured}")
+                     f"events, {pop['pending_deadlines']} pending deadlines.{measured}{busy}")
     return "\n".join(out + [""] + notes)
 
 

@@ -59,8 +59,8 @@ class Snapshot:
     """The rows a scenario may change: its cases, their pending deadlines, and the high marks
     of the event and deadline tables (everything above them is the scenario's)."""
 
-    def __init__(self, db: sa.Engine, scope_sql: str):
-        self.db = db
+    def __init__(self, db: sa.Engine, scope_sql: str, sample_every: int = SAMPLE_EVERY):
+        self.db, self.sample_every = db, sample_every
         with db.begin() as c:
             c.exec_driver_sql("DROP TABLE IF EXISTS bench_scope")
             c.exec_driver_sql("DROP TABLE IF EXISTS bench_snap_case")
@@ -94,7 +94,8 @@ class Snapshot:
         tidy(self.db)
 
     def fingerprint(self) -> dict[str, Any]:
-        """Counts over the scope and a digest of every SAMPLE_EVERY-th case's rows."""
+        """Counts over the scope and a digest of every `sample_every`-th case's rows (1: every
+        case's)."""
         with self.db.connect() as c:
             def scalar(sql: str) -> Any:
                 return c.exec_driver_sql(sql).scalar()
@@ -113,7 +114,7 @@ class Snapshot:
                     "bench_snap_deadline) AND status <> 'pending'"),
             }
             sample = [row[0] for row in c.exec_driver_sql(
-                "SELECT case_id FROM bench_scope ORDER BY case_id").all()][::SAMPLE_EVERY]
+                "SELECT case_id FROM bench_scope ORDER BY case_id").all()][::self.sample_every]
             digest = hashlib.sha256()
             for case_id in sample:
                 for sql in (

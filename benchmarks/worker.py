@@ -2,8 +2,13 @@
 
 The runner starts a worker with a JSON spec; the worker imports, connects and reads its cases,
 prints `ready`, waits for `go` on stdin (so parallel workers start together and start-up is not
-timed), runs, and prints one JSON line: start and end (epoch seconds), rows done, and its peak
-RSS (`resource.getrusage`, this process only: the run's own peak, imports included).
+timed), runs, and prints one JSON line: start and end (epoch seconds), rows done, its peak RSS
+and, for single advances, each call's latency.
+
+Peak RSS is the kernel's high-water mark of this process (`VmHWM` in /proc/self/status): the
+worker is a fresh interpreter started by `subprocess` (not a fork of the runner), so the mark is
+its own — imports, connection and run included. `getrusage(RUSAGE_SELF).ru_maxrss` is the
+fallback where /proc is missing (it counts a forked child's inherited pages too).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import time
 from datetime import date, datetime
 from typing import Any
 
-from benchmarks import floors
+from benchmarks import floors, true_floor, true_sweep
 from benchmarks.generate import officer_of
 from cee_workflow.states.params import DEFAULT_PARAMS
 from cee_workflow.storage.database import create_db_engine
@@ -30,7 +35,8 @@ def main(spec: dict[str, Any]) -> dict[str, Any]:
         ids = [r[0] for r in c.exec_driver_sql("SELECT case_id FROM bench_scope ORDER BY case_id")]
     ids = ids[spec.get("index", 0)::spec.get("of", 1)]
     officers = {center: officer_of(center) for center in CENTERS}
-    run = _engine_side(spec, now, day, ids) if spec["side"] == "engine" else None
+    latencies: list[float] = []
+    run = _engine_side(spec, now, day, ids, latencies) if spec["side"] == "engine" else None
     if run is None:
         raw = db.raw_connection()
         import sqlalchemy as sa
@@ -38,25 +44,42 @@ def main(spec: dict[str, Any]) -> dict[str, Any]:
         columns = {c["name"] for c in sa.inspect(db).get_columns("cee_case")}
         driver = floors.Driver(raw.driver_connection, db.dialect.name,
                                scheduled_column="scheduled_for" in columns)
+        bulletin = true_floor.bulletin if spec["side"] == "floor" else floors.bulletin
         run = {
-            "bulletin": lambda: floors.bulletin(driver, day, now, DEFAULT_PARAMS, officers,
-                                                spec["batch"]),
-            "advance": lambda: floors.advances(driver, ids, now, DEFAULT_PARAMS, officers),
-            "sweep": lambda: floors.sweep(driver, now, DEFAULT_PARAMS, spec["limit"],
-                                          spec["batch"]),
+            "bulletin": lambda: bulletin(driver, day, now, DEFAULT_PARAMS, officers,
+                                         spec["batch"]),
+            "advance": lambda: floors.advances(driver, ids, now, DEFAULT_PARAMS, officers,
+                                               latencies),
+            "sweep": (lambda: true_sweep.sweep(driver, now, DEFAULT_PARAMS, spec["limit"],
+                                               spec["batch"], officers))
+            if spec["side"] == "floor" else
+            (lambda: floors.sweep(driver, now, DEFAULT_PARAMS, spec["limit"], spec["batch"])),
         }[spec["scenario"]]
     print("ready", flush=True)
     sys.stdin.readline()
     start = time.time()
     outcome = run()
     end = time.time()
-    result = {"start": start, "end": end, "seconds": end - start,
-              "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    result = {"start": start, "end": end, "seconds": end - start, "maxrss_mb": peak_rss_mb()}
+    if latencies:
+        result["latencies"] = latencies
     result.update(outcome if isinstance(outcome, dict) else {"done": outcome})
     return result
 
 
-def _engine_side(spec, now: datetime, day: date, ids: list[str]):
+def peak_rss_mb() -> float:
+    """This process's resident high-water mark, in MB (VmHWM; ru_maxrss without /proc)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _engine_side(spec, now: datetime, day: date, ids: list[str], latencies: list[float]):
     from cee_workflow import Engine, SettableClock
 
     engine = Engine(spec["url"], clock=SettableClock(now))
@@ -67,8 +90,11 @@ def _engine_side(spec, now: datetime, day: date, ids: list[str]):
                                              "(SELECT case_id FROM bench_scope)").all())
 
         def advance() -> int:
+            clock = time.perf_counter
             for case_id in ids:
+                began = clock()
                 engine.advance(case_id, "liquidate", actor=actors[centers[case_id]])
+                latencies.append(clock() - began)
             return len(ids)
         return advance
     if spec["scenario"] == "sweep":

@@ -50,6 +50,7 @@ def roll_forward(day: date) -> date:
     return day
 
 
+@lru_cache(maxsize=65_536)  # pure; a bulletin adds the same periods to the same few days
 def add_period(day: date, *, years: int = 0, months: int = 0, days: int = 0) -> date:
     """Calendar arithmetic: Feb 29 + 1 year is Feb 28; Jan 31 + 1 month is Feb 28/29."""
     return day + relativedelta(years=years, months=months, days=days)

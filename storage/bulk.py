@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session
 
 from cee_workflow.storage.models import Case, Deadline, Event
@@ -59,12 +60,66 @@ def scopes_of(session: Session, ids: Sequence[str]) -> list[sa.Row]:
 
 def lock_cases(session: Session, ids: Sequence[str]) -> list[sa.Row]:
     """The cases' rows, in id order; on PostgreSQL locked FOR UPDATE in that order (case before
-    deadline, like every advance and the sweep). SQLite serializes writers already."""
+    deadline, like every advance and the sweep). SQLite serializes writers already. The ids
+    are one parameter (an array; SQLite: a JSON array), so the text is the same every batch."""
     statement = (sa.select(*(CASE.c[name] for name in CASE_COLUMNS))
-                 .where(CASE.c.id.in_(list(ids))).order_by(CASE.c.id))
+                 .where(CASE.c.id.in_(_id_list(session))).order_by(CASE.c.id))
     if _is_postgres(session):
         statement = statement.with_for_update()
-    return session.execute(statement).all()
+    return session.execute(statement, {"ids": _id_param(session, ids)}).all()
+
+
+def _id_list(session: Session) -> Any:
+    """`IN (…)` over one bound list of ids: PostgreSQL unnest(array), SQLite json_each."""
+    if _is_postgres(session):
+        return sa.select(sa.func.unnest(sa.bindparam("ids", type_=ARRAY(sa.String))))
+    return sa.select(sa.column("value")).select_from(
+        sa.func.json_each(sa.bindparam("ids", type_=sa.String)))
+
+
+def _id_param(session: Session, ids: Sequence[str]) -> Any:
+    return list(ids) if _is_postgres(session) else json.dumps(list(ids))
+
+
+class NamingRow(NamedTuple):
+    """A batch case, one entry it names with the entry's row, and one case naming that entry
+    (the case itself included): what `storage.single.NamingRow` is for a single advance."""
+
+    case_id: str
+    entry: str
+    importer: str
+    port: str
+    entry_date: date
+    summary_version: int
+    naming_id: str | None
+    kind: str | None
+    state: str | None
+    data: dict[str, Any] | None
+
+
+_NAMING_SQL = (
+    "SELECT ce.case_id, ce.entry, e.importer, e.port, e.entry_date, e.summary_version, "
+    "nc.id, nc.kind, nc.state, nc.data FROM cee_case_entry AS ce "
+    "JOIN cee_entry AS e ON e.number = ce.entry "
+    "LEFT JOIN cee_case_entry AS ne ON ne.entry = ce.entry "
+    "LEFT JOIN cee_case AS nc ON nc.id = ne.case_id WHERE ce.case_id {ids} "
+    "ORDER BY ce.case_id, ce.entry, nc.id")
+
+
+def naming_of_cases(session: Session, ids: Sequence[str]) -> list[NamingRow]:
+    """For a batch of cases, in one statement of a fixed text: each entry each case names, and
+    every case naming that entry — all the batch's guards and timers read of entries (the
+    single advance's read, `storage.single.case_for_transition`, for many cases at once)."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        return [NamingRow(*row) for row in connection.exec_driver_sql(
+            _NAMING_SQL.format(ids="= ANY(%b::text[])"), (list(ids),))]
+    rows = connection.exec_driver_sql(
+        _NAMING_SQL.format(ids="IN (SELECT value FROM json_each(?))"), (json.dumps(list(ids)),))
+    return [NamingRow(case_id, entry, importer, port, date.fromisoformat(entry_date), version,
+                      naming, kind, state, None if data is None else json.loads(data))
+            for case_id, entry, importer, port, entry_date, version, naming, kind, state, data
+            in rows]
 
 
 def escalated_levels(session: Session, ids: Sequence[str]
@@ -72,8 +127,8 @@ def escalated_levels(session: Session, ids: Sequence[str]
     """{case: {(timer, due_at): level}} of the cases' pending deadlines that have escalated."""
     rows = session.execute(
         sa.select(DEADLINE.c.case_id, DEADLINE.c.timer, DEADLINE.c.due_at, DEADLINE.c.level)
-        .where(DEADLINE.c.case_id.in_(list(ids)), DEADLINE.c.status == "pending",
-               DEADLINE.c.level > 0))
+        .where(DEADLINE.c.case_id.in_(_id_list(session)), DEADLINE.c.status == "pending",
+               DEADLINE.c.level > 0), {"ids": _id_param(session, ids)})
     levels: dict[str, dict[tuple[str, datetime], int]] = {}
     for case_id, timer, due_at, level in rows:
         levels.setdefault(case_id, {})[(timer, due_at)] = level
@@ -98,14 +153,16 @@ def compare_and_set_cases(session: Session, rows: Sequence[dict[str, Any]],
     as_date = CASE.c.scheduled_for.type.dialect_impl(dialect).bind_processor(dialect) or _same
     as_instant = CASE.c.updated_at.type.dialect_impl(dialect).bind_processor(dialect) or _same
     if dialect.name == "postgresql":
-        sql = ('UPDATE cee_case AS c SET state = v.state, data = v.data, '
+        # %b: the arrays go in binary, each element as it is (a text array would be quoted
+        # and escaped character by character, client-side, for every case's whole data)
+        sql = ('UPDATE cee_case AS c SET state = v.state, data = v.data::jsonb, '
                "head_hash = v.head_hash, escalation = v.escalation, "
                "scheduled_for = v.scheduled_for, version = c.version + 1, "
                "event_count = c.event_count + 1, updated_at = %s "
-               "FROM unnest(%s::text[], %s::int[], %s::text[], %s::jsonb[], %s::text[], "
-               "%s::int[], %s::date[]) "
+               "FROM unnest(%b::text[], %b::int[], %b::text[], %b::text[], %b::text[], "
+               "%b::int[], %b::date[]) "
                "AS v (id, version, state, data, head_hash, escalation, scheduled_for) "
-               "WHERE c.id = v.id AND c.version = v.version AND c.state = ANY(%s::text[]) "
+               "WHERE c.id = v.id AND c.version = v.version AND c.state = ANY(%b::text[]) "
                "RETURNING c.id")
         params = (as_instant(now), [r["id"] for r in rows], [r["version"] for r in rows],
                   [r["state"] for r in rows], [json.dumps(r["data"]) for r in rows],
@@ -150,13 +207,10 @@ def insert_events(session: Session, rows: Sequence[dict[str, Any]], *, seqs: boo
     if not rows:
         return []
     if _is_postgres(session):
-        statement = sa.insert(EVENT)
-        if not seqs:
-            session.execute(statement, list(rows))
-            return []
-        statement = statement.returning(EVENT.c.seq, sort_by_parameter_order=True)
-        return list(session.execute(statement, list(rows)).scalars())
-    session.execute(sa.insert(EVENT), list(rows))
+        found = dict(((case_id, case_seq), seq) for case_id, case_seq, seq in _insert_unnest(
+            session, "cee_event", EVENT_TYPES, rows, "case_id, case_seq, seq" if seqs else ""))
+        return [found[(r["case_id"], r["case_seq"])] for r in rows] if seqs else []
+    _insert_many(session, EVENT, rows)
     if not seqs:
         return []
     found = dict(((case_id, case_seq), seq) for seq, case_id, case_seq in session.execute(
@@ -167,8 +221,73 @@ def insert_events(session: Session, rows: Sequence[dict[str, Any]], *, seqs: boo
 
 
 def insert_deadlines(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        session.execute(sa.insert(DEADLINE), list(rows))
+    if not rows:
+        return
+    if _is_postgres(session):
+        _insert_unnest(session, "cee_deadline", DEADLINE_TYPES, rows)
+        return
+    _insert_many(session, DEADLINE, rows)
+
+
+_BINDS: dict[tuple[str, str], tuple[str, list[str], list[Any]]] = {}
+
+
+def _insert_many(session: Session, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+    """SQLite: one executemany of a fixed INSERT text, each value converted by its column
+    type's own bind processor (what the ORM writes), without Core's per-row execution."""
+    connection = session.connection()
+    dialect = connection.dialect
+    columns = list(rows[0])
+    key = (table.name, ",".join(columns))
+    if key not in _BINDS:
+        processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+                      for name in columns]
+        sql = (f"INSERT INTO {table.name} ({', '.join(_quoted(c) for c in columns)}) "
+               f"VALUES ({', '.join('?' for _ in columns)})")
+        _BINDS[key] = (sql, columns, processors)
+    sql, columns, processors = _BINDS[key]
+    pairs = list(zip(columns, processors, strict=True))
+    connection.exec_driver_sql(sql, [
+        tuple(p(row[c]) if p is not None else row[c] for c, p in pairs) for row in rows])
+
+
+# The columns a bulk transition writes, with their PostgreSQL types (for unnest's arrays).
+EVENT_TYPES = {"case_id": "text", "case_seq": "int", "at": "timestamptz", "actor": "text",
+               "authority": "text", "regime": "text", "trigger": "text", "from_state": "text",
+               "to_state": "text", "note": "text", "data": "jsonb", "prev_hash": "text",
+               "hash": "text"}
+DEADLINE_TYPES = {"case_id": "text", "timer": "text", "kind": "text", "state": "text",
+                  "armed_version": "int", "last_day": "date", "due_at": "timestamptz",
+                  "warn_at": "timestamptz", "action": "text", "citation": "text",
+                  "status": "text", "level": "int", "next_at": "timestamptz"}
+
+
+def _insert_unnest(session: Session, table: str, types: dict[str, str],
+                   rows: Sequence[dict[str, Any]], returning: str = "") -> list[tuple]:
+    """PostgreSQL: the rows in one INSERT … SELECT FROM unnest(arrays), a fixed text whatever
+    their number, the arrays sent in binary (no client-side quoting). Every row carries every
+    column of `types`; a jsonb column goes as its JSON text."""
+    columns = list(types)
+    if set(rows[0]) != set(columns):
+        raise ValueError(f"{table} rows must give exactly {', '.join(columns)}")
+    arrays = []
+    for name in columns:
+        values = [row[name] for row in rows]
+        if types[name] == "jsonb":
+            values = [json.dumps(v) for v in values]
+        arrays.append(values)
+    selected = ", ".join(f"v.{name}::jsonb" if types[name] == "jsonb" else f"v.{name}"
+                         for name in columns)
+    unnest = ", ".join(f"%b::{'text' if types[n] == 'jsonb' else types[n]}[]" for n in columns)
+    sql = (f'INSERT INTO {table} ({", ".join(_quoted(c) for c in columns)}) '
+           f"SELECT {selected} FROM unnest({unnest}) AS v ({', '.join(columns)})"
+           + (f" RETURNING {returning}" if returning else ""))
+    result = session.connection().exec_driver_sql(sql, tuple(arrays))
+    return result.all() if returning else []
+
+
+def _quoted(column: str) -> str:
+    return f'"{column}"' if column == "trigger" else column
 
 
 def _same(value: Any) -> Any:

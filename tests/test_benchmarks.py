@@ -4,20 +4,23 @@ SQLite ends with the engine's and the floor's rows identical (seconds, not minut
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import entry_number
+from conftest import PG_ENV, entry_number
 
-from benchmarks import report
+from benchmarks import report, true_floor
 from benchmarks.history import at_eastern, live
-from benchmarks.runner import run
+from benchmarks.runner import run, steps
 from benchmarks.startup import heavy_imports
 from cee_workflow import Engine, SettableClock
 from cee_workflow.states.params import DEFAULT_PARAMS
+from cee_workflow.storage.database import create_db_engine
+from cee_workflow.workflow.audit import chain_hash
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -51,20 +54,57 @@ def test_a_generated_history_is_what_the_engine_writes(db_url):
     engine.close()
 
 
-def test_a_tiny_run_on_sqlite_compares_engine_and_floor_on_identical_rows(tmp_path):
-    results = run("sqlite://", 60, background=120, sweep_due=40, advances=30,
-                  scenarios=("bulletin", "advance", "sweep"), out=tmp_path, log=lambda _: None)
-    written = json.loads(next(tmp_path.glob("*-sqlite.json")).read_text())
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def server_url(request) -> str:
+    """What `python -m benchmarks run --db` takes: sqlite://, or a PostgreSQL server's URL."""
+    if request.param == "sqlite":
+        return "sqlite://"
+    if not os.environ.get(PG_ENV):
+        if os.environ.get("CEE_REQUIRE_POSTGRES"):
+            pytest.fail(f"CEE_REQUIRE_POSTGRES is set but {PG_ENV} is not")
+        pytest.skip(f"PostgreSQL tests need {PG_ENV}")
+    return os.environ[PG_ENV]
+
+
+def test_a_tiny_run_compares_engine_true_floor_and_per_row_floor_on_identical_rows(
+        server_url, tmp_path):
+    """Every case's rows (sample_every=1: case row, events with their chained hashes,
+    deadlines) are the same after the engine, the true floor and the per-row floor."""
+    results = run(server_url, 60, background=120, sweep_due=40, advances=30,
+                  scenarios=("bulletin", "advance", "sweep"), out=tmp_path, sample_every=1,
+                  log=lambda _: None)
+    written = json.loads(next(tmp_path.glob("*.json")).read_text())
     assert written["machine"]["cores"] and written["population"]["cases"] == 220
     by_name = {r["name"]: r for r in written["scenarios"]}
     for name, done in (("bulletin", 60), ("advance x1", 30), ("sweep", 40)):
         record = by_name[name]
         assert record["verified"], record
+        assert record["fingerprint"]["sampled_cases"] == done
         assert record["engine_done"] == record["floor_done"] == done
         assert record["ratio"] > 0 and isinstance(record["met"], bool)
+    for name, done in (("bulletin", 60), ("sweep", 40)):  # both have a set-based true floor
+        assert by_name[name]["per_row_done"] == done and by_name[name]["per_row_ratio"] > 0
+        assert by_name[name]["floor"].startswith("true floor")
+    assert set(by_name["advance x1"]["engine_latency_ms"]) == {"mean", "p50", "p90", "p99", "n"}
+    assert by_name["advance x1"]["engine_latency_ms"]["n"] == 30
+    assert 0 < by_name["bulletin_peak_rss_mb"]["engine"] < 1000  # VmHWM of the worker, in MB
     assert results["scenarios"] == written["scenarios"]
     table = report.table(report.latest(tmp_path))
-    assert "| sqlite" in table and "advance x1" in table and "sweep" in table
+    assert "advance x1" in table and "sweep" in table and "true floor" in table
+
+
+def test_the_true_floor_hashes_the_canonical_event_byte_for_byte(db_url):
+    """The chain hash the database computes over the canonical form it builds is the hash
+    `workflow.audit.chain_hash` computes: quoting of awkward strings included."""
+    db = create_db_engine(db_url)
+    prev, at = "ab" * 32, datetime(2025, 6, 6, 14, 0, tzinfo=UTC)
+    for actor, case_id in (("c001", "LQ-1"), ('o"\\b\n\u00e9\u2028', "LQ-\t2")):
+        event = {"case_id": case_id, "case_seq": 4, "at": at, "actor": actor,
+                 "authority": "CENTER", "regime": "center", "trigger": "liquidate",
+                 "from_state": "scheduled", "to_state": "liquidated", "note": "",
+                 "data": {"inputs": {"type": "1"}, "citation": "19 CFR 159.9(c)(1) \u00a7"}}
+        assert true_floor.hash_in_database(db, prev, event) == chain_hash(prev, event)
+    db.dispose()
 
 
 def test_a_merged_run_replaces_only_the_scenarios_it_ran(tmp_path):
@@ -103,3 +143,13 @@ def test_the_suite_runs_as_a_module():
     done = subprocess.run([sys.executable, "-m", "benchmarks", "--help"], cwd=ROOT,
                           capture_output=True, text=True, check=True)
     assert "run" in done.stdout and "readme" in done.stdout
+    assert "postgresql" in done.stdout and "sqlite" in done.stdout  # one command per database
+
+
+def test_the_progress_bar_counts_every_step_of_a_run(tmp_path):
+    """`python -m benchmarks sqlite`'s bar ends full: each step ticks once."""
+    ticks: list[str] = []
+    run("sqlite://", 30, background=40, sweep_due=10, advances=10,
+        scenarios=("bulletin", "advance", "sweep"), out=None, rounds=2, log=lambda _: None,
+        tick=ticks.append)
+    assert len(ticks) == steps("sqlite", ("bulletin", "advance", "sweep"), None, 2) == 17
