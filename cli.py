@@ -46,16 +46,32 @@ class Settings:
         if self._engine is not None or self.now_text:
             return self.engine()
         if self._reader is None:
+            from cee_workflow.storage.database import is_simulation
             from cee_workflow.workflow.reader import Reader
 
             reader = Reader(self.db)
             click.get_current_context().call_on_close(reader.close)
             reader.check_schema()
+            if not is_simulation(reader.db):  # who reads is established: the engine knows
+                return self.engine()
             self._reader = reader
         return self._reader
 
     def actor(self):
         return self.engine().actor(self.actor_text)
+
+    def registrar(self):
+        """Who changes the registry: the established administrator (or --as one)."""
+        return self.engine().registrar(self.actor_text)
+
+    def read_actor(self):
+        """Who reads: the established identity on a real database (a filer sees only its
+        importer's cases); on a simulation database the --as actor, if any."""
+        if self.actor_text:
+            return self.actor()
+        if self._engine is None and self.reader() is not self._engine:
+            return None  # the light Reader: a simulation database
+        return None if self.engine().is_simulation() else self.actor()
 
 
 def parse_instant(text: str) -> datetime:
@@ -185,11 +201,19 @@ def db():
 @db.command("upgrade")
 @click.option("--simulation", is_flag=True,
               help="Mark the database as a simulation: --now may move its clock.")
+@click.option("--admin", "admin_id", metavar="ID",
+              help="Name the first registry administrator (once, on a database with none).")
+@click.option("--admin-login", metavar="LOGIN", help="The administrator's database role or OS "
+              "user (default: yours).")
+@click.option("--admin-name", metavar="NAME", help="The administrator's name.")
 @click.pass_obj
-def db_upgrade(settings: Settings, simulation):
+def db_upgrade(settings: Settings, simulation, admin_id, admin_login, admin_name):
     """Apply migrations and seed the ten centers and the ports (idempotent)."""
+    if (admin_login or admin_name) and not admin_id:
+        raise click.UsageError("--admin-login and --admin-name go with --admin ID")
     engine = settings.engine(check_schema=False)
-    engine.upgrade(simulation=simulation)
+    engine.upgrade(simulation=simulation, admin=admin_id, admin_login=admin_login,
+                   admin_name=admin_name)
     from cee_workflow.storage.migrate import head_revision
 
     document = {"database": engine.db.url.render_as_string(hide_password=True),
@@ -223,7 +247,7 @@ def office_list(settings: Settings):
 @click.pass_obj
 def office_add(settings: Settings, code, kind, name):
     """Register a port (Schedule D code) or a center."""
-    settings.engine().add_office(code, kind, name)
+    settings.engine().add_office(code, kind, name, actor=settings.registrar())
     emit(settings, {"code": code, "kind": kind, "name": name},
          lambda: click.echo(f"{kind} {code} {name} registered"))
 
@@ -243,8 +267,11 @@ def officer():
 @click.option("--division", type=click.Choice(["partnership", "validation", "enforcement"]))
 @click.option("--role", type=click.Choice(["officer", "supervisor", "director"]),
               default="officer", show_default=True)
+@click.option("--login", metavar="ROLE", help="The database login role (PostgreSQL) or OS user "
+              "(SQLite) that is this officer.")
 @click.pass_obj
-def officer_add(settings: Settings, officer_id, name, port, unit, center, division, role):
+def officer_add(settings: Settings, officer_id, name, port, unit, center, division, role,
+                login):
     """Register an officer of a port (optionally its FP&F unit) or of a center division."""
     from cee_workflow.workflow.errors import InvalidInput
 
@@ -255,12 +282,18 @@ def officer_add(settings: Settings, officer_id, name, port, unit, center, divisi
     if center and unit:
         raise InvalidInput("--unit is for port officers; a center officer takes --division")
     settings.engine().add_officer(officer_id, name=name, office=port or center,
-                                  unit=unit or division, role=role)
+                                  unit=unit or division, role=role, login=login,
+                                  actor=settings.registrar())
     document = {"id": officer_id, "name": name, "office": port or center,
-                "unit": unit or division, "role": role}
+                "unit": unit or division, "role": role, "login": login}
     emit(settings, document, lambda: click.echo(
         f"officer {officer_id} ({role}, {'port' if port else 'center'} {port or center}"
         f"{'/' + (unit or division) if unit or division else ''}) registered"))
+
+
+from cee_workflow.cli_registry import register_officer_commands  # noqa: E402
+
+register_officer_commands(officer)
 
 
 @cee.group()
@@ -274,10 +307,13 @@ def importer():
 @click.option("--center", metavar="CODE", required=True, help="The importer's assigned center.")
 @click.option("--trusted", type=click.Choice(["ctpat", "isa"]), multiple=True,
               help="Trusted-trader programs (routes cases to the Partnership division).")
+@click.option("--login", metavar="ROLE", help="The database login role or OS user of its "
+              "filer.")
 @click.pass_obj
-def importer_add(settings: Settings, number, name, center, trusted):
+def importer_add(settings: Settings, number, name, center, trusted, login):
     """Register an importer of record (IRS, SSN or CBP-assigned number)."""
-    number = settings.engine().add_importer(number, name=name, center=center, trusted=trusted)
+    number = settings.engine().add_importer(number, name=name, center=center, trusted=trusted,
+                                            login=login, actor=settings.registrar())
     document = {"number": number, "name": name, "center": center, "trusted": sorted(trusted)}
     emit(settings, document, lambda: click.echo(
         f"importer {number} {name} registered at center {center}"
@@ -410,7 +446,7 @@ def case_show(settings: Settings, case_id):
     """A case with its history, deadlines, and (with --as) what the actor may do now."""
     # Only `available` needs the engine (the rulebooks); without --as a Reader shows the case.
     reader = settings.engine() if settings.actor_text else settings.reader()
-    shown, history, deadlines = reader.show(case_id)
+    shown, history, deadlines = reader.show(case_id, actor=settings.read_actor())
     available = (settings.engine().available(case_id, actor=settings.actor())
                  if settings.actor_text else [])
     document = {**shown.to_dict(), "history": [e.to_dict() for e in history],
@@ -425,7 +461,7 @@ def case_show(settings: Settings, case_id):
 @click.pass_obj
 def case_history(settings: Settings, case_id):
     """Every event of a case, oldest first."""
-    history = settings.engine().history(case_id)
+    history = settings.engine().history(case_id, actor=settings.read_actor())
     emit(settings, [e.to_dict() for e in history], lambda: render_history(history))
 
 
@@ -443,7 +479,8 @@ def case_history(settings: Settings, case_id):
 def case_list(settings: Settings, kind, state, center, port, overdue, escalated, limit):
     """Cases, filtered."""
     cases = settings.engine().list_cases(kind=kind, state=state, center=center, port=port,
-                                         overdue=overdue, escalated=escalated, limit=limit)
+                                         overdue=overdue, escalated=escalated, limit=limit,
+                                         actor=settings.read_actor())
     emit(settings, [c.to_dict() for c in cases], lambda: render_cases(cases))
 
 
@@ -467,7 +504,7 @@ def deadlines_list(settings: Settings, due_before, kind, center, limit):
 
     before = start_of_legal_day(parse_day(due_before, "--due-before")) if due_before else None
     rows = settings.engine().pending_deadlines(due_before=before, kind=kind, center=center,
-                                               limit=limit)
+                                               limit=limit, actor=settings.read_actor())
     emit(settings, [r.to_dict() for r in rows], lambda: table(
         ["case", "timer", "kind", "state", "last day", "due (UTC)", "action", "level", "rule"],
         [[r.case_id, r.timer, r.kind, r.state, r.last_day, f"{r.due_at:%Y-%m-%d %H:%M}",

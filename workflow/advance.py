@@ -44,7 +44,7 @@ from cee_workflow.workflow.errors import (
     RuleViolation,
 )
 from cee_workflow.workflow.identifiers import format_entry_number
-from cee_workflow.workflow.jurisdiction import SYSTEM, Actor, CaseScope, authorize
+from cee_workflow.workflow.jurisdiction import SYSTEM, Actor, CaseScope, authorize, require_standing
 from cee_workflow.workflow.timers import carry_levels, timer_rows
 from cee_workflow.workflow.views import EventView, jsonable
 
@@ -258,6 +258,8 @@ def apply(ctx: Context, case: Case | CaseRow, trigger: str, actor: Actor, *, not
           via: str | None = None) -> CaseRow:
     """Take `trigger` on `case` (a row read in this transaction); returns the row as written."""
     lifecycle = lifecycle_of(case.kind)
+    if via is None:  # a stranger is refused before anything about the case's state is said
+        require_standing(actor, scope_of(case, ctx.entries_of(case.id)), trigger)
     if expected_version is not None and case.version != expected_version:
         raise Conflict(f"{case.id} changed since you read it (version {expected_version}, now "
                        f"{case.version}, {case.state}); reload it and decide again",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -28,6 +29,7 @@ from cee_workflow.workflow.advance import (
 )
 from cee_workflow.workflow.clock import Clock, SystemClock
 from cee_workflow.workflow.deprecation import renamed
+from cee_workflow.workflow.engine_registry import RegistryMixin
 from cee_workflow.workflow.errors import (
     BackdatingRefused,
     Conflict,
@@ -60,7 +62,7 @@ DEADLOCK_RETRIES = 3
 Subscriber = Callable[[list[EventView]], None]
 
 
-class Engine(Reader):
+class Engine(RegistryMixin, Reader):
     """`Engine(url, clock=…, params=…)`: open, advance, inspect and audit cases.
 
     Every write is one transaction; subscribers are called after it commits with the events it
@@ -76,11 +78,15 @@ class Engine(Reader):
         self.params = params
         self._subscribers: list[Subscriber] = []
         self._simulation: bool | None = None  # known once the schema exists; never changes
+        self._resolved: dict[int, weakref.ref] = {}  # the actors `actor()` resolved
 
     # --- set-up ---------------------------------------------------------------------------
 
-    def upgrade(self, *, simulation: bool = False) -> None:
-        """Apply migrations and seed the centers and ports (idempotent)."""
+    def upgrade(self, *, simulation: bool = False, admin: str | None = None,
+                admin_login: str | None = None, admin_name: str | None = None) -> None:
+        """Apply migrations and seed the centers and ports (idempotent). `admin`: name the
+        first registry administrator, once (its login: `admin_login`, default the established
+        login of whoever runs this; workflow/registry_ops.py)."""
         from cee_workflow.storage import migrate  # alembic loads only when migrating
 
         try:
@@ -88,6 +94,13 @@ class Engine(Reader):
         except migrate.SimulationRefused as refused:
             raise BackdatingRefused(str(refused)) from None
         self._simulation = None
+        if admin is not None:
+            from cee_workflow.workflow.identity import established_login
+            from cee_workflow.workflow.registry_ops import bootstrap_admin
+
+            self._require_real_time()
+            bootstrap_admin(self.db, admin, admin_login or established_login(self.db),
+                            self.clock.now(), admin_name)
 
     def is_simulation(self) -> bool:
         """Whether the database was created with `upgrade(simulation=True)` (clock may move)."""
@@ -115,34 +128,6 @@ class Engine(Reader):
 
     # --- registry -------------------------------------------------------------------------
 
-    def add_office(self, code: str, kind: str, name: str) -> None:
-        """Register a port (4 digits, Schedule D) or a center (3 digits)."""
-        with transaction(self.db) as session:
-            registry.add_office(session, code, kind, name)
-
-    def offices(self) -> list[dict[str, str]]:
-        from sqlmodel import select
-
-        from cee_workflow.storage.models import Office
-        with transaction(self.db, write=False) as session:
-            rows = session.exec(select(Office).order_by(Office.kind, Office.code))
-            return [{"code": o.code, "kind": o.kind, "name": o.name} for o in rows]
-
-    def add_officer(self, officer_id: str, *, name: str, office: str, unit: str | None = None,
-                    role: str = "officer") -> None:
-        with transaction(self.db) as session:
-            registry.add_officer(session, officer_id, name, office, unit, role)
-
-    def add_importer(self, number: str, *, name: str, center: str,
-                     trusted: Iterable[str] = ()) -> str:
-        with transaction(self.db) as session:
-            return registry.add_importer(session, number, name, center, list(trusted)).number
-
-    def actor(self, text: str | None) -> Actor:
-        """Resolve `--as`: a registered officer id, or filer:<importer number>."""
-        with transaction(self.db, write=False) as session:
-            return registry.resolve_actor(session, text)
-
     def add_entry(self, number: str, *, importer: str, port: str, entry_date: date,
                   actor: Actor, suspended: str | None = None,
                   suspended_from: date | None = None) -> CaseView:
@@ -152,6 +137,7 @@ class Engine(Reader):
         (19 U.S.C. 1504(b); 19 CFR 159.12(f))."""
         if suspended_from is not None and suspended is None:
             raise InvalidInput("--suspended-from needs --suspended REASON (04, 05, 06 or 08)")
+        self._admit(actor)
         with self._write() as ctx:
             entry, owner = registry.add_entry(ctx.session, number, importer, port, entry_date)
             case = self._new_case(ctx, LIFECYCLES["liquidation"], f"LQ-{entry.number}",
@@ -176,6 +162,7 @@ class Engine(Reader):
         the port, the 2-digit year and a serial per kind, port and year: PR-270426000123.
         """
         lifecycle = lifecycle_of(kind)
+        self._admit(actor)
         if kind == "liquidation":
             raise InvalidInput("a liquidation case opens when its entry is added: "
                                "`cee entry add`")
@@ -213,6 +200,7 @@ class Engine(Reader):
         if actor is SYSTEM:
             raise NotPermitted("the system actor is the scheduler's alone", case=case_id,
                                trigger=trigger)
+        self._admit(actor)
         for attempt in range(DEADLOCK_RETRIES + 1):
             try:
                 return self._advance(case_id, trigger, actor=actor, note=note, inputs=inputs,
@@ -256,6 +244,7 @@ class Engine(Reader):
 
         if actor is SYSTEM:
             raise NotPermitted("the system actor is the scheduler's alone", trigger=trigger)
+        self._admit(actor)
         self._require_real_time()
         return advance_many(self, trigger, actor=actor, cases=case_ids, note=note,
                             inputs=inputs, batch_size=batch_size, progress=progress)
@@ -270,6 +259,7 @@ class Engine(Reader):
 
         if actor is SYSTEM:
             raise NotPermitted("the system actor is the scheduler's alone")
+        self._admit(actor)
         self._require_real_time()
         return liquidate_bulletin(self, day, actor=actor, center=center,
                                   batch_size=batch_size, progress=progress)
@@ -287,9 +277,12 @@ class Engine(Reader):
 
     def list_cases(self, *, kind: str | None = None, state: str | None = None,
                    center: str | None = None, port: str | None = None, overdue: bool = False,
-                   escalated: bool = False, limit: int | None = None) -> list[CaseView]:
+                   escalated: bool = False, limit: int | None = None,
+                   actor: Actor | None = None) -> list[CaseView]:
         """Cases, filtered; `overdue`: a deadline is past due; `escalated`: a supervisor or
-        director has been alerted (escalation level 2 or more)."""
+        director has been alerted (escalation level 2 or more). As a filer `actor`: only its
+        own importer's cases."""
+        own = self._read_scope(actor)
         kinds = [lifecycle_of(kind)] if kind is not None else list(LIFECYCLES.values())
         if state is not None and not any(state in lc.state_names for lc in kinds):
             names = sorted({s for lc in kinds for s in lc.state_names})
@@ -299,12 +292,13 @@ class Engine(Reader):
             rows = queries.list_cases(session, kind=kind, state=state, center=center, port=port,
                                       limit=limit,
                                       overdue_at=self.clock.now() if overdue else None,
-                                      min_escalation=2 if escalated else None)
+                                      min_escalation=2 if escalated else None, importer=own)
             entries = queries.entries_of_cases(session, [r.id for r in rows]) if rows else {}
             return [CaseView.of(r, entries[r.id]) for r in rows]
 
     def available(self, case_id: str, *, actor: Actor) -> list[Availability]:
         """Every trigger from the case's state, whether `actor` may take it now, and why not."""
+        self._read_scope(actor, case_id)
         today = self._today()
         with transaction(self.db, write=False) as session:
             case = self._require(session, case_id)
@@ -402,11 +396,14 @@ class Engine(Reader):
 
     def pending_deadlines(self, *, due_before: datetime | None = None,
                           kind: str | None = None, center: str | None = None,
-                          limit: int | None = None) -> list[DeadlineView]:
-        """Pending deadlines of every case, soonest first; filtered."""
+                          limit: int | None = None, actor: Actor | None = None
+                          ) -> list[DeadlineView]:
+        """Pending deadlines of every case, soonest first; filtered (a filer `actor`: only its
+        own importer's)."""
+        own = self._read_scope(actor)
         with transaction(self.db, write=False) as session:
             rows = queries.pending_deadlines(session, before=due_before, kind=kind,
-                                             center=center, limit=limit)
+                                             center=center, limit=limit, importer=own)
             return [DeadlineView.of(row) for row, _ in rows]
 
     def start_scheduler(self, interval: float = 60.0, checkpoints=None) -> None:

@@ -138,6 +138,15 @@ class BackdatingRefused(NotPermitted):
     kind = "backdating_refused"
 
 
+class IdentityRefused(NotPermitted):
+    """On a real database: who is acting is the established identity (the PostgreSQL login
+    role, the SQLite file's operating-system user), mapped to one registered officer, filer or
+    administrator; `--as` naming anyone else, an unmapped login, a deactivated identity, or an
+    `Actor` the engine did not resolve is refused (workflow/identity.py)."""
+
+    kind = "identity_refused"
+
+
 KINDS: dict[str, type[WorkflowError]] = {cls.kind: cls for cls in (
     WorkflowError, InvalidInput, NotFound, NotPermitted, InvalidTransition, RuleViolation,
-    Conflict, ConnectionLost, DatabaseLocked, BackdatingRefused)}
+    Conflict, ConnectionLost, DatabaseLocked, BackdatingRefused, IdentityRefused)}

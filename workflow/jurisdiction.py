@@ -50,6 +50,21 @@ class Filer:
 
 
 @dataclass(frozen=True)
+class Administrator:
+    """Keeps the registry (offices, officers, importers); takes no action on a case."""
+
+    id: str
+    name: str
+
+    @property
+    def label(self) -> str:
+        return self.id
+
+    def describe(self) -> str:
+        return f"administrator {self.id} (registry only)"
+
+
+@dataclass(frozen=True)
 class System:
     """Operation of law. Only the engine's own scheduler holds this actor."""
 
@@ -62,7 +77,7 @@ class System:
 
 
 SYSTEM = System()
-Actor = Officer | Filer | System
+Actor = Officer | Filer | Administrator | System
 
 
 @dataclass(frozen=True)
@@ -116,7 +131,8 @@ def authorize(spec: TransitionSpec, actor: Actor, case: CaseScope, day: date,
         return Grant("FILER", regime_name)
     if not isinstance(actor, Officer):
         raise NotPermitted(f"{action} needs {spec.who} authority ({spec.citation}); "
-                           f"a filer cannot take it",
+                           + ("a filer cannot take it" if isinstance(actor, Filer)
+                              else f"{actor.describe()} cannot take it"),
                            **_fields(spec, case))
     grant = _office_grant(spec, actor, case, regime.name, regime, action)
     if spec.unit and actor.unit != spec.unit:
@@ -128,6 +144,25 @@ def authorize(spec: TransitionSpec, actor: Actor, case: CaseScope, day: date,
                            f"{actor.describe()} is not",
                            **_fields(spec, case))
     return grant
+
+
+def require_standing(actor: Actor, case: CaseScope, action: str) -> None:
+    """NotPermitted unless `actor` has any standing on `case` — checked before anything about
+    the case's state is said, so that a stranger learns nothing of it: a filer only on its own
+    importer's cases, an officer only on cases of its port or center, an administrator on none
+    (the system on all: operation of law)."""
+    if actor is SYSTEM:
+        return
+    if isinstance(actor, Filer):
+        ok = actor.importer == case.importer
+    elif isinstance(actor, Officer):
+        ok = actor.office in (case.port, case.center)
+    else:
+        ok = False
+    if not ok:
+        raise NotPermitted(f"{actor.describe()} has no standing on {case.id}: {action} is not "
+                           "yours to take (not your importer, port or center)",
+                           case=case.case_id)
 
 
 def _fields(spec: TransitionSpec, case: CaseScope) -> dict[str, str | None]:
