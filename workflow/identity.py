@@ -142,8 +142,9 @@ def still_active(connection: sa.Connection, actor: Actor) -> None:
     if row is None:
         raise IdentityRefused(f"{actor.describe()} is not registered in this database")
     if not row.active:
-        raise IdentityRefused(f"{actor.describe()} is deactivated: it may no longer act or "
-                              "read as an actor; ask an administrator")
+        what = "officer" if isinstance(actor, Officer) else "administrator"
+        raise IdentityRefused(f"{what} {actor.id} is deactivated: it may no longer act or read "
+                              "as an actor; ask an administrator")
 
 
 def _officer(connection: sa.Connection, row) -> Officer:
