@@ -156,7 +156,8 @@ def _describe(error: Exception) -> dict:
               help="Database URL (default: CEE_DATABASE_URL, else a SQLite file in the user "
                    "data directory).")
 @click.option("--as", "actor", envvar="CEE_ACTOR", metavar="ACTOR",
-              help="Who is acting: an officer id, or filer:<importer number>.")
+              help="Who is acting: an officer id, or filer:<importer number> (on a real "
+                   "database only your established identity: your login).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.option("--now", metavar="ISO", help="Act at this time (simulation databases only).")
 @click.pass_context
@@ -551,7 +552,7 @@ def deadlines_forecast(settings: Settings, until, center):
 
     instant = start_of_legal_day(parse_day(until, "--until") + timedelta(days=1)) - timedelta(
         microseconds=1)
-    rows = settings.engine().forecast(instant, center=center)
+    rows = settings.engine().forecast(instant, center=center, actor=settings.read_actor())
     emit(settings, rows, lambda: table(
         ["case", "state", "timer", "would", "at (UTC)", "last day", "rule"],
         [[r["case"], r["state"], r["timer"], r["would"], r["at"][:16].replace("T", " "),

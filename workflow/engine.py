@@ -343,7 +343,8 @@ class Engine(RegistryMixin, Reader):
             raise InvalidInput("a sweep's instant must say its time zone (an aware datetime)")
         return sweep(self, now.astimezone(UTC), limit=limit, batch=batch)
 
-    def forecast(self, until: datetime, *, center: str | None = None) -> list[dict[str, Any]]:
+    def forecast(self, until: datetime, *, center: str | None = None,
+                 actor: Actor | None = None) -> list[dict[str, Any]]:
         """What a sweep at `until` would do, per pending deadline — without writing anything.
 
         Stages are taken in the order they fell due, and a fire is dry-run against its guards
@@ -354,6 +355,7 @@ class Engine(RegistryMixin, Reader):
         from cee_workflow.workflow.timers import reached, stages
 
         today = legal_date(until)
+        own = self._read_scope(actor)  # a filer: its own importer's cases only
         result, moved = [], set()
         with transaction(self.db, write=False) as session:
             due = []
@@ -364,7 +366,7 @@ class Engine(RegistryMixin, Reader):
                 if stage is not None:
                     due.append((stage.at, row.id, row, case, stage))
             for _, _, row, case, stage in sorted(due, key=lambda item: item[:2]):
-                if case.id in moved:
+                if case.id in moved or (own is not None and case.importer != own):
                     continue  # the case left the state: its other timers there will not act
                 would = stage.kind
                 if stage.kind == "fire":

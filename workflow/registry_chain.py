@@ -63,6 +63,25 @@ def append(connection: sa.Connection, *, at: datetime, actor: str, action: str, 
     return seq
 
 
+def append_many(connection: sa.Connection, *, at: datetime, actor: str,
+                changes: list[tuple[str, str, dict[str, Any]]]) -> None:
+    """Append (action, subject, data) changes in order, in one statement (bulk loads)."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("LOCK TABLE cee_registry_event IN EXCLUSIVE MODE")
+    last = connection.execute(sa.select(EVENTS.c.seq, EVENTS.c.hash)
+                              .order_by(EVENTS.c.seq.desc()).limit(1)).first()
+    seq, prev = (last[0], last[1]) if last else (0, GENESIS)
+    rows = []
+    for action, subject, data in changes:
+        seq += 1
+        digest = event_hash(prev, seq, at, actor, action, subject, data)
+        rows.append({"seq": seq, "at": at, "actor": actor, "action": action,
+                     "subject": subject, "data": data, "prev_hash": prev, "hash": digest})
+        prev = digest
+    if rows:
+        connection.execute(sa.insert(EVENTS), rows)
+
+
 def events(connection: sa.Connection, upto: int | None = None) -> Iterator[sa.Row]:
     statement = sa.select(EVENTS).order_by(EVENTS.c.seq)
     if upto is not None:
