@@ -168,3 +168,32 @@ def test_cli_registry_on_a_simulation_database(cli_env, cast, db_url):
     cee("case", "show", case.id, db=db, actor=f"filer:{cast.BETA}", expect=4)
     out, _ = cee("audit", "verify", db=db)
     assert "every check verifies" in out
+
+
+def test_a_database_migrated_from_before_the_registry_chain_verifies(empty_db_url):
+    from cee_workflow import Engine
+    from cee_workflow.storage import migrate
+    from cee_workflow.storage.database import create_db_engine
+
+    db = create_db_engine(empty_db_url)
+    migrate.migrate_to(db, "0003", version_table=migrate.LEGACY_VERSION_TABLE)
+    with db.begin() as connection:
+        connection.execute(sa.text("INSERT INTO office (code, kind, name) "
+                                   "VALUES ('007', 'center', 'Electronics')"))
+        connection.execute(sa.text(
+            "INSERT INTO officer (id, name, office, unit, role) "
+            "VALUES ('c007', 'Ana', '007', 'validation', 'officer')"))
+        connection.execute(sa.text(
+            "INSERT INTO importer (number, name, center, trusted) "
+            "VALUES ('12-3456789AB', 'Acme', '007', '[\"ctpat\"]')"))
+    migrate.upgrade(db)
+    db.dispose()
+    engine = Engine(empty_db_url)
+    try:
+        assert engine.verify_audit().ok, engine.verify_audit().broken
+        events = _registry_events(engine)
+        assert [(e["actor"], e["action"], e["subject"]) for e in events] == [
+            ("migration 0006", "officer.add", "c007"),
+            ("migration 0006", "importer.add", "12-3456789AB")]
+    finally:
+        engine.close()
