@@ -292,9 +292,10 @@ def officer_add(settings: Settings, officer_id, name, port, unit, center, divisi
         f"{'/' + (unit or division) if unit or division else ''}) registered"))
 
 
-from cee_workflow.cli_registry import register_officer_commands  # noqa: E402
+from cee_workflow.cli_registry import admin, register_officer_commands  # noqa: E402
 
 register_officer_commands(officer)
+cee.add_command(admin)
 
 
 @cee.group()

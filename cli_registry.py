@@ -1,4 +1,4 @@
-"""`cee officer deactivate` and `cee officer list` (registered on cli.py's `officer` group).
+"""`cee officer deactivate`, `cee officer list` (on cli.py's `officer` group), `cee admin add`.
 
 Deactivating is an administrator's act, recorded in the registry's hash chain
 (workflow/registry_ops.py); a deactivated officer is refused everywhere from then on.
@@ -12,6 +12,27 @@ import click
 def register_officer_commands(group: click.Group) -> None:
     group.add_command(officer_deactivate)
     group.add_command(officer_list)
+
+
+@click.group("admin")
+def admin():
+    """Registry administrators: who registers offices, officers and importers."""
+
+
+@admin.command("add")
+@click.argument("admin_id")
+@click.option("--name", required=True)
+@click.option("--login", metavar="ROLE", required=True,
+              help="Their database login role (PostgreSQL) or OS user (SQLite).")
+@click.pass_obj
+def admin_add(settings, admin_id, name, login):
+    """Name another administrator (administrators only; the first: `db upgrade --admin`)."""
+    from cee_workflow.cli import emit
+
+    settings.engine().add_administrator(admin_id, name=name, login=login,
+                                        actor=settings.registrar())
+    emit(settings, {"id": admin_id, "name": name, "login": login},
+         lambda: click.echo(f"administrator {admin_id} ({login}) registered"))
 
 
 @click.command("deactivate")

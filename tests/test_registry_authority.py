@@ -166,6 +166,12 @@ def test_cli_registry_on_a_simulation_database(cli_env, cast, db_url):
     assert "has no standing on" in err
     assert [c["id"] for c in cee_json("case", "list", db=db, actor=f"filer:{cast.BETA}")] == []
     cee("case", "show", case.id, db=db, actor=f"filer:{cast.BETA}", expect=4)
+    # An administrator names another; an officer cannot.
+    cee("admin", "add", "boss", "--name", "Boss", "--login", "boss", db=db, actor="c007",
+        expect=4)
+    cee("admin", "add", "boss", "--name", "Boss", "--login", "boss", db=db)
+    cee("officer", "add", "fay", "--name", "Fay", "--port", "2704", "--unit", "fpf", db=db,
+        actor="boss")
     out, _ = cee("audit", "verify", db=db)
     assert "every check verifies" in out
 

@@ -53,6 +53,14 @@ class RegistryMixin:
         registry_ops.deactivate_officer(self.db, self._registrar(actor), self._registry_now(),
                                         officer_id)
 
+    def add_administrator(self, admin_id: str, *, name: str, login: str,
+                          actor: Actor | None = None) -> None:
+        """Name another registry administrator (an administrator's act)."""
+        from cee_workflow.workflow import registry_ops
+
+        registry_ops.add_administrator(self.db, self._registrar(actor), self._registry_now(),
+                                       admin_id, name, login)
+
     def officers(self) -> list[dict[str, Any]]:
         from cee_workflow.workflow import registry_ops
 

@@ -82,6 +82,17 @@ def deactivate_officer(db, actor: Actor, at: datetime, officer_id: str) -> None:
         _record(session, admin.id, "officer.deactivate", row.id, {"active": False}, at)
 
 
+def add_administrator(db, actor: Actor, at: datetime, admin_id: str, name: str,
+                      login: str) -> None:
+    """Another administrator, named by an administrator."""
+    with transaction(db) as session:
+        admin = require_admin(session.connection(), actor,
+                              f"naming administrator {admin_id!r}")
+        if session.get(AdminRow, admin_id) is not None:
+            raise InvalidInput(f"administrator {admin_id} is already registered")
+        _add_admin(session, admin_id, name, login, admin.id, at)
+
+
 def officers(db) -> list[dict[str, Any]]:
     with transaction(db, write=False) as session:
         rows = session.exec(select(OfficerRow).order_by(OfficerRow.id))
