@@ -41,6 +41,7 @@ from cee_workflow.workflow.errors import (
     is_lock_conflict,
 )
 from cee_workflow.workflow.identifiers import parse_entry_number, protest_number
+from cee_workflow.workflow.identity import still_active
 from cee_workflow.workflow.jurisdiction import SYSTEM, Actor, authorize
 from cee_workflow.workflow.reader import Reader
 from cee_workflow.workflow.views import (
@@ -200,7 +201,7 @@ class Engine(RegistryMixin, Reader):
         if actor is SYSTEM:
             raise NotPermitted("the system actor is the scheduler's alone", case=case_id,
                                trigger=trigger)
-        self._admit(actor)
+        self._admit(actor, active_check=False)  # active: checked in the transaction
         for attempt in range(DEADLOCK_RETRIES + 1):
             try:
                 return self._advance(case_id, trigger, actor=actor, note=note, inputs=inputs,
@@ -213,6 +214,7 @@ class Engine(RegistryMixin, Reader):
     def _advance(self, case_id: str, trigger: str, *, actor: Actor, note: str,
                  inputs: Mapping[str, Any] | None, expected_version: int | None) -> CaseView:
         with self._write() as ctx:
+            still_active(ctx.connection(), actor)  # deactivated: refused as it acts
             # The case, its entries and their facts in one statement (the entries are read
             # once per transaction: Context.entries_of; the facts are used once, by `apply`).
             found = single.case_for_transition(ctx.connection(), case_id, for_update=True)

@@ -95,9 +95,10 @@ class RegistryMixin:
         self._resolved[id(found)] = weakref.ref(found)
         return found
 
-    def _admit(self, actor: Actor) -> None:
+    def _admit(self, actor: Actor, *, active_check: bool = True) -> None:
         """On a real database only actors this engine resolved act (a hand-made `Officer` is
-        refused); on every database a deactivated one is refused."""
+        refused); on every database a deactivated one is refused (`active_check=False`: the
+        caller checks that in its own transaction, identity.still_active)."""
         if actor is SYSTEM:
             return
         from cee_workflow.workflow.errors import IdentityRefused
@@ -108,8 +109,9 @@ class RegistryMixin:
             raise IdentityRefused(
                 f"{actor.describe()} was not resolved by this engine: on a real database the "
                 "actor is the established identity; get it from engine.actor()")
-        with self.db.connect() as connection:
-            still_active(connection, actor)
+        if active_check:
+            with self.db.connect() as connection:
+                still_active(connection, actor)
 
     def _registrar(self, actor: Actor | None) -> Actor:
         if actor is None:
