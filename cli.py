@@ -213,15 +213,18 @@ def db_upgrade(settings: Settings, simulation, admin_id, admin_login, admin_name
     if (admin_login or admin_name) and not admin_id:
         raise click.UsageError("--admin-login and --admin-name go with --admin ID")
     engine = settings.engine(check_schema=False)
-    engine.upgrade(simulation=simulation, admin=admin_id, admin_login=admin_login,
-                   admin_name=admin_name)
+    rearmed = engine.upgrade(simulation=simulation, admin=admin_id, admin_login=admin_login,
+                             admin_name=admin_name)
     from cee_workflow.storage.migrate import head_revision
 
     document = {"database": engine.db.url.render_as_string(hide_password=True),
-                "revision": head_revision(), "simulation": engine.is_simulation()}
+                "revision": head_revision(), "simulation": engine.is_simulation(),
+                "rearmed": rearmed}
     emit(settings, document, lambda: click.echo(
         f"database {document['database']} is at schema {document['revision']}"
-        + (" (simulation)" if document["simulation"] else "")))
+        + (" (simulation)" if document["simulation"] else "")
+        + (f"; {rearmed} open cases re-armed under this release's rulebook" if rearmed
+           else "")))
 
 
 # --- registry ------------------------------------------------------------------------------

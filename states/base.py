@@ -353,9 +353,13 @@ class TimerSpec:
     # A SYSTEM trigger taken instead when `action`'s guards refuse (a PSC that fails validation
     # is rejected); without one, a refused action leaves the timer blocked.
     otherwise: str | None = None
+    # A data key read when `anchor` is absent: cases recorded before the rulebook named the
+    # anchor (a denial recorded before `summons_from` existed counts from `denied_on`).
+    anchor_before: str | None = None
 
     def last_day(self, data: Mapping[str, Any], params: RuleParams) -> date | None:
-        anchor = iso(data.get(self.anchor))
+        anchor = iso(data.get(self.anchor) or (data.get(self.anchor_before)
+                                               if self.anchor_before else None))
         if anchor is None:
             return None
         day = self.period(params).after(anchor)

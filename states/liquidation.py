@@ -54,10 +54,9 @@ PSC_REVIEW = "19 CFR 101.9(b); REFERENCE.md §3 (a PSC under review escalates, n
 
 
 def protest_period_days(entry_date: date | None, params) -> int:
-    """Days to protest: 180, or 90 for an entry made before 2004-12-18 (19 CFR 174.12(e))."""
-    if entry_date is not None and entry_date < params.protest_rules_cutover:
-        return params.protest_period_days_before_cutover
-    return params.protest_period_days
+    """Days to protest: the dated series by entry date — 180, or 90 for an entry made before
+    2004-12-18 (19 U.S.C. 1514(c)(3); 19 CFR 174.12(e); states/rules.py)."""
+    return params.value("protest_period_days", entry_date).value
 
 
 def protest_last_day(decided_on, params, entry_date: date | None = None) -> object:

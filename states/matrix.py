@@ -105,8 +105,8 @@ def _ex(lifecycle: str, *triggers: str) -> tuple[Exercise, ...]:
 
 
 def _center(key: str, title: str, citation: str, *exercised: Exercise, note: str = "",
-            source: str = SEED_CENTER) -> Function:
-    return Function(key, title, Authority.CENTER, citation, source, None, exercised, note)
+            source: str = SEED_CENTER, unit: str | None = None) -> Function:
+    return Function(key, title, Authority.CENTER, citation, source, unit, exercised, note)
 
 
 def _port(key: str, title: str, citation: str, *exercised: Exercise, unit: str | None = None,
@@ -163,6 +163,12 @@ MATRIX: tuple[Function, ...] = (
             "19 CFR 162.74", *_ex("prior_disclosure", "calculate_loss", "refer_to_fpf"),
             source="seed 001 (centers perform prior disclosure validations)",
             note="feeds the port FP&F officer's decision on validity (19 CFR 162.74(a)(2))"),
+    _center("enforcement_investigations",
+            "Enforcement: formal investigations (their commencement recorded on a prior "
+            "disclosure, which then cannot be valid) and penalty referrals received",
+            "19 U.S.C. 1592(c)(4); 19 CFR 162.74(g)",
+            *_ex("prior_disclosure", "record_enforcement_investigation"), unit="enforcement",
+            note="the port's FP&F records an investigation it commenced (fpf)"),
     _center("recordkeeping", "Recordkeeping", "19 U.S.C. 1508, 1509; 19 CFR Part 163"),
     _center("financial_accounting", "Financial and accounting matters", "seed 002"),
     _center("marking", "Decisions on country of origin marking", "19 U.S.C. 1304; "

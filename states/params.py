@@ -2,7 +2,8 @@
 
 Values marked UNCONFIRMED in REFERENCE.md are parameters precisely so that an agency user can set
 them without touching a rulebook:
-`Engine(url, params=RuleParams(accelerated_disposition_min_days=0))`.
+`Engine(url, params=RuleParams(psc_team_review_days=45))`; a dated series is replaced whole
+with `RuleParams(series=(Rule(...),))`.
 """
 
 from __future__ import annotations
@@ -11,11 +12,16 @@ from dataclasses import dataclass, fields
 from datetime import date
 from functools import cache
 
-from cee_workflow.states.rules import BY_NAME, Value
+from cee_workflow.states.rules import BY_NAME, Rule, Value
 
 
 @dataclass(frozen=True)
 class RuleParams:
+    # Replacement dated series, by rule name: what an agency (or a test) reads differently from
+    # states/rules.py, e.g. a cut-over moved to another day. Each value keeps its own source;
+    # events record it as an override.
+    series: tuple[Rule, ...] = ()
+
     # 19 U.S.C. 1504(a): an entry not liquidated within 1 year of entry is deemed liquidated.
     liquidation_period_years: int = 1
     # 19 CFR 159.12: each extension is 1 year; at most 3; never beyond 4 years from entry (1504(b)).
@@ -40,15 +46,9 @@ class RuleParams:
     # accelerated-disposition request was mailed.
     accelerated_disposition_days: int = 30
     # 19 U.S.C. 1515(b); 19 CFR 174.22(a): a request may be made concurrent with or after the
-    # filing; only where EVERY entry of the protest was made before the cut-over below must it
-    # wait this many days after filing.
-    accelerated_disposition_min_days: int = 90
-    # The cut-over of the Miscellaneous Trade and Technical Corrections Act of 2004 (entries made
-    # on or after 2004-12-18): 180 days to protest instead of 90, accelerated disposition at any
-    # time (19 CFR 174.12(e), 174.22(a); 159.9(c)(2)(ii)). A dated rule: the entry date decides.
-    protest_rules_cutover: date = date(2004, 12, 18)
-    # 19 CFR 174.12(e): 90 days to protest for entries made before the cut-over.
-    protest_period_days_before_cutover: int = 90
+    # filing (0 days); only where EVERY entry of the protest was made before 2004-12-18 must it
+    # wait 90 days after filing. A dated series by entry date (states/rules.py).
+    accelerated_disposition_min_days: int = 0
     # 19 U.S.C. 1515(d): a protestant's request to void a denial within 90 days after it.
     void_request_days: int = 90
     # 19 U.S.C. 1515(a): the center allows or denies an application for further review within
@@ -115,11 +115,16 @@ class RuleParams:
     def value(self, name: str, day: date | None) -> Value:
         """The value of rule `name` in force on `day` (the date the rule names), with its
         source: the dated series of states/rules.py, unless this RuleParams sets the field to
-        something other than its default (an override, recorded as such)."""
+        something other than its default, or replaces the series in `series` (overrides,
+        recorded as such; a set field wins over a replaced series)."""
         mine = getattr(self, name)
         if mine != _defaults()[name] or name not in BY_NAME:
             return Value(date.min, mine, "RuleParams override" if name in BY_NAME
                          else "internal practice (no rule sets it)")
+        for replaced in self.series:
+            if replaced.name == name:
+                chosen = replaced.at(day)
+                return Value(chosen.since, chosen.value, f"RuleParams override: {chosen.source}")
         return BY_NAME[name].at(day)
 
     def applied(self, name: str, day: date | None) -> dict:

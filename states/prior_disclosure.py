@@ -565,7 +565,13 @@ PRIOR_DISCLOSURE = Lifecycle(
             effect=lambda f: {"investigation_commenced_on":
                               f.legal("investigation_commenced_on").isoformat(),
                               "investigation_recorded_on": f.today.isoformat()},
-        ) for trigger, authority, unit in (("record_investigation", Authority.PORT, "fpf"),)),
+        ) for trigger, authority, unit in (
+            # The commencement of a formal investigation is a dated writing (19 CFR 162.74(g));
+            # either office that learns of it records it: the port's FP&F, which decides
+            # validity (162.74(a)(2)), or the center's Enforcement division, to which penalty
+            # referrals go. One trigger has one authority, so each office has its own.
+            ("record_investigation", Authority.PORT, "fpf"),
+            ("record_enforcement_investigation", Authority.CENTER, "enforcement"))),
         TransitionSpec(
             "close", FOUND, "closed", Authority.PORT, unit="fpf",
             citation="19 CFR 162.74; 19 U.S.C. 1592(c)(4)",

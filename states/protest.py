@@ -127,9 +127,7 @@ def _lateness(f: Facts) -> dict[str, str]:
         last = protest_last_day(decided, f.params, e.entry_date)
         if f.today > last:
             days = protest_period_days(e.entry_date, f.params)
-            rule = ("19 CFR 174.12(e): 90 days for entries made before "
-                    f"{f.params.protest_rules_cutover}" if days != f.params.protest_period_days
-                    else "19 U.S.C. 1514(c)(3)")
+            rule = f.params.value("protest_period_days", e.entry_date).source
             late[e.number] = (f"entry {e}: the {_decision(f)} of {decided} could be protested "
                               f"until {last} ({days} days, {rule})")
     return late
@@ -172,14 +170,19 @@ def _further_review_requested(f: Facts) -> str | None:
 
 
 def _accelerated_request_allowed(f: Facts) -> str | None:
-    cutover = f.params.protest_rules_cutover
-    if not f.entries or any(e.entry_date >= cutover for e in f.entries):
-        return None  # 174.22(a): at any time concurrent with or after the filing
-    earliest = iso(f.data["filed_on"]) + timedelta(days=f.params.accelerated_disposition_min_days)
+    # 19 U.S.C. 1515(b); 19 CFR 174.22(a): the wait is a dated series by entry date (90 days
+    # for entries made before 2004-12-18, none after); it applies only where EVERY entry of the
+    # protest is under the old rule, so the shortest wait among the entries governs.
+    if not f.entries:
+        return None
+    wait = min((f.params.value("accelerated_disposition_min_days", e.entry_date)
+                for e in f.entries), key=lambda chosen: chosen.value)
+    if not wait.value:
+        return None  # at any time concurrent with or after the filing
+    earliest = iso(f.data["filed_on"]) + timedelta(days=wait.value)
     if f.legal("mailed_on") < earliest:
-        return (f"every entry was made before {cutover}: accelerated disposition may be "
-                f"requested from {earliest}, {f.params.accelerated_disposition_min_days} days "
-                "after filing")
+        return (f"accelerated disposition may be requested from {earliest}, {wait.value} days "
+                f"after filing, for entries made when the wait was in force ({wait.source})")
     return None
 
 
@@ -354,6 +357,7 @@ SUMMONS_WINDOW = TimerSpec(
     name="summons_window",
     kind=TimerKind.LEGAL,
     anchor="summons_from",  # the original denial: no later action moves it (1515(c))
+    anchor_before="denied_on",  # a denial recorded before summons_from existed
     period=lambda p: Period(days=p.summons_period_days),
     roll_forward=True,
     action="close",

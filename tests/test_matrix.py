@@ -119,6 +119,8 @@ def holders_of(who: str) -> list:
     return {
         "PORT": [port], "PORT/fpf": [Officer("f", "FP&F", "2704", "port", "fpf", Role.DIRECTOR)],
         "CENTER": [center], "JOINT": [port, center], "FILER": [Filer(CASE.importer)],
+        "CENTER/enforcement": [Officer("e", "Enforcement", "007", "center", "enforcement",
+                                       Role.DIRECTOR)],
         "SYSTEM": [SYSTEM],
     }[who]
 

@@ -11,7 +11,7 @@ import pytest
 from disclosures import disclose as _disclose
 from disclosures import who
 
-from cee_workflow import RuleViolation
+from cee_workflow import NotPermitted, RuleViolation
 
 
 def disclose(cast, on, **inputs):
@@ -66,3 +66,26 @@ def test_a_loss_over_100000_is_flagged_for_headquarters_review(cast, engine):
     assert big.data["headquarters_review"].startswith("loss over $100,000")
     small = engine.get(referred(cast, engine, "100000.00").id)
     assert "headquarters_review" not in small.data
+
+
+def test_an_investigation_is_recorded_by_the_port_fpf_or_the_center_enforcement_division(
+        cast, engine):
+    cast.engine.add_officer("c007-enf", name="Center 007 Enforcement", office="007",
+                            unit="enforcement")
+    cast.engine.add_officer("c005-enf", name="Center 005 Enforcement", office="005",
+                            unit="enforcement")
+    case = referred(cast, engine, tendered=True)
+    commenced = {"investigation_commenced_on": "2025-02-20"}
+    center = "record_enforcement_investigation"
+    for trigger, stranger, why in ((center, "c007", "not in unit enforcement"),
+                                   (center, "p2704-fpf", "holds port authority"),
+                                   (center, "c005-enf", "no jurisdiction over"),
+                                   ("record_investigation", "c007-enf", "holds center"),
+                                   (center, "filer", "filer cannot")):
+        with pytest.raises(NotPermitted, match=why):
+            engine.advance(case.id, trigger, actor=who(cast, stranger), inputs=commenced)
+    recorded = engine.advance(case.id, center, actor=who(cast, "c007-enf"), inputs=commenced)
+    assert recorded.data["investigation_commenced_on"] == "2025-02-20"
+    assert engine.history(case.id)[-1].authority == "CENTER"
+    with pytest.raises(RuleViolation, match="commenced on 2025-02-20, before the disclosure"):
+        engine.advance(case.id, "find_valid", actor=who(cast, "p2704-fpf"))

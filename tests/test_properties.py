@@ -23,8 +23,9 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
 # The walks' asserts are the properties: have pytest explain them as it does a test module's.
-pytest.register_assert_rewrite("walks", "walk_oracle")
+pytest.register_assert_rewrite("walks", "walk_oracle", "walks_filings")
 from walks import OUTCOMES, CaseWalk, TimerWalk  # noqa: E402
+from walks_filings import FilingWalk  # noqa: E402
 
 # --- running the walks ---------------------------------------------------------------------
 
@@ -86,6 +87,11 @@ def test_random_walk_keeps_authority_states_versions_and_audit_sqlite(sqlite_tem
 
 def test_random_walk_keeps_timers_in_step_with_states_sqlite(sqlite_template, tmp_path):
     walk(TimerWalk, sqlite_databases(sqlite_template, tmp_path), examples=15, steps=30)
+
+
+def test_random_walk_over_pscs_and_prior_disclosures_keeps_every_invariant_sqlite(
+        sqlite_template, tmp_path):
+    walk(FilingWalk, sqlite_databases(sqlite_template, tmp_path), examples=15, steps=30)
 
 
 @pytest.mark.postgres

@@ -17,6 +17,7 @@ import pytest
 from cee_workflow import Engine, InvalidTransition, NotPermitted, RuleViolation
 from cee_workflow.states.calendar import LEGAL_TZ
 from cee_workflow.states.params import RuleParams
+from cee_workflow.states.rules import Rule, Value, rule
 from cee_workflow.workflow.jurisdiction import SYSTEM
 
 LIQUIDATED = "2025-02-07"  # a Friday bulletin; day 1 is 02-08, day 180 is Wed 2025-08-06
@@ -300,12 +301,21 @@ def test_accelerated_disposition_at_filing_then_deemed_denied_at_the_close_of_da
         "deemed_denied", "2025-04-02")
 
 
+def moved_cutover(name: str, to: date) -> Rule:
+    """Rule `name` of states/rules.py with its 2004-12-18 value taking effect on `to` instead."""
+    old, new = rule(name).values
+    return Rule(name, rule(name).summary, rule(name).unit, rule(name).by,
+                (old, Value(to, new.value, new.source)))
+
+
 def cutover_engine(db_url, clock, **params):
-    """An engine whose 2004-12-18 cut-over (a dated rule, RuleParams.protest_rules_cutover) falls
-    after this module's 2025 entries: they are treated as entries made before it. (The engine
-    refuses to record real 2004 entries: no center authority regime was in force then.)"""
-    return Engine(db_url, clock=clock, params=RuleParams(protest_rules_cutover=date(2025, 6, 1),
-                                                         **params))
+    """An engine whose 2004-12-18 cut-over (the dated series of the protest period and the
+    accelerated-disposition wait) falls after this module's 2025 entries: they are treated as
+    entries made before it. (The engine refuses to record real 2004 entries: no center authority
+    regime was in force then.)"""
+    moved = tuple(moved_cutover(name, date(2025, 6, 1)) for name in (
+        "protest_period_days", "accelerated_disposition_min_days"))
+    return Engine(db_url, clock=clock, params=RuleParams(series=moved, **params))
 
 
 def test_accelerated_disposition_waits_90_days_only_where_every_entry_is_before_the_cutover(
@@ -315,8 +325,9 @@ def test_accelerated_disposition_waits_90_days_only_where_every_entry_is_before_
     try:
         cast.at("2025-05-31")  # FILED + 89 days
         assert_refused(old_rules, protest.id, "request_accelerated_disposition",
-                       who(cast, "filer"), r"before 2025-06-01: .*from 2025-06-01, 90 days after "
-                       r"filing.*174\.22\(a\)", RuleViolation)
+                       who(cast, "filer"), r"from 2025-06-01, 90 days after filing, for "
+                       r"entries made when the wait was in force \(RuleParams override: "
+                       r".*174\.22\(a\)", RuleViolation)
         cast.at("2025-06-01")
         assert old_rules.advance(protest.id, "request_accelerated_disposition",
                                  actor=who(cast, "filer")).state == "accelerated"
@@ -325,10 +336,16 @@ def test_accelerated_disposition_waits_90_days_only_where_every_entry_is_before_
 
 
 def test_accelerated_disposition_waiting_period_is_a_parameter(cast, engine, db_url, clock):
+    """A set field wins over the dated series: an agency reading a 7-day wait for old entries
+    gets 7 days, not the statute's 90."""
     protest = protest_in(cast, engine, "filed")
-    cast.at(FILED)
-    eager = cutover_engine(db_url, clock, accelerated_disposition_min_days=0)
+    eager = cutover_engine(db_url, clock, accelerated_disposition_min_days=7)
     try:
+        cast.at("2025-03-09")
+        assert_refused(eager, protest.id, "request_accelerated_disposition",
+                       who(cast, "filer"), r"7 days after filing.*\(RuleParams override\)",
+                       RuleViolation)
+        cast.at("2025-03-10")
         eager.advance(protest.id, "request_accelerated_disposition", actor=who(cast, "filer"))
     finally:
         eager.close()
@@ -340,8 +357,8 @@ def test_90_days_to_protest_for_entries_before_the_cutover(cast, engine, db_url,
     old_rules = cutover_engine(db_url, clock)
     try:
         cast.at("2025-05-09")
-        with pytest.raises(RuleViolation, match=r"until 2025-05-08 \(90 days, 19 CFR "
-                                                r"174\.12\(e\)"):
+        with pytest.raises(RuleViolation, match=r"until 2025-05-08 \(90 days, RuleParams "
+                                                r"override: .*174\.12\(e\)"):
             old_rules.open_case("protest", actor=who(cast, "filer"), entries=[entry.entries[0]])
         cast.at("2025-05-08")
         assert old_rules.open_case("protest", actor=who(cast, "filer"), entries=[

@@ -48,11 +48,9 @@ def test_every_legal_number_has_a_source_and_feeds_a_rule_parameter():
         assert item.name in names, item.name
         for value in item.values:
             assert value.source.strip(), item.name
-    # The defaults of RuleParams are the values in force today, except the accelerated-
-    # disposition wait, which the protest rulebook still reads as a plain number (90).
+    # The defaults of RuleParams are the values in force today.
     for item in RULES:
-        if item.name != "accelerated_disposition_min_days":
-            assert getattr(RuleParams(), item.name) == item.at(None).value, item.name
+        assert getattr(RuleParams(), item.name) == item.at(None).value, item.name
     assert rule("apparel_center_implemented_on").values[0].source.startswith(UNCONFIRMED)
 
 

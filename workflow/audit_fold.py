@@ -20,6 +20,7 @@ from cee_workflow.states.params import RuleParams
 from cee_workflow.workflow.advance import arming_data, moves_timers
 from cee_workflow.workflow.audit import BrokenLink, verify_chain
 from cee_workflow.workflow.jurisdiction import SYSTEM
+from cee_workflow.workflow.rulebook_update import TRIGGER as REARM_TRIGGER
 from cee_workflow.workflow.timers import timer_rows
 from cee_workflow.workflow.views import jsonable
 
@@ -46,8 +47,8 @@ class Folded:
 
 def _moved_timers(lifecycle: Lifecycle, event: Mapping[str, Any]) -> bool:
     """Whether the event's transition cancelled its state's timers and armed them anew."""
-    if event["from_state"] != event["to_state"]:
-        return True
+    if event["from_state"] != event["to_state"] or event["trigger"] == REARM_TRIGGER:
+        return True  # apply_rulebook: a release's rulebook re-armed the case's timers
     for spec in lifecycle.specs_for(event["trigger"]):
         if event["from_state"] in spec.sources and moves_timers(spec):
             return True
@@ -236,6 +237,11 @@ def _justified(event: Mapping[str, Any], previous: Mapping[str, Any] | None,
                    and normal(d["due_at"]) == data.get("due_at") for d in deadlines)
     if data.get("via"):
         return True  # a cascade: the transition of the case it names (same instant)
+    if trigger == REARM_TRIGGER:  # a release's rulebook: the timers it cancelled, at its instant
+        cancelled = {(c.get("timer"), c.get("last_day")) for c in data.get("cancelled", ())}
+        settled = {(d["timer"], str(d["last_day"])) for d in deadlines
+                   if d["status"] == "cancelled" and d["settled_at"] == event["at"]}
+        return "rulebook" in data and cancelled <= settled
     for d in deadlines:
         if d["status"] == "fired" and d["settled_at"] == event["at"]:
             try:

@@ -84,11 +84,14 @@ class Engine(RegistryMixin, Reader):
     # --- set-up ---------------------------------------------------------------------------
 
     def upgrade(self, *, simulation: bool = False, admin: str | None = None,
-                admin_login: str | None = None, admin_name: str | None = None) -> None:
-        """Apply migrations and seed the centers and ports (idempotent). `admin`: name the
-        first registry administrator, once (its login: `admin_login`, default the established
-        login of whoever runs this; workflow/registry_ops.py)."""
+                admin_login: str | None = None, admin_name: str | None = None) -> int:
+        """Apply migrations, seed the centers and ports, and re-arm the open cases whose timers
+        an earlier rulebook armed (workflow/rulebook_update.py); returns how many it re-armed.
+        Idempotent. `admin`: name the first registry administrator, once (its login:
+        `admin_login`, default the established login of whoever runs this;
+        workflow/registry_ops.py)."""
         from cee_workflow.storage import migrate  # alembic loads only when migrating
+        from cee_workflow.workflow.rulebook_update import apply_rulebook
 
         try:
             migrate.upgrade(self.db, simulation=simulation)
@@ -102,6 +105,7 @@ class Engine(RegistryMixin, Reader):
             self._require_real_time()
             bootstrap_admin(self.db, admin, admin_login or established_login(self.db),
                             self.clock.now(), admin_name)
+        return apply_rulebook(self.db, self._write)
 
     def is_simulation(self) -> bool:
         """Whether the database was created with `upgrade(simulation=True)` (clock may move)."""
