@@ -54,6 +54,10 @@ def valid_officer_id(text: str) -> bool:
 _LOGIN = re.compile(r"[^\s\x00-\x1f\x7f]{1,63}")
 
 
+def valid_login(text: str) -> bool:
+    return _LOGIN.fullmatch(text) is not None
+
+
 def check_login(session: Session, login: str | None) -> str | None:
     """The login, unless it is malformed or already maps to an officer or a filer."""
     if login is None:

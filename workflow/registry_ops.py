@@ -125,6 +125,9 @@ def _add_admin(session: Session, admin_id: str, name: str, login: str, by: str,
                            "'.', '_' or '-' (not system)")
     if session.get(OfficerRow, admin_id) is not None:
         raise InvalidInput(f"{admin_id} is an officer's id; an administrator needs its own")
+    if not registry.valid_login(login):
+        raise InvalidInput(f"login {login!r} must be 1–63 characters without spaces or control "
+                           "characters (a PostgreSQL role or operating-system user name)")
     if session.exec(select(AdminRow.id).where(AdminRow.login == login)).first() is not None:
         raise InvalidInput(f"login {login!r} is already an administrator's")
     session.add(AdminRow(id=admin_id, name=name, login=login, active=True))
