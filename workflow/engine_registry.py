@@ -92,6 +92,8 @@ class RegistryMixin:
         simulation = self.is_simulation()
         with self.db.connect() as connection:
             found = resolve(connection, text, simulation=simulation, registrar=registrar)
+        if len(self._resolved) > 1024:  # forget the actors nobody holds any more
+            self._resolved = {k: r for k, r in self._resolved.items() if r() is not None}
         self._resolved[id(found)] = weakref.ref(found)
         return found
 
