@@ -146,20 +146,22 @@ def authorize(spec: TransitionSpec, actor: Actor, case: CaseScope, day: date,
     return grant
 
 
-def require_standing(actor: Actor, case: CaseScope, action: str) -> None:
-    """NotPermitted unless `actor` has any standing on `case` — checked before anything about
-    the case's state is said, so that a stranger learns nothing of it: a filer only on its own
-    importer's cases, an officer only on cases of its port or center, an administrator on none
-    (the system on all: operation of law)."""
+def has_standing(actor: Actor, case: CaseScope) -> bool:
+    """Whether `actor` has any standing on `case`: a filer only on its own importer's cases, an
+    officer only on cases of its port or center, an administrator on none (the system on all:
+    operation of law)."""
     if actor is SYSTEM:
-        return
+        return True
     if isinstance(actor, Filer):
-        ok = actor.importer == case.importer
-    elif isinstance(actor, Officer):
-        ok = actor.office in (case.port, case.center)
-    else:
-        ok = False
-    if not ok:
+        return actor.importer == case.importer
+    if isinstance(actor, Officer):
+        return actor.office in (case.port, case.center)
+    return False
+
+
+def require_standing(actor: Actor, case: CaseScope, action: str) -> None:
+    """NotPermitted unless `actor` has standing on `case` (has_standing)."""
+    if not has_standing(actor, case):
         raise NotPermitted(f"{actor.describe()} has no standing on {case.id}: {action} is not "
                            "yours to take (not your importer, port or center)",
                            case=case.case_id)
