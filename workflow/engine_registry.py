@@ -8,9 +8,12 @@ event of the registry's chain; actors are resolved from the established identity
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
+
+import sqlalchemy as sa
 
 from cee_workflow.storage.database import transaction
 from cee_workflow.workflow.jurisdiction import SYSTEM, Actor
@@ -89,8 +92,8 @@ class RegistryMixin:
     def _resolve(self, text: str | None, *, registrar: bool) -> Actor:
         from cee_workflow.workflow.identity import resolve
 
-        simulation = self.is_simulation()
-        with self.db.connect() as connection:
+        with self._identity_reads() as connection:
+            simulation = self.is_simulation()
             found = resolve(connection, text, simulation=simulation, registrar=registrar)
         if len(self._resolved) > 1024:  # forget the actors nobody holds any more
             self._resolved = {k: r for k, r in self._resolved.items() if r() is not None}
@@ -107,13 +110,27 @@ class RegistryMixin:
         from cee_workflow.workflow.identity import still_active
 
         known = self._resolved.get(id(actor))
-        if not self.is_simulation() and (known is None or known() is not actor):
+        with self._identity_reads():  # its faults typed (a locked SQLite file says so)
+            simulation = self.is_simulation()
+        if not simulation and (known is None or known() is not actor):
             raise IdentityRefused(
                 f"{actor.describe()} was not resolved by this engine: on a real database the "
                 "actor is the established identity; get it from engine.actor()")
         if active_check:
-            with self.db.connect() as connection:
+            with self._identity_reads() as connection:
                 still_active(connection, actor)
+
+    @contextmanager
+    def _identity_reads(self) -> Iterator[sa.Connection]:
+        """A read-only connection (SQLite: a deferred BEGIN, so that resolving who acts never
+        waits for another writer's lock), its database faults typed as the engine's."""
+        from cee_workflow.workflow.errors import database_fault
+
+        try:
+            with self.db.execution_options(sqlite_begin="DEFERRED").connect() as connection:
+                yield connection
+        except sa.exc.DBAPIError as error:
+            raise (database_fault(error) or error) from error
 
     def _registrar(self, actor: Actor | None) -> Actor:
         if actor is None:
