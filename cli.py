@@ -246,11 +246,11 @@ def office_list(settings: Settings):
 
 @office.command("add")
 @click.argument("code")
-@click.option("--kind", type=click.Choice(["port", "center"]), required=True)
+@click.option("--kind", type=click.Choice(["port", "center", "hq"]), required=True)
 @click.option("--name", required=True)
 @click.pass_obj
 def office_add(settings: Settings, code, kind, name):
-    """Register a port (Schedule D code) or a center."""
+    """Register a port (Schedule D code), a center, or Headquarters (code HQ)."""
     settings.engine().add_office(code, kind, name, actor=settings.registrar())
     emit(settings, {"code": code, "kind": kind, "name": name},
          lambda: click.echo(f"{kind} {code} {name} registered"))
@@ -268,19 +268,22 @@ def officer():
 @click.option("--unit", type=click.Choice(["fpf"]), help="A port unit (Fines, Penalties & "
                                                          "Forfeitures).")
 @click.option("--center", metavar="CODE", help="A center officer's center.")
+@click.option("--hq", is_flag=True, help="A Headquarters officer (office HQ).")
 @click.option("--division", type=click.Choice(["partnership", "validation", "enforcement"]))
 @click.option("--role", type=click.Choice(["officer", "supervisor", "director"]),
               default="officer", show_default=True)
 @click.option("--login", metavar="ROLE", help="The database login role (PostgreSQL) or OS user "
               "(SQLite) that is this officer.")
 @click.pass_obj
-def officer_add(settings: Settings, officer_id, name, port, unit, center, division, role,
+def officer_add(settings: Settings, officer_id, name, port, unit, center, hq, division, role,
                 login):
-    """Register an officer of a port (optionally its FP&F unit) or of a center division."""
+    """Register an officer of a port (optionally its FP&F unit), of a center division, or of
+    Headquarters."""
     from cee_workflow.workflow.errors import InvalidInput
 
-    if bool(port) == bool(center):
-        raise InvalidInput("give exactly one of --port CODE or --center CODE")
+    center = "HQ" if hq and not center else center
+    if bool(port) == bool(center) or (hq and center != "HQ"):
+        raise InvalidInput("give exactly one of --port CODE, --center CODE or --hq")
     if port and division:
         raise InvalidInput("--division is for center officers; a port officer takes --unit")
     if center and unit:
@@ -291,7 +294,8 @@ def officer_add(settings: Settings, officer_id, name, port, unit, center, divisi
     document = {"id": officer_id, "name": name, "office": port or center,
                 "unit": unit or division, "role": role, "login": login}
     emit(settings, document, lambda: click.echo(
-        f"officer {officer_id} ({role}, {'port' if port else 'center'} {port or center}"
+        f"officer {officer_id} ({role}, {'port' if port else 'hq' if hq else 'center'} "
+        f"{port or center}"
         f"{'/' + (unit or division) if unit or division else ''}) registered"))
 
 

@@ -19,6 +19,10 @@ class Authority(StrEnum):
     JOINT = "JOINT"  # port or center (sampling, redelivery, revenue collection, protests)
     FILER = "FILER"
     SYSTEM = "SYSTEM"
+    # Headquarters (the Commissioner, Office of Trade, Regulations & Rulings): sets aside a
+    # denial of further review (19 U.S.C. 1515(c)) and takes further review where 19 CFR
+    # 174.26(b)(1) sends it; national jurisdiction.
+    HQ = "HQ"
 
 
 class Role(StrEnum):

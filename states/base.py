@@ -25,6 +25,20 @@ STAY = "="  # a transition that keeps the state (e.g. amending a protest)
 
 
 @dataclass(frozen=True)
+class ProtestOnEntry:
+    """An open protest naming an entry, as another protest's guards see it: what it protests,
+    for which category of merchandise, by whom (1514(c)(1); 19 CFR 174.15)."""
+
+    id: str
+    protested: str = "liquidation"
+    merchandise: str = ""  # the category of merchandise; "" = the whole entry
+    party: str = ""
+    role: str = "importer"
+    filed_on: date | None = None
+    consolidated_with: str | None = None  # the first protest of its consolidated group
+
+
+@dataclass(frozen=True)
 class EntryFacts:
     """What a guard may know of one entry the case concerns."""
 
@@ -36,6 +50,10 @@ class EntryFacts:
     liquidation_state: str | None = None
     liquidated_on: date | None = None  # the latest liquidation or reliquidation
     open_protests: tuple[str, ...] = ()
+    protests: tuple[ProtestOnEntry, ...] = ()  # the open protests, with what they are about
+    original_liquidated_on: date | None = None  # the first liquidation (1514(d); 174.16)
+    # What the latest reliquidation changed (issue categories), where it recorded it.
+    reliquidated_issues: tuple[str, ...] | None = None
     # What a post-summary correction needs to know (19 CFR 101.9(b), REFERENCE.md §3):
     open_pscs: tuple[str, ...] = ()  # PSCs filed and not yet resolved
     pscs_in_review: tuple[str, ...] = ()  # of those, the ones in the center's team review
@@ -176,12 +194,16 @@ class LegalDate(Input):
     kind: str = "date"
     citation: str = ""
     not_before: tuple[Bound, ...] = ()
+    # False: an act that may not have happened at all (a demand on a surety's bond): not given,
+    # it is absent, not today.
+    today_by_default: bool = True
 
     def __post_init__(self):
         if self.kind != "date":
             raise ValueError(f"legal date {self.name} must be of kind date")
         if not self.required and "default" not in self.help:
-            object.__setattr__(self, "help", f"{self.help} (default: today)")
+            tail = "(default: today)" if self.today_by_default else "(default: none)"
+            object.__setattr__(self, "help", f"{self.help} {tail}")
 
     def too_late(self, value: str, today: date) -> str | None:
         """Why `value` (ISO) cannot be this act's date as of `today`, or None."""
@@ -197,6 +219,8 @@ class LegalDate(Input):
 
     def _not_before(self, bound: Bound) -> Callable[[Facts], str | None]:
         def check(f: Facts) -> str | None:
+            if not self.today_by_default and f.inputs.get(self.name) is None:
+                return None
             floor = bound.read(f)
             given = f.legal(self.name)
             if floor is not None and given < floor:
@@ -251,6 +275,9 @@ class Cascade:
     # Whether to cascade at all, read on the case's data after the transition.
     when: Callable[[Mapping[str, Any]], bool] | None = None
     skip: str | None = None  # a data key listing entries not to cascade to
+    # Inputs taken from the case's data after the transition, where set: (input, data key) —
+    # an allowed protest's issues become what its reliquidation changed (1514(d)).
+    data_inputs: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from cee_workflow.states.calendar import (
     bulletin_for,
     roll_forward,
 )
+from cee_workflow.states.protest_parties import ISSUES, IssueList
 
 HOLDS = ("unliquidated", "extended", "scheduled")  # not yet liquidated, clock running
 LIQUIDATED = ("liquidated", "reliquidated")
@@ -371,6 +372,9 @@ def _reliquidated(f: Facts) -> dict:
         "liquidation_type": f.inputs["type"],
         "reliquidations": f.data.get("reliquidations", 0) + 1,
         "reliquidated_by": f.via,
+        # What this reliquidation changed, when said (1514(d); 174.16); None: not recorded, so
+        # a protest of it may raise any question.
+        "reliquidated_issues": f.inputs.get("issues"),
         "protest_deadline": protest_end.isoformat(),
         "finality_date": max(protest_end, reliquidation_end).isoformat(),
     }
@@ -610,7 +614,11 @@ LIQUIDATION = Lifecycle(
             guards=(Guard("within 90 days of liquidation, or an allowed protest",
                           "19 U.S.C. 1501", _voluntary_reliquidation_window),),
             inputs=(Input("type", "4 bill, 5 refund, 8 no change", "choice", RELIQUIDATION_TYPES,
-                          default="8"),),
+                          default="8"),
+                    IssueList("issues", "what the reliquidation changes: "
+                              f"{', '.join(ISSUES)} (comma-separated; a protest of it may raise "
+                              "only these once the original period has run, 1514(d); 174.16; "
+                              "an allowed protest gives its own)")),
             effect=_reliquidated,
         ),
         TransitionSpec(

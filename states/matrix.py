@@ -27,6 +27,7 @@ SEED_PORT = "seed 002 (ports keep sole authority); CBP Dec. 16-26"
 SEED_JOINT = "seed 002 (joint authorities of centers and ports)"
 TRADE = "the trade party's own act (REFERENCE.md §2–§4)"
 LAW = "operation of law or ACE processing (REFERENCE.md §1–§3)"
+HQ_SOURCE = "the statute names the Commissioner (19 U.S.C. 1515(c)); 19 CFR 174.26(b)(1)"
 
 
 @dataclass(frozen=True, order=True)
@@ -95,6 +96,7 @@ def _tenure(function: Function, regime: Regime) -> Tenure:
             Authority.JOINT: "the port or the center",
             Authority.FILER: "the filer (importer of record or its broker)",
             Authority.SYSTEM: "operation of law (the engine's scheduler)",
+            Authority.HQ: "Headquarters (the Commissioner, Regulations & Rulings)",
         }[function.holder]
     start = None if regime.start == date.min else regime.start
     return Tenure(regime.name, start, regime.end, regime.citation, held_by, shared_with)
@@ -120,6 +122,10 @@ def _joint(key: str, title: str, citation: str, *exercised: Exercise, note: str 
 
 def _filer(key: str, title: str, citation: str, *exercised: Exercise) -> Function:
     return Function(key, title, Authority.FILER, citation, TRADE, None, exercised)
+
+
+def _hq(key: str, title: str, citation: str, *exercised: Exercise, note: str = "") -> Function:
+    return Function(key, title, Authority.HQ, citation, HQ_SOURCE, None, exercised, note)
 
 
 def _law(key: str, title: str, citation: str, *exercised: Exercise) -> Function:
@@ -207,7 +213,7 @@ MATRIX: tuple[Function, ...] = (
     # --- the trade party -----------------------------------------------------------------------
     _filer("filing_protests", "Filing, amending and withdrawing protests",
            "19 U.S.C. 1514(c); 19 CFR 174.12, 174.14",
-           *_ex("protest", "file", "amend", "withdraw")),
+           *_ex("protest", "file", "amend", "apply_further_review", "withdraw")),
     _filer("filing_pscs", "Filing and withdrawing post-summary corrections", "19 CFR 101.9(b)",
            *_ex("psc", "file", "withdraw")),
     _filer("prior_disclosures",
@@ -217,9 +223,15 @@ MATRIX: tuple[Function, ...] = (
                 "withdraw")),
     _filer("summons", "Contesting a denial at the Court of International Trade (summons)",
            "28 U.S.C. 2636(a); 19 CFR 174.31", *_ex("protest", "file_summons")),
-    _filer("requests", "Requests to CBP: accelerated disposition of a protest",
-           "19 U.S.C. 1515(b); 19 CFR 174.22",
-           *_ex("protest", "request_accelerated_disposition")),
+    _filer("requests", "Requests to CBP: accelerated disposition of a protest; setting aside "
+           "a denial of further review", "19 U.S.C. 1515(b), (c); 19 CFR 174.22",
+           *_ex("protest", "request_accelerated_disposition", "request_set_aside")),
+    # --- Headquarters ---------------------------------------------------------------------------
+    _hq("further_review_set_aside", "Setting aside a denial of further review made contrary to "
+        "the regulations (and voiding the protest's denial)", "19 U.S.C. 1515(c); 19 CFR "
+        "174.26(b)(1)", *_ex("protest", "set_aside_further_review_denial", "deny_set_aside"),
+        note="on the protestant's written request within 60 days after the notice of the "
+             "denial"),
     # --- operation of law and ACE ----------------------------------------------------------------
     _law("ace_processing", "ACE processing: the 314-day liquidation cycle, bulletin posting, "
          "PSC validation or rejection, PSCs closed when their entry liquidates",
@@ -230,9 +242,10 @@ MATRIX: tuple[Function, ...] = (
          "calculated", "19 CFR 162.74(c)", *_ex("prior_disclosure", "apply_disclosure_tender")),
     _law("deemed_liquidation", "Deemed liquidation", "19 U.S.C. 1504(a), (d)",
          *_ex("liquidation", "deem_liquidated")),
-    _law("deemed_denial", "Deemed denial of a protest (exclusion, accelerated disposition)",
-         "19 U.S.C. 1514(c)(4), 1515(b); 19 CFR 174.21(b), 174.22(d)",
-         *_ex("protest", "deem_denied")),
+    _law("deemed_denial", "Deemed denial of a protest (exclusion, accelerated disposition) "
+         "and of a request to set aside a denial of further review",
+         "19 U.S.C. 1499(c)(5)(B), 1515(b), (c); 19 CFR 174.21(b), 174.22(d)",
+         *_ex("protest", "deem_denied", "refuse_set_aside")),
     _law("finality", "Finality: a liquidation or a protest decision becomes final and the "
          "case closes", "19 U.S.C. 1514(a); 28 U.S.C. 2636(a); 19 CFR 173.2(d)",
          *_ex("liquidation", "finalize"), *_ex("protest", "close")),

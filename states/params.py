@@ -49,6 +49,9 @@ class RuleParams:
     # filing (0 days); only where EVERY entry of the protest was made before 2004-12-18 must it
     # wait 90 days after filing. A dated series by entry date (states/rules.py).
     accelerated_disposition_min_days: int = 0
+    # 19 U.S.C. 1499(c)(5)(A): merchandise not released within 30 days of its presentation for
+    # examination is deemed excluded (an exclusion protest lies from then).
+    deemed_exclusion_days: int = 30
     # 19 U.S.C. 1515(d): a protestant's request to void a denial within 90 days after it.
     void_request_days: int = 90
     # 19 U.S.C. 1515(a): the center allows or denies an application for further review within
@@ -56,6 +59,9 @@ class RuleParams:
     further_review_decision_days: int = 30
     # 19 U.S.C. 1515(c): a denied AFR may be set aside on a request within 60 days of the denial.
     set_aside_request_days: int = 60
+    # 19 U.S.C. 1515(c): a request the Commissioner does not act on within 60 days of it is
+    # considered denied.
+    set_aside_decision_days: int = 60
     # 28 U.S.C. 2636(a), 19 CFR 174.31: summons within 180 days after denial.
     summons_period_days: int = 180
     # Warning lead times (internal practice; no rule sets them).

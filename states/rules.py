@@ -102,6 +102,9 @@ RULES: tuple[Rule, ...] = (
          "years", "filing date", _one(2, "19 CFR 174.21(a); Hitachi (Fed. Cir. 2011)")),
     Rule("exclusion_decision_days", "an exclusion protest is deemed denied on this day",
          "days", "filing date", _one(30, "19 U.S.C. 1499(c)(5)(B); 19 CFR 174.21(b)")),
+    Rule("deemed_exclusion_days", "merchandise not released within this of its presentation "
+         "for examination is deemed excluded", "days", "presentation date",
+         _one(30, "19 U.S.C. 1499(c)(5)(A)")),
     Rule("accelerated_disposition_days",
          "deemed denied at the close of this day after mailing a request for accelerated "
          "disposition", "days", "mailing date", _one(30, "19 U.S.C. 1515(b); 19 CFR 174.22(d)")),
@@ -120,6 +123,9 @@ RULES: tuple[Rule, ...] = (
     Rule("set_aside_request_days", "a denial of further review may be set aside on a request "
          "made within this of the denial", "days", "denial date",
          _one(60, "19 U.S.C. 1515(c)")),
+    Rule("set_aside_decision_days", "a request to set aside a denial of further review not "
+         "acted on within this of the request is considered denied", "days", "request date",
+         _one(60, "19 U.S.C. 1515(c) (as amended by Pub. L. 103-182 §617)")),
     Rule("summons_period_days", "summons to the Court of International Trade within this of "
          "the denial", "days", "denial date", _one(180, "28 U.S.C. 2636(a); 19 CFR 174.31")),
     # --- post-summary correction (19 CFR 101.9(b); REFERENCE.md §3) ---

@@ -75,25 +75,29 @@ def entries_with_case(session: Session, numbers: Sequence[str], kind: str
 
 
 def open_cases_naming(session: Session, numbers: Sequence[str],
-                      closed_states: Mapping[str, Iterable[str]]
+                      closed_states: Mapping[str, Iterable[str]],
+                      data_of: dict[str, Any] | None = None
                       ) -> dict[str, dict[str, list[str]]]:
     """For each kind of `closed_states` and each entry, the ids of that kind's cases naming the
-    entry that are not in its closed states — one statement for every kind."""
+    entry that are not in its closed states — one statement for every kind. `data_of`, when
+    given, receives each such case's data by id (a protest's guards read its peers')."""
     key = tuple((kind, tuple(closed)) for kind, closed in closed_states.items())
     statement = _OPEN_CASES_NAMING.get(key)
     if statement is None:  # a handful of shapes, each built once
         open_of_kind = [sa.and_(_CASE.c.kind == kind, _CASE.c.state.not_in(list(closed)))
                         for kind, closed in key]
         statement = _OPEN_CASES_NAMING[key] = (
-            sa.select(_CASE.c.kind, _CASE_ENTRY.c.entry, _CASE.c.id)
+            sa.select(_CASE.c.kind, _CASE_ENTRY.c.entry, _CASE.c.id, _CASE.c.data)
             .join(_CASE, _CASE.c.id == _CASE_ENTRY.c.case_id)
             .where(_CASE_ENTRY.c.entry.in_(sa.bindparam("numbers", expanding=True)),
                    sa.or_(*open_of_kind))
             .order_by(_CASE.c.id))
     result: dict[str, dict[str, list[str]]] = {kind: {} for kind in closed_states}
     rows = single.connection(session).execute(statement, {"numbers": list(numbers)})
-    for kind, entry, case_id in rows:
+    for kind, entry, case_id, data in rows:
         result[kind].setdefault(entry, []).append(case_id)
+        if data_of is not None:
+            data_of[case_id] = data
     return result
 
 

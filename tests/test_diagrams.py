@@ -102,7 +102,8 @@ def test_timer_periods_read_as_the_rule_parameters_set_them():
     assert (auto.when, auto.outcome) == ("entry_date + 314 days, due that day", "auto_schedule")
     protest = {s.name: s for s in extract("protest").states}
     decision = protest["filed"].timers[0]
-    assert (decision.when, decision.outcome) == ("filed_on + 2 years, due the day after",
+    # 174.21(a): from the last filing of a consolidated protest (its own filing when alone).
+    assert (decision.when, decision.outcome) == ("review_from + 2 years, due the day after",
                                                  "escalate")
     assert protest["denied"].timers[0].when == (
         "summons_from + 180 days, rolled to the next business day, due the day after")
@@ -197,6 +198,6 @@ def test_cee_lifecycle_list_gives_kinds_summaries_and_counts(no_database):
     assert lines[0].split() == ["kind", "states", "triggers", "transitions", "summary"]
     assert [line.split()[0] for line in lines[2:]] == KINDS
     protest = next(line for line in lines if line.startswith("protest "))
-    assert protest.split()[1:4] == ["11", "14", "34"]
+    assert protest.split()[1:4] == ["11", "19", "49"]
     assert protest.endswith(LIFECYCLES["protest"].summary)
     assert cee_json("lifecycle", "list", db=no_database) == summaries()

@@ -121,12 +121,13 @@ def holders_of(who: str) -> list:
         "CENTER": [center], "JOINT": [port, center], "FILER": [Filer(CASE.importer)],
         "CENTER/enforcement": [Officer("e", "Enforcement", "007", "center", "enforcement",
                                        Role.DIRECTOR)],
-        "SYSTEM": [SYSTEM],
+        "SYSTEM": [SYSTEM], "HQ": [Officer("h", "Headquarters", "HQ", "hq", None, Role.DIRECTOR)],
     }[who]
 
 
 def test_the_engine_grants_each_transition_to_its_functions_holder_and_no_one_else():
-    everyone = {a for who in ("PORT", "CENTER", "FILER", "SYSTEM") for a in holders_of(who)}
+    everyone = {a for who in ("PORT", "CENTER", "FILER", "SYSTEM", "HQ")
+                for a in holders_of(who)}
     for kind, spec in every_transition():
         holders = holders_of(function_for(kind, spec.trigger).who)
         for actor in holders:

@@ -235,6 +235,7 @@ def test_a_protest_late_for_one_entry_is_untimely_only_as_to_that_entry(cast, en
     both = file_protest(cast, engine, stale, fresh, on="2025-01-29")
     assert both.data["protest_deadline"] == "2025-01-29"  # the earliest: amendments end then
     assert "untimely_entries" not in both.data
+    engine.advance(both.id, "withdraw", actor=who(cast, "filer"))  # one protest per entry
     # 19 CFR 174.13(b): the next day it is late for the stale entry only; the fresh one goes on.
     late_for_one = file_protest(cast, engine, stale, fresh, on="2025-01-30")
     assert late_for_one.data["untimely_entries"] == [stale.entries[0].replace("-", "")]

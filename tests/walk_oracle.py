@@ -61,6 +61,9 @@ def may(officers: Mapping[str, Officer], actor_label: str, kind: str, trigger: s
     if spec.authority is Authority.FILER:
         return actor_label == f"filer:{importer}"
     officer = officers.get(actor_label)
+    if officer is not None and (spec.authority is Authority.HQ or officer.office_kind == "hq"):
+        # Headquarters: national jurisdiction, and only what the law names (1515(c)).
+        return spec.authority is Authority.HQ and officer.office_kind == "hq"
     regime = regime_on(day)
     if officer is None or regime is None:
         return False

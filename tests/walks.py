@@ -61,6 +61,7 @@ from cee_workflow import (
 )
 from cee_workflow.states import LIFECYCLES
 from cee_workflow.states.base import STAY
+from cee_workflow.states.protest_guards import DECISIONS as PROTESTABLE_DECISIONS
 from cee_workflow.storage.models import Deadline, Entry, Event, Serial
 from cee_workflow.workflow.jurisdiction import SYSTEM, Officer
 
@@ -80,7 +81,10 @@ class CaseWalk(RuleBasedStateMachine):
         self.clock = SettableClock(eastern(STARTS[-1]))
         self.engine = Engine(url, clock=self.clock)
         self.cast = Cast(self.engine, self.clock)
-        self.actors: dict[str, Any] = {label: self.cast.actor(label) for label in OFFICER_IDS}
+        self.engine.add_office("HQ", "hq", "Headquarters, Regulations & Rulings")
+        self.engine.add_officer("hq-rr", name="HQ attorney", office="HQ")  # 1515(c) set-aside
+        self.actors: dict[str, Any] = {label: self.cast.actor(label)
+                                       for label in (*OFFICER_IDS, "hq-rr")}
         for importer in IMPORTERS:
             self.actors[f"filer:{importer}"] = self.cast.actor(f"filer:{importer}")
         self.actors["system"] = SYSTEM
@@ -144,6 +148,7 @@ class CaseWalk(RuleBasedStateMachine):
         dates = [today, today - timedelta(days=200)] + ([] if valid else
                                                          [today + timedelta(days=1)])
         good["lift_suspension"] = {"notice_received_on": dates}
+        acts = [today] + ([] if valid else [today - timedelta(days=200), today + timedelta(days=1)])
         optional = {
             "suspend": {"suspended_from": dates},
             "extend": {"notice_on": dates},
@@ -152,7 +157,24 @@ class CaseWalk(RuleBasedStateMachine):
             "amend": {"reason": ["valuation"] + ([] if valid else [""]),
                       "further_review": [True, False]},
             "file": {"reason": ["classification"], "exclusion": [True, False],
-                     "further_review": [True, False]},
+                     "further_review": [True, False],
+                     # issue #10: what is protested, by whom, and the dates the law counts from
+                     "protested": list(PROTESTABLE_DECISIONS), "decision_date": dates,
+                     "role": ["importer", "consignee", "surety", "agent"]
+                     + ([] if valid else ["neighbour"]),
+                     "party": ["Great Bonding Co.", "Consignee Ltd"],
+                     "merchandise": ["widgets", "gadgets"],
+                     "issues": ["value", "classification,rate"] + ([] if valid else ["colour"]),
+                     "demand_mailed_on": dates, "presented_on": dates},
+            # A protest's acts dated today when `valid` (a date before the filing, or a request
+            # out of time, is a refusal the walk draws otherwise).
+            "request_accelerated_disposition": {"mailed_on": acts},
+            "allow": {"decided_on": acts, "duties": ["refund", "bill", "no_change"]},
+            "allow_in_part": {"decided_on": acts, "duties": ["refund", "bill", "no_change"]},
+            "deny": {"decided_on": acts},
+            "apply_further_review": {"applied_on": acts},
+            "void_denial": {"on_request": [False] + ([] if valid else [True])},
+            "set_aside_further_review_denial": {"requested_on": acts},
         }
 
         def choose(table):
@@ -267,6 +289,14 @@ class CaseWalk(RuleBasedStateMachine):
         assert allowed, f"{actor} filed a protest on {picks} of importer {scope[0]}"
         assert (result.kind, result.state, result.version) == ("protest", "filed", 1)
         assert result.id not in before
+        if data.draw(st.integers(0, 2), label="accelerated at filing") == 0:
+            # 174.22(a): with the filing, mailed the same day (or the filer's chosen date).
+            mailed = self.inputs_for(data, "request_accelerated_disposition", self.today(),
+                                     valid=True)
+            done = self.attempt("accelerated at filing", lambda: self.engine.advance(
+                result.id, "request_accelerated_disposition", actor=self.actors[actor],
+                inputs=mailed))
+            self.judge(result, "request_accelerated_disposition", actor, "none", done)
 
     @rule(data=st.data())
     def advance(self, data):

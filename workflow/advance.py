@@ -31,6 +31,7 @@ from cee_workflow.states.base import (
 from cee_workflow.states.liquidation import ADCVD_SUSPENSIONS, scheduled_liquidation
 from cee_workflow.states.params import RuleParams
 from cee_workflow.states.protest import RESOLVED
+from cee_workflow.states.protest_parties import protest_on_entry
 from cee_workflow.states.psc import HOLDING as PSC_HOLDING
 from cee_workflow.storage import queries, single
 from cee_workflow.storage.models import Case, Office
@@ -157,7 +158,7 @@ def parse_inputs(spec: TransitionSpec, raw: Mapping[str, Any], today: date | Non
                                f"give it with --set {name}=VALUE", trigger=spec.trigger)
         elif item.default is not None:
             values[name] = item.default
-        elif isinstance(item, LegalDate) and today is not None:
+        elif isinstance(item, LegalDate) and today is not None and item.today_by_default:
             values[name] = today.isoformat()
     return values
 
@@ -169,12 +170,13 @@ def entry_facts(session: Session, numbers: list[str]) -> tuple[EntryFacts, ...]:
     missing = sorted(set(numbers) - {entry.number for entry, _ in rows})
     if missing:
         raise NotFound("entry", missing[0], "register it with `cee entry add`")
-    open_cases = queries.open_cases_naming(session, numbers, _OPEN_NAMING)
+    data_of: dict[str, Any] = {}
+    open_cases = queries.open_cases_naming(session, numbers, _OPEN_NAMING, data_of)
     review = queries.open_cases_naming(session, numbers, _NOT_HOLDING)["psc"] \
         if any(open_cases["psc"].values()) else {}
     return tuple(_entry_fact(entry, case, open_cases["protest"].get(entry.number, ()),
                              open_cases["psc"].get(entry.number, ()),
-                             review.get(entry.number, ()))
+                             review.get(entry.number, ()), data_of)
                  for entry, case in rows)
 
 
@@ -196,23 +198,33 @@ def facts_from_naming(numbers: list[str], naming: list[single.NamingRow]
                                if r.kind == kind and r.state not in closed)
                    for kind, closed in _OPEN_NAMING.items()}
         review = tuple(r.case_id for r in rows if r.kind == "psc" and r.state in PSC_HOLDING)
-        facts.append(_entry_fact(entry, case, open_of["protest"], open_of["psc"], review))
+        data_of = {r.case_id: r.data for r in rows if r.kind == "protest"}
+        facts.append(_entry_fact(entry, case, open_of["protest"], open_of["psc"], review,
+                                 data_of))
     return tuple(facts)
 
 
 def _entry_fact(entry: queries.EntryRow, case: queries.CaseOfEntry | None,
-                protests: Iterable[str], pscs: Iterable[str], in_review: Iterable[str] = ()
-                ) -> EntryFacts:
+                protests: Iterable[str], pscs: Iterable[str], in_review: Iterable[str] = (),
+                data_of: Mapping[str, Any] | None = None) -> EntryFacts:
+    protests = tuple(protests)
     return EntryFacts(
         number=entry.number, importer=entry.importer, port=entry.port,
         entry_date=entry.entry_date,
         liquidation_case=case.id if case else None,
         liquidation_state=case.state if case else None,
         liquidated_on=iso(case.data.get("liquidated_on")) if case else None,
-        open_protests=tuple(protests), open_pscs=tuple(pscs), pscs_in_review=tuple(in_review),
+        open_protests=protests, open_pscs=tuple(pscs), pscs_in_review=tuple(in_review),
+        protests=tuple(protest_on_entry(i, (data_of or {}).get(i) or {}) for i in protests),
+        original_liquidated_on=iso(case.data.get("original_liquidated_on")) if case else None,
+        reliquidated_issues=_issues(case.data.get("reliquidated_issues")) if case else None,
         summary_version=entry.summary_version,
         **(_summary_facts(case) if case else {}),
     )
+
+
+def _issues(value: Any) -> tuple[str, ...] | None:
+    return None if value is None else tuple(value)
 
 
 def _summary_facts(case: Case) -> dict[str, Any]:
@@ -327,8 +339,10 @@ def apply(ctx: Context, case: Case | CaseRow, trigger: str, actor: Actor, *, not
             if target is None:
                 raise NotFound(f"{cascade.lifecycle} case of entry", entry,
                                trigger=cascade.trigger)
+            given = dict(cascade.inputs) | {name: after[key] for name, key in
+                                            cascade.data_inputs if after.get(key)}
             apply(ctx, target, cascade.trigger, actor, note=f"from {case.id} {trigger}",
-                  inputs=dict(cascade.inputs), via=case.id)
+                  inputs=given, via=case.id)
     if spec.closes and any(entry.open_pscs for entry in facts.entries):
         close_followers(ctx, updated, spec, entries, trigger)
     if spec.raises_summary_version:

@@ -17,6 +17,7 @@ ACME, BOLT = "12-3456789AB", "98-7654321CD"
 ENTRY_A, ENTRY_B, ENTRY_C = "112-7296677-8", "112-7298503-4", "112-7324623-8"
 ENTRY_D, ENTRY_E = "112-7300015-5", "112-7300023-9"
 ENTRY_F, ENTRY_G = "112-7300031-2", "112-7300049-4"
+ENTRY_H = "112-7300056-9"
 
 
 def at(day: str, hour: int = 10) -> datetime:
@@ -133,6 +134,7 @@ def _story(engine: Engine, clock: SettableClock, say: Say) -> None:
     _post_summary_corrections(engine, clock, say)  # 2025-11-03 … 11-12
     _prior_disclosure_scene(engine, clock, say)  # 2025-11-13 … 2026-03-02
     _suspension_and_unreviewed_psc(engine, clock, say)  # 2026-03-02 … 03-27
+    _deemed_denials_scene(engine, clock, say)  # 2026-03-30 … 05-04
 
     _sweep_forward(engine, clock, say, until="2027-04-30")
     report = engine.verify_audit()
@@ -260,6 +262,44 @@ def _suspension_and_unreviewed_psc(engine: Engine, clock: SettableClock, say: Sa
     say("2026-03-27  Bulletin posted", f"{g.id} {g.state} on {g.data['liquidated_on']} at "
         f"summary version {psc.data['summary_version']}; {psc.id} {psc.state} by the system "
         f"(remedy: {psc.data['remedy']})")
+
+
+def _deemed_denials_scene(engine: Engine, clock: SettableClock, say: Say) -> None:
+    """Two protests nobody decides: an exclusion protest, denied by law on the 30th day after
+    filing (19 U.S.C. 1499(c)(5)(B)); a protest with accelerated disposition requested at filing,
+    deemed denied at the close of the 30th day after the request was mailed (1515(b); 174.22).
+    Each deemed denial binds: the 180 days to summon run from it (1515(c); 28 U.S.C. 2636(a))."""
+    pete, ana, acme = (engine.actor("pete.ortiz"), engine.actor("ana.lee"),
+                       engine.actor(f"filer:{ACME}"))
+    _time_passes(engine, clock, say, "2026-03-30")
+    say("2026-03-30  Port 2704 excludes Acme's merchandise of a new entry by written notice of "
+        "2026-03-25; Acme protests the exclusion; the entry is not liquidated")
+    engine.add_entry(ENTRY_H, importer=ACME, port="2704", entry_date=date(2026, 3, 2),
+                     actor=pete)
+    exclusion = engine.open_case("protest", actor=acme, entries=[ENTRY_H],
+                                 protested="exclusion", decision_date="2026-03-25",
+                                 reason="admissible: labels corrected")
+    exclusion = engine.advance(exclusion.id, "accept", actor=pete)
+    say(exclusion.id, f"{exclusion.state}: an exclusion protest not decided before the 30th "
+                      "day after filing is denied on that day (19 U.S.C. 1499(c)(5)(B))")
+    accelerated = engine.open_case("protest", actor=acme, entries=[ENTRY_G],
+                                   reason="quantity: short shipment")
+    accelerated = engine.advance(accelerated.id, "request_accelerated_disposition", actor=acme,
+                                 inputs={"mailed_on": "2026-03-30"},
+                                 note="certified mail, with the protest")
+    say(accelerated.id, f"{accelerated.state}: accelerated disposition requested with the "
+                        f"protest, mailed {accelerated.data['accelerated_requested_on']}; "
+                        "deemed denied at the close of the 30th day (19 CFR 174.22(d))")
+    _time_passes(engine, clock, say, "2026-04-29")
+    _refused(say, "center 007 decides the exclusion protest on day 30", lambda: engine.advance(
+        exclusion.id, "allow", actor=ana))
+    _time_passes(engine, clock, say, "2026-05-04")
+    for line in (result := engine.sweep()).fired + result.escalated + result.blocked:
+        say("2026-05-04", line)
+    for case in (engine.get(exclusion.id), engine.get(accelerated.id)):
+        say(case.id, f"{case.state} ({case.data['decision']}) on {case.data['denied_on']} "
+                     f"({case.data['deemed_by']}); summons window from "
+                     f"{case.data['summons_from']}")
 
 
 def _sweep_forward(engine: Engine, clock: SettableClock, say: Say, until: str) -> None:

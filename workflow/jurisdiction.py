@@ -134,7 +134,10 @@ def authorize(spec: TransitionSpec, actor: Actor, case: CaseScope, day: date,
                            + ("a filer cannot take it" if isinstance(actor, Filer)
                               else f"{actor.describe()} cannot take it"),
                            **_fields(spec, case))
-    grant = _office_grant(spec, actor, case, regime.name, regime, action)
+    if (spec.authority is Authority.HQ) != (actor.office_kind == "hq"):
+        raise NotPermitted(_hq_refusal(spec, actor, action), **_fields(spec, case))
+    grant = (Grant("HQ", regime_name) if spec.authority is Authority.HQ
+             else _office_grant(spec, actor, case, regime.name, regime, action))
     if spec.unit and actor.unit != spec.unit:
         raise NotPermitted(f"{action} needs {spec.who} authority ({spec.citation}); "
                            f"{actor.describe()} is not in unit {spec.unit}",
@@ -148,14 +151,14 @@ def authorize(spec: TransitionSpec, actor: Actor, case: CaseScope, day: date,
 
 def has_standing(actor: Actor, case: CaseScope) -> bool:
     """Whether `actor` has any standing on `case`: a filer only on its own importer's cases, an
-    officer only on cases of its port or center, an administrator on none (the system on all:
-    operation of law)."""
+    officer only on cases of its port or center (Headquarters on all), an administrator on
+    none (the system on all: operation of law)."""
     if actor is SYSTEM:
         return True
     if isinstance(actor, Filer):
         return actor.importer == case.importer
-    if isinstance(actor, Officer):
-        return actor.office in (case.port, case.center)
+    if isinstance(actor, Officer):  # Headquarters acts nationally, where the law names it
+        return actor.office_kind == "hq" or actor.office in (case.port, case.center)
     return False
 
 
@@ -165,6 +168,15 @@ def require_standing(actor: Actor, case: CaseScope, action: str) -> None:
         raise NotPermitted(f"{actor.describe()} has no standing on {case.id}: {action} is not "
                            "yours to take (not your importer, port or center)",
                            case=case.case_id)
+
+
+def _hq_refusal(spec: TransitionSpec, actor: Officer, action: str) -> str:
+    """Headquarters acts nationally, and only where the law names it (1515(c); 174.26(b)(1))."""
+    if spec.authority is Authority.HQ:
+        return (f"{action} needs HQ authority (the Commissioner, {spec.citation}); "
+                f"{actor.describe()} is not at Headquarters")
+    return (f"{action} needs {spec.who} authority ({spec.citation}); {actor.describe()} is at "
+            "Headquarters, which acts on protests only where the law names it")
 
 
 def _fields(spec: TransitionSpec, case: CaseScope) -> dict[str, str | None]:

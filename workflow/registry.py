@@ -21,6 +21,7 @@ _PORT_CODE = re.compile(r"\d{4}", re.ASCII)
 _OFFICER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", re.ASCII)
 RESERVED_IDS = ("system", "sys")
 _CENTER_CODE = re.compile(r"0(0[1-9]|10)")
+_HQ_CODE = re.compile(r"HQ")  # Headquarters: the Commissioner's office (19 U.S.C. 1515(c))
 
 
 def office(session: Session, code: str, kind: str | None = None) -> Office:
@@ -35,10 +36,10 @@ def office(session: Session, code: str, kind: str | None = None) -> Office:
 
 
 def add_office(session: Session, code: str, kind: str, name: str) -> Office:
-    pattern = _PORT_CODE if kind == "port" else _CENTER_CODE
-    if kind not in ("port", "center") or not pattern.fullmatch(code):
+    pattern = {"port": _PORT_CODE, "center": _CENTER_CODE, "hq": _HQ_CODE}.get(kind)
+    if pattern is None or not pattern.fullmatch(code):
         raise InvalidInput(f"{kind} code {code!r} is invalid: a port is 4 digits (Schedule D), "
-                           "a center 001–010")
+                           "a center 001–010, Headquarters HQ")
     if session.get(Office, code) is not None:
         raise InvalidInput(f"office {code} is already registered")
     row = Office(code=code, kind=kind, name=name)
@@ -95,6 +96,8 @@ def add_officer(session: Session, officer_id: str, name: str, office_code: str,
         raise InvalidInput(f"role {role!r} must be one of {', '.join(r.value for r in Role)}")
     if where.kind == "center" and unit not in CENTER_DIVISIONS:
         raise InvalidInput(f"a center officer needs a division: {', '.join(CENTER_DIVISIONS)}")
+    if where.kind == "hq" and unit is not None:
+        raise InvalidInput("a Headquarters officer has no unit or division")
     if where.kind == "port" and unit not in (None, *PORT_UNITS):
         raise InvalidInput(f"a port officer's unit may only be {', '.join(PORT_UNITS)}")
     row = OfficerRow(id=officer_id, name=name, office=office_code, unit=unit, role=role,

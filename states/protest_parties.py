@@ -1,0 +1,200 @@
+"""Who protests, and what about: protestants and their roles (19 U.S.C. 1514(c)(2); 19 CFR
+174.12(a)), one protest per entry per category with consolidation (1514(c)(1); 174.15;
+174.21(a)), the issues a protest raises and the reliquidation scope (1514(d); 174.16), a surety's
+own period (1514(c)(3)) and a deemed exclusion (1499(c)(5)(A)). REFERENCE.md §2.
+
+Readings chosen (the law leaves them open; see the report of issue #10):
+- "Category" is the decision protested (1514(a)) together with the category of merchandise the
+  protest names (174.15: "one category of merchandise covered by an entry"; none named = the
+  whole entry, which overlaps every category).
+- A second protest by the same party on the same entry and category is refused, naming the
+  first and pointing to an amendment (1514(c)(1): one protest per entry); one by another party
+  is consolidated with the first open one: a single protest whose 2 years run from the last
+  filing (174.15(a); 174.21(a)).
+- A surety may protest within the ordinary period, or within 180 days (90 for entries before
+  2004-12-18) of the mailing of the demand on its bond, whichever ends later (1514(c)(3)).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from cee_workflow.states.base import EntryFacts, Facts, Input, ProtestOnEntry, iso
+
+# The persons who may protest (19 U.S.C. 1514(c)(2)(A)–(F); 19 CFR 174.12(a)).
+ROLES = ("importer", "consignee", "surety", "payer", "seeking_entry", "exporter_producer",
+         "drawback_claimant", "agent")
+ROLES_RULE = "19 U.S.C. 1514(c)(2); 19 CFR 174.12(a)"
+# What a protest objects to, per decision (1514(a)(1)–(7); 174.13(a)(6)): a reliquidation
+# reopens only the questions it involved (1514(d); 174.16).
+ISSUES = ("value", "classification", "rate", "charges", "quantity", "admissibility",
+          "drawback", "preference", "other")
+ONE_PROTEST_RULE = "19 U.S.C. 1514(c)(1); 19 CFR 174.15(a)"
+SCOPE_RULE = "19 U.S.C. 1514(d); 19 CFR 174.16"
+SURETY_RULE = "19 U.S.C. 1514(c)(3); 19 CFR 174.12(e)"
+DEEMED_EXCLUSION_RULE = "19 U.S.C. 1499(c)(5)(A)"
+
+
+@dataclass(frozen=True)
+class IssueList(Input):
+    """A comma-separated list of ISSUES, kept as a sorted list."""
+
+    kind: str = "text"
+
+    def parse(self, raw: Any) -> Any:
+        items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
+        names = sorted({str(i).strip() for i in items if str(i).strip()})
+        wrong = [n for n in names if n not in ISSUES]
+        if wrong or not names:
+            raise ValueError(f"{self.name} must be a comma-separated list of "
+                             f"{', '.join(ISSUES)}, not {raw!r}")
+        return names
+
+
+def protest_on_entry(case_id: str, data: Mapping[str, Any]) -> ProtestOnEntry:
+    """An open protest as its peers see it; protests recorded before roles and categories
+    existed read as the importer's, on the liquidation, for the whole entry."""
+    from cee_workflow.states.protest_guards import protested
+    return ProtestOnEntry(
+        id=case_id, protested=protested(data), merchandise=data.get("merchandise") or "",
+        party=data.get("party") or data.get("importer") or "",
+        role=data.get("role") or "importer", filed_on=iso(data.get("filed_on")),
+        consolidated_with=data.get("consolidated_with"))
+
+
+def party_of(f: Facts) -> str:
+    """The protestant: the party named at filing, or the importer of the entries."""
+    return f.inputs.get("party") or (f.entries[0].importer if f.entries else f.importer or "")
+
+
+def role_of(f: Facts) -> str:
+    return f.inputs.get("role") or "importer"
+
+
+def _same_category(mine: tuple[str, str], theirs: ProtestOnEntry) -> bool:
+    decision, merchandise = mine
+    if theirs.protested != decision:
+        return False
+    return not merchandise or not theirs.merchandise or merchandise == theirs.merchandise
+
+
+def _peers(f: Facts, decision: str) -> list[tuple[EntryFacts, ProtestOnEntry]]:
+    mine = (decision, f.inputs.get("merchandise") or "")
+    return [(e, p) for e in f.entries for p in e.protests if _same_category(mine, p)]
+
+
+def one_protest_per_category(f: Facts, decision: str) -> str | None:
+    """A second protest by the same party on the same entry and category is refused
+    (1514(c)(1); 174.15): the first one is amended instead (174.14)."""
+    party = party_of(f)
+    for entry, peer in _peers(f, decision):
+        if peer.party == party:
+            return (f"entry {entry} already has protest {peer.id} by {party} on the "
+                    f"{decision}{_of_merchandise(peer)} (filed {peer.filed_on}); only one "
+                    f"protest per entry and category — amend {peer.id} instead (19 CFR 174.14)")
+    return None
+
+
+def consolidated_with(f: Facts, decision: str) -> str | None:
+    """The first open protest another party filed on the same entry and category: the new one
+    is treated with it as a single protest (174.15(a))."""
+    peers = [p for _e, p in _peers(f, decision)]
+    if not peers:
+        return None
+    first = min(peers, key=lambda p: (p.filed_on or date.min, p.id))
+    return first.consolidated_with or first.id
+
+
+def _of_merchandise(peer: ProtestOnEntry) -> str:
+    return f" ({peer.merchandise})" if peer.merchandise else ""
+
+
+def review_from(data: Mapping[str, Any], entries: tuple[EntryFacts, ...]) -> date | None:
+    """The day the 2 years to decide run from: the filing of the last open protest on the same
+    entry and category — those are one consolidated protest (174.15(a); 174.21(a)). A protest
+    alone, or recorded before categories existed, counts from its own filing."""
+    own = iso(data.get("filed_on"))
+    mine = (data.get("protested") or ("exclusion" if data.get("exclusion") else "liquidation"),
+            data.get("merchandise") or "")
+    days = [own] if own else []
+    days += [p.filed_on for e in entries for p in e.protests
+             if p.filed_on and _same_category(mine, p)]
+    return max(days) if days else None
+
+
+def surety_last_day(f: Facts, entry: EntryFacts, ordinary: date) -> date:
+    """A surety's own limit: 180 days (90 before 2004-12-18) from the mailing of the demand on
+    its bond, when later than the ordinary one (1514(c)(3))."""
+    from cee_workflow.states.calendar import roll_forward
+    from cee_workflow.states.liquidation import protest_period_days
+    demand = iso(f.inputs.get("demand_mailed_on"))
+    if role_of(f) != "surety" or demand is None:
+        return ordinary
+    own = roll_forward(demand + timedelta(days=protest_period_days(entry.entry_date, f.params)))
+    return max(ordinary, own)
+
+
+def importer_is_the_importer(f: Facts) -> str | None:
+    """Protesting as the importer means being the importer shown on the entry papers
+    (1514(c)(2)(A)); any other party names its own role (consignee, surety, agent, …)."""
+    party = f.inputs.get("party")
+    importer = f.entries[0].importer if f.entries else None
+    if role_of(f) == "importer" and party and importer and party != importer:
+        others = ", ".join(r for r in ROLES if r != "importer")
+        return (f"the importer of record of these entries is {importer}, not {party}; "
+                f"file with the role {party} holds ({others})")
+    return None
+
+
+def demand_only_for_a_surety(f: Facts) -> str | None:
+    if f.inputs.get("demand_mailed_on") and role_of(f) != "surety":
+        return (f"demand_mailed_on is the date of a demand on a surety's bond; file with "
+                f"role=surety, or leave it out (the protestant is {role_of(f)})")
+    return None
+
+
+def deemed_exclusion_day(f: Facts) -> date | None:
+    """Merchandise not released within 30 days of its presentation for examination is deemed
+    excluded: the decision protested is dated that 30th day (1499(c)(5)(A))."""
+    presented = iso(f.inputs.get("presented_on"))
+    if presented is None:
+        return None
+    return presented + timedelta(days=f.params.deemed_exclusion_days)
+
+
+def deemed_exclusion_reached(f: Facts, decision: str) -> str | None:
+    day = deemed_exclusion_day(f)
+    if day is None:
+        return None
+    if decision != "exclusion":
+        return (f"presented_on dates a deemed exclusion (1499(c)(5)(A)); give it with "
+                f"protested=exclusion, not {decision}")
+    if f.today <= day:
+        return (f"merchandise presented on {f.inputs['presented_on']} is deemed excluded only "
+                f"if not released within {f.params.deemed_exclusion_days} days, at the end of "
+                f"{day}; protest from {day + timedelta(days=1)}")
+    return None
+
+
+def issues_in_scope(f: Facts, decision: str) -> str | None:
+    """A protest of a reliquidation raises only questions involved in that reliquidation; the
+    others stay bound to the original liquidation's period (1514(d); 174.16)."""
+    if decision != "reliquidation":
+        return None
+    from cee_workflow.states.liquidation import protest_last_day
+    issues = f.inputs.get("issues") or ()
+    for entry in f.entries:
+        involved = entry.reliquidated_issues
+        if involved is None or entry.original_liquidated_on is None:
+            continue  # what the reliquidation changed was not recorded: all its questions
+        outside = [i for i in issues if i not in involved]
+        last = protest_last_day(entry.original_liquidated_on, f.params, entry.entry_date)
+        if outside and f.today > last:
+            return (f"entry {entry}: the reliquidation changed only {', '.join(involved)}; "
+                    f"{', '.join(outside)} belonged to the liquidation of "
+                    f"{entry.original_liquidated_on}, protestable until {last} — drop them or "
+                    "protest only what the reliquidation changed")
+    return None
