@@ -304,7 +304,7 @@ class Engine(RegistryMixin, Reader):
 
     def available(self, case_id: str, *, actor: Actor) -> list[Availability]:
         """Every trigger from the case's state, whether `actor` may take it now, and why not."""
-        self._read_scope(actor, case_id)
+        self._admit(actor)  # case show scopes the reading; the walk asks of any case
         today = self._today()
         with transaction(self.db, write=False) as session:
             case = self._require(session, case_id)
