@@ -33,7 +33,7 @@ if TYPE_CHECKING:
         WorkflowError,
     )
     from cee_workflow.workflow.events import Cursor, EventPage, StreamEvent
-    from cee_workflow.workflow.jurisdiction import Actor, Filer, Officer
+    from cee_workflow.workflow.jurisdiction import Actor, Administrator, Filer, Officer
     from cee_workflow.workflow.reader import Reader
     from cee_workflow.workflow.sweep import SweepResult
     from cee_workflow.workflow.views import (
@@ -55,6 +55,7 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "Actor": ("cee_workflow.workflow.jurisdiction", "Actor"),
     "Officer": ("cee_workflow.workflow.jurisdiction", "Officer"),
     "Filer": ("cee_workflow.workflow.jurisdiction", "Filer"),
+    "Administrator": ("cee_workflow.workflow.jurisdiction", "Administrator"),
     "Clock": ("cee_workflow.workflow.clock", "Clock"),
     "SettableClock": ("cee_workflow.workflow.clock", "SettableClock"),
     "SystemClock": ("cee_workflow.workflow.clock", "SystemClock"),
@@ -71,7 +72,8 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "lifecycle_summaries": ("cee_workflow.workflow.diagrams", "summaries"),
 }
 
-__all__ = ["Engine", "Reader", "Actor", "Officer", "Filer", "Clock", "SettableClock",
+__all__ = ["Engine", "Reader", "Actor", "Officer", "Filer", "Administrator", "Clock",
+           "SettableClock",
            "SystemClock", "AuditReport", "Availability", "CaseView", "DeadlineView",
            "EventView", "BulkResult", "SweepResult", "Conflict", "InvalidInput",
            "InvalidTransition", "NotFound", "NotPermitted", "RuleViolation", "WorkflowError"]

@@ -53,6 +53,7 @@ class Settings:
             return self.engine()
         if self._reader is None:
             from cee_workflow.commands.diagnose import require_database
+            from cee_workflow.storage.database import is_simulation
             from cee_workflow.workflow.reader import Reader
 
             require_database(self.db)  # before a SQLite file is made
@@ -60,6 +61,8 @@ class Settings:
             click.get_current_context().call_on_close(reader.close)
             if check_schema:
                 reader.check_schema()
+            if not is_simulation(reader.db):  # who reads is established: the engine knows
+                return self.engine()
             self._reader = reader
         return self._reader
 
@@ -67,6 +70,27 @@ class Settings:
         from cee_workflow.commands.listings import officer_spelling
 
         return self.engine().actor(officer_spelling(self, self.actor_text))
+
+    def registrar(self):
+        """Who changes the registry: the established administrator (or --as one)."""
+        return self.engine().registrar(self.actor_text)
+
+    def read_actor(self):
+        """Who reads: the established identity on a real database (a filer sees only its
+        importer's cases); on a simulation database the --as actor, if any."""
+        if self.actor_text:
+            return self.actor()
+        if self._engine is None and self.reader() is not self._engine:
+            return None  # the light Reader: a simulation database
+        return None if self.engine().is_simulation() else self.actor()
+
+
+def own_importer(settings: Settings) -> str | None:
+    """The importer a filer reads as (its own cases only), or None for anyone else."""
+    from cee_workflow.workflow.jurisdiction import Filer
+
+    actor = settings.read_actor()
+    return actor.importer if isinstance(actor, Filer) else None
 
 
 def parse_instant(text: str) -> datetime:
@@ -166,7 +190,8 @@ def _describe(error: Exception) -> dict:
               help="Database URL (default: CEE_DATABASE_URL, else a SQLite file in the user "
                    "data directory).")
 @click.option("--as", "actor", envvar="CEE_ACTOR", metavar="ACTOR",
-              help="Who is acting: an officer id, or filer:<importer number>.")
+              help="Who is acting: an officer id, or filer:<importer number> (on a real "
+                   "database only your established identity: your login).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.option("--now", metavar="ISO", help="Act at this time (simulation databases only).")
 @click.pass_context
@@ -217,11 +242,19 @@ def db():
 @db.command("upgrade")
 @click.option("--simulation", is_flag=True,
               help="Mark the database as a simulation: --now may move its clock.")
+@click.option("--admin", "admin_id", metavar="ID",
+              help="Name the first registry administrator (once, on a database with none).")
+@click.option("--admin-login", metavar="LOGIN", help="The administrator's database role or OS "
+              "user (default: yours).")
+@click.option("--admin-name", metavar="NAME", help="The administrator's name.")
 @click.pass_obj
-def db_upgrade(settings: Settings, simulation):
+def db_upgrade(settings: Settings, simulation, admin_id, admin_login, admin_name):
     """Apply migrations and seed the ten centers and the ports (idempotent)."""
+    if (admin_login or admin_name) and not admin_id:
+        raise click.UsageError("--admin-login and --admin-name go with --admin ID")
     engine = settings.engine(check_schema=False)
-    rearmed = engine.upgrade(simulation=simulation)
+    rearmed = engine.upgrade(simulation=simulation, admin=admin_id, admin_login=admin_login,
+                             admin_name=admin_name)
     from cee_workflow.storage.migrate import head_revision
 
     document = {"database": engine.db.url.render_as_string(hide_password=True),
@@ -258,7 +291,7 @@ def office_list(settings: Settings):
 @click.pass_obj
 def office_add(settings: Settings, code, kind, name):
     """Register a port (Schedule D code), a center, or Headquarters (code HQ)."""
-    settings.engine().add_office(code, kind, name)
+    settings.engine().add_office(code, kind, name, actor=settings.registrar())
     emit(settings, {"code": code, "kind": kind, "name": name},
          lambda: click.echo(f"{kind} {code} {name} registered"))
 
@@ -279,8 +312,11 @@ def officer():
 @click.option("--division", type=click.Choice(["partnership", "validation", "enforcement"]))
 @click.option("--role", type=click.Choice(["officer", "supervisor", "director"]),
               default="officer", show_default=True)
+@click.option("--login", metavar="ROLE", help="The database login role (PostgreSQL) or OS user "
+              "(SQLite) that is this officer.")
 @click.pass_obj
-def officer_add(settings: Settings, officer_id, name, port, unit, center, hq, division, role):
+def officer_add(settings: Settings, officer_id, name, port, unit, center, hq, division, role,
+                login):
     """Register an officer of a port (optionally its FP&F unit), of a center division, or of
     Headquarters."""
     from cee_workflow.workflow.errors import InvalidInput
@@ -293,13 +329,20 @@ def officer_add(settings: Settings, officer_id, name, port, unit, center, hq, di
     if center and unit:
         raise InvalidInput("--unit is for port officers; a center officer takes --division")
     settings.engine().add_officer(officer_id, name=name, office=port or center,
-                                  unit=unit or division, role=role)
+                                  unit=unit or division, role=role, login=login,
+                                  actor=settings.registrar())
     document = {"id": officer_id, "name": name, "office": port or center,
-                "unit": unit or division, "role": role}
+                "unit": unit or division, "role": role, "login": login}
     emit(settings, document, lambda: click.echo(
         f"officer {officer_id} ({role}, {'port' if port else 'hq' if hq else 'center'} "
         f"{port or center}"
         f"{'/' + (unit or division) if unit or division else ''}) registered"))
+
+
+from cee_workflow.cli_registry import admin, register_officer_commands  # noqa: E402
+
+register_officer_commands(officer)
+cee.add_command(admin)
 
 
 @cee.group()
@@ -313,10 +356,13 @@ def importer():
 @click.option("--center", metavar="CODE", required=True, help="The importer's assigned center.")
 @click.option("--trusted", type=click.Choice(["ctpat", "isa"]), multiple=True,
               help="Trusted-trader programs (routes cases to the Partnership division).")
+@click.option("--login", metavar="ROLE", help="The database login role or OS user of its "
+              "filer.")
 @click.pass_obj
-def importer_add(settings: Settings, number, name, center, trusted):
+def importer_add(settings: Settings, number, name, center, trusted, login):
     """Register an importer of record (IRS, SSN or CBP-assigned number)."""
-    number = settings.engine().add_importer(number, name=name, center=center, trusted=trusted)
+    number = settings.engine().add_importer(number, name=name, center=center, trusted=trusted,
+                                            login=login, actor=settings.registrar())
     document = {"number": number, "name": name, "center": center, "trusted": sorted(trusted)}
     emit(settings, document, lambda: click.echo(
         f"importer {number} {name} registered at center {center}"
@@ -482,7 +528,7 @@ def case_show(settings: Settings, case_id):
     """A case with its history, deadlines, and (with --as) what the actor may do now."""
     # Only `available` needs the engine (the rulebooks); without --as a Reader shows the case.
     reader = settings.engine() if settings.actor_text else settings.reader()
-    shown, history, deadlines = reader.show(case_id)
+    shown, history, deadlines = reader.show(case_id, actor=settings.read_actor())
     available = (settings.engine().available(case_id, actor=settings.actor())
                  if settings.actor_text else [])
     document = {**shown.to_dict(), "history": [e.to_dict() for e in history],
@@ -499,7 +545,7 @@ def case_show(settings: Settings, case_id):
 @click.pass_obj
 def case_history(settings: Settings, case_id):
     """Every event of a case, oldest first."""
-    history = settings.engine().history(case_id)
+    history = settings.engine().history(case_id, actor=settings.read_actor())
     emit(settings, [e.to_dict() for e in history], lambda: render_history(history))
 
 
@@ -528,14 +574,16 @@ def case_list(settings: Settings, kind, state, center, port, overdue, escalated,
         from cee_workflow.commands.worklists import list_cases
 
         list_cases(settings, kind=kind, state=state, center=center, port=port, overdue=overdue,
-                   escalated=escalated, blocked=blocked, limit=limit)
+                   escalated=escalated, blocked=blocked, limit=limit,
+                   actor=settings.read_actor())
         return
     reader = settings.reader()  # the light Reader unless --now asks for the engine's clock
     require_office(reader.db, center, "center", "--center")
     require_office(reader.db, port, "port", "--port")
     now = reader.clock.now() if hasattr(reader, "clock") else datetime.now(UTC)
-    filters = case_filters(now, kind=kind, state=state, center=center, port=port,
-                           overdue=overdue, escalated=escalated)
+    filters = {**case_filters(now, kind=kind, state=state, center=center, port=port,
+                              overdue=overdue, escalated=escalated),
+               "importer": own_importer(settings)}
     print_list(settings, page=lambda **at: Reader.case_page(reader, **at, **filters),
                stream=lambda **at: Reader.iter_cases(reader, **at, **filters), limit=limit,
                all_rows=all_rows, after=after, jsonl=jsonl, table=case_table,
@@ -567,10 +615,11 @@ def deadlines_list(settings: Settings, due_before, kind, center, limit, all_rows
     from cee_workflow.workflow.registry_reads import require_office
 
     before = start_of_legal_day(parse_day(due_before, "--due-before")) if due_before else None
-    filters = {"before": before, "kind": kind, "center": center}
+    own = own_importer(settings)  # a filer reads its own importer's deadlines only
+    filters = {"before": before, "kind": kind, "center": center, "importer": own}
     engine = settings.engine()
     require_office(engine.db, center, "center", "--center")
-    page, stream = with_blocked(engine, before=before, kind=kind, center=center,
+    page, stream = with_blocked(engine, before=before, kind=kind, center=center, importer=own,
                                 page=lambda **at: engine.deadline_page(**at, **filters),
                                 stream=lambda **at: engine.iter_deadlines(**at, **filters))
     today = today_of(settings)
@@ -637,7 +686,7 @@ def deadlines_forecast(settings: Settings, until, center, summary, jsonl):
 
     engine = settings.engine()
     require_office(engine.db, center, "center", "--center")
-    rows = engine.iter_forecast(instant, center=center)
+    rows = engine.iter_forecast(instant, center=center, actor=settings.read_actor())
     if summary:
         from cee_workflow.workflow.forecast import summary as summarize
 

@@ -21,7 +21,7 @@ import random
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -130,6 +130,22 @@ def plan(layout: Layout) -> Iterator[Planned]:
         yield Planned("background", rng.choice(owners), entry_date, extend_on, as_of)
 
 
+def _register(connection: sa.Connection, owners: list[Importer]) -> None:
+    """The registry events that explain the rows written above (audit verify folds them)."""
+    from cee_workflow.workflow.registry_chain import append_many
+
+    if not sa.inspect(connection).has_table("cee_registry_event"):
+        return  # a schema before revision 0006
+    changes = [("importer.add", i.number, {"name": f"Importer {i.number}", "center": i.center,
+                                           "trusted": sorted(i.trusted), "login": None})
+               for i in owners]
+    changes += [("officer.add", officer_of(c), {"name": f"Center {c} officer", "office": c,
+                                                "unit": "validation", "role": "officer",
+                                                "login": None, "active": True})
+                for c in CENTERS]
+    append_many(connection, at=datetime.now(UTC), actor="admin", changes=changes)
+
+
 def generate(db: sa.Engine, layout: Layout, params: RuleParams) -> Counts:
     """Write the population (after `engine.upgrade()`); returns what was written."""
     started = time.perf_counter()
@@ -148,6 +164,7 @@ def generate(db: sa.Engine, layout: Layout, params: RuleParams) -> Counts:
                    [(officer_of(c), f"Center {c} officer", c, "validation", "officer")
                     for c in CENTERS])
         sink.prepare_groups(raw)
+        _register(connection, owners)
     histories: dict[tuple, History] = {}
     serial = 0
     batch: list[Planned] = []

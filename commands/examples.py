@@ -26,6 +26,9 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "cee officer add": ("cee officer add ana.lee --name 'Ana Lee' --center 007 "
                         "--division partnership",
                         "cee officer add pete --name 'Pete Ortiz' --port 2704 --unit fpf"),
+    "cee officer deactivate": ("cee officer deactivate pete --as admin",),
+    "cee admin": ("cee admin add registrar --name 'Registry clerk' --login clerk",),
+    "cee admin add": ("cee admin add registrar --name 'Registry clerk' --login clerk",),
     "cee officer list": ("cee officer list", "cee officer list --port 2704 --json"),
     "cee importer": ("cee importer list",),
     "cee importer add": ("cee importer add 12-3456789AB --name 'Acme' --center 007 "

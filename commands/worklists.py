@@ -12,7 +12,8 @@ from __future__ import annotations
 from cee_workflow.commands.render import LEVEL_NAMES, days_left, eastern, table, today_of
 
 
-def list_cases(settings, *, kind, state, center, port, overdue, escalated, blocked, limit):
+def list_cases(settings, *, kind, state, center, port, overdue, escalated, blocked, limit,
+               actor=None):
     from cee_workflow.cli import emit
     from cee_workflow.workflow.registry_reads import require_office
     from cee_workflow.workflow.worklist import blocked as blocked_deadlines
@@ -22,10 +23,12 @@ def list_cases(settings, *, kind, state, center, port, overdue, escalated, block
     require_office(engine.db, port, "port", "--port")
     cases = [] if blocked and not (overdue or escalated) else engine.list_cases(
         kind=kind, state=state, center=center, port=port, overdue=overdue,
-        escalated=escalated, limit=limit)
+        escalated=escalated, limit=limit, actor=actor)
+    own = getattr(actor, "importer", None)  # a filer: its own importer's cases only
     reasons: dict[str, str] = {}
     if blocked or overdue or escalated:
-        for row in blocked_deadlines(engine, center=center, port=port, case_kind=kind):
+        for row in blocked_deadlines(engine, center=center, port=port, case_kind=kind,
+                                     importer=own):
             reasons.setdefault(row.case_id, f"{row.timer} blocked: {row.reason}")
         listed = {c.id for c in cases}
         extra = [engine.get(i) for i in reasons if i not in listed]
@@ -73,7 +76,7 @@ def list_deadlines(settings, *, before, kind, center, limit):
 
 
 
-def with_blocked(engine, *, before, kind, center, page, stream):
+def with_blocked(engine, *, before, kind, center, page, stream, importer=None):
     """`deadlines list`'s page and stream readers with the blocked deadlines ahead of the pending
     ones: all of them on the first page (a few; each waits on the law), none after it (a cursor
     names a pending row)."""
@@ -81,7 +84,8 @@ def with_blocked(engine, *, before, kind, center, page, stream):
     from cee_workflow.workflow.worklist import blocked as blocked_deadlines
 
     def stuck():
-        return [r for r in blocked_deadlines(engine, kind=kind, center=center)
+        return [r for r in blocked_deadlines(engine, kind=kind, center=center,
+                                             importer=importer)
                 if before is None or r.due_at <= before]
 
     def first_page(*, after=None, limit):

@@ -94,7 +94,7 @@ def _flagged_simulation(connection: sa.Connection) -> bool:
 def _holds_data(connection: sa.Connection) -> bool:
     """Whether any officer, importer, entry, case or event was ever recorded (offices are
     reference data)."""
-    recorded = ("officer", "importer", "entry", "case", "event")
+    recorded = ("officer", "importer", "entry", "case", "event", "registry_event")
     for name in sa.inspect(connection).get_table_names():
         if name.removeprefix(TABLE_PREFIX) in recorded and connection.execute(
                 sa.text(f'SELECT 1 FROM "{name}" LIMIT 1')).first():
@@ -143,4 +143,8 @@ def seed(engine: sa.Engine, *, simulation: bool = False) -> None:
                     raise SimulationRefused("only a database being created (or holding no "
                                             "real data) may be marked a simulation")
                 session.add(Setting(key="simulation", value="true"))
+            # Its registry needs a keeper (workflow/registry_ops.py): `admin`, as an event.
+            from cee_workflow.workflow.registry_ops import bootstrap_simulation_admin
+
+            bootstrap_simulation_admin(session)
 

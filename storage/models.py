@@ -37,22 +37,61 @@ class Office(SQLModel, table=True):
 
 class Officer(SQLModel, table=True):
     __tablename__ = "cee_officer"
+    __table_args__ = (sa.Index("uq_cee_officer_login", "login", unique=True),)
 
     id: str = Field(primary_key=True, max_length=64)
     name: str
     office: str = Field(foreign_key="cee_office.code", max_length=4)
     unit: str | None = Field(default=None, max_length=16)  # center division or port unit (fpf)
     role: str = Field(default="officer", max_length=16)
+    # The database login (PostgreSQL session_user) or operating-system user (SQLite) that is
+    # this officer: the established identity (workflow/identity.py). None: not yet mapped.
+    login: str | None = Field(default=None, max_length=64)
+    # False once `cee officer deactivate`: refused everywhere.
+    active: bool = Field(default=True, sa_column=sa.Column(sa.Boolean(), nullable=False,
+                                                           server_default=sa.true()))
+
+
+class Administrator(SQLModel, table=True):
+    """Who may register and change offices, officers and importers (workflow/registry_ops.py).
+    Not an officer: an administrator takes no action on a case."""
+
+    __tablename__ = "cee_administrator"
+    __table_args__ = (sa.Index("uq_cee_administrator_login", "login", unique=True),)
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str
+    login: str = Field(max_length=64)
+    active: bool = True
+
+
+class RegistryEvent(SQLModel, table=True):
+    """Append-only, hash-chained record of every registry change (workflow/registry_chain.py)."""
+
+    __tablename__ = "cee_registry_event"
+
+    seq: int | None = Field(
+        default=None, sa_column=sa.Column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+                                          primary_key=True, autoincrement=True))
+    at: datetime = _utc()
+    actor: str = Field(max_length=80)
+    action: str = Field(max_length=32)  # office.add, officer.add, officer.deactivate, …
+    subject: str = Field(max_length=80)
+    data: dict[str, Any] = _json_column()
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
 
 
 class Importer(SQLModel, table=True):
     __tablename__ = "cee_importer"
+    __table_args__ = (sa.Index("uq_cee_importer_login", "login", unique=True),)
 
     number: str = Field(primary_key=True, max_length=16)
     name: str
     center: str = Field(foreign_key="cee_office.code", max_length=4)
     trusted: list[str] = Field(default_factory=list,
                                sa_column=sa.Column(JSONData(), nullable=False))
+    login: str | None = Field(default=None, max_length=64)  # its filer's login (identity.py)
 
 
 class Entry(SQLModel, table=True):

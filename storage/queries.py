@@ -163,8 +163,8 @@ def next_serial(session: Session, key: str) -> int:
 
 def list_cases(session: Session, *, kind: str | None = None, state: str | None = None,
                center: str | None = None, port: str | None = None, limit: int | None = None,
-               overdue_at: datetime | None = None, min_escalation: int | None = None
-               ) -> list[Case]:
+               overdue_at: datetime | None = None, min_escalation: int | None = None,
+               importer: str | None = None) -> list[Case]:
     statement = select(Case)
     if overdue_at is not None:  # a pending deadline already past its due time
         statement = statement.where(col(Case.id).in_(
@@ -173,7 +173,7 @@ def list_cases(session: Session, *, kind: str | None = None, state: str | None =
     if min_escalation is not None:
         statement = statement.where(Case.escalation >= min_escalation)
     for column, value in ((Case.kind, kind), (Case.state, state), (Case.center, center),
-                          (Case.port, port)):
+                          (Case.port, port), (Case.importer, importer)):
         if value is not None:
             statement = statement.where(column == value)
     statement = statement.order_by(Case.kind, Case.state, Case.id)
@@ -240,8 +240,8 @@ def stage_deadline(session: Session, deadline_id: int, from_level: int, level: i
 
 def pending_deadlines(session: Session, *, before: datetime | None = None,
                       kind: str | None = None, center: str | None = None,
-                      by_next_stage: bool = False, limit: int | None = None
-                      ) -> list[tuple[Deadline, Case]]:
+                      by_next_stage: bool = False, limit: int | None = None,
+                      importer: str | None = None) -> list[tuple[Deadline, Case]]:
     """Pending deadlines with their cases, by due time (or by next stage), filtered."""
     order = Deadline.next_at if by_next_stage else Deadline.due_at
     statement = (select(Deadline, Case).join(Case, Case.id == Deadline.case_id)
@@ -252,6 +252,8 @@ def pending_deadlines(session: Session, *, before: datetime | None = None,
         statement = statement.where(Deadline.kind == kind)
     if center is not None:
         statement = statement.where(Case.center == center)
+    if importer is not None:
+        statement = statement.where(Case.importer == importer)
     statement = statement.order_by(order, Deadline.id)
     if limit:
         statement = statement.limit(limit)

@@ -86,10 +86,10 @@ def deadlines_of(connection: sa.Connection, case_id: str) -> list[sa.Row]:
 
 def _case_conditions(kind: str | None = None, state: str | None = None,
                      center: str | None = None, port: str | None = None, overdue_at=None,
-                     min_escalation: int | None = None) -> list:
+                     min_escalation: int | None = None, importer: str | None = None) -> list:
     conditions = [column == value for column, value in
                   ((CASE.c.kind, kind), (CASE.c.state, state), (CASE.c.center, center),
-                   (CASE.c.port, port)) if value is not None]
+                   (CASE.c.port, port), (CASE.c.importer, importer)) if value is not None]
     if min_escalation is not None:
         conditions.append(CASE.c.escalation >= min_escalation)
     if overdue_at is not None:  # a pending deadline already past its due time
@@ -112,13 +112,13 @@ def case_page_statement(*, after: str | None, limit: int, **filters) -> sa.Selec
 
 def case_page(connection: sa.Connection, *, after: str | None, limit: int,
               kind: str | None = None, state: str | None = None, center: str | None = None,
-              port: str | None = None, overdue_at=None, min_escalation: int | None = None
-              ) -> list[tuple[sa.Row, list[str]]]:
+              port: str | None = None, overdue_at=None, min_escalation: int | None = None,
+              importer: str | None = None) -> list[tuple[sa.Row, list[str]]]:
     """Up to `limit` cases in id order after the id `after`, each with its entry numbers: one
     statement (the page's cases joined to their entries), whatever the number of matches."""
     statement = case_page_statement(after=after, limit=limit, kind=kind, state=state,
                                     center=center, port=port, overdue_at=overdue_at,
-                                    min_escalation=min_escalation)
+                                    min_escalation=min_escalation, importer=importer)
     result: list[tuple[sa.Row, list[str]]] = []
     for row in connection.execute(statement):
         if not result or result[-1][0].id != row.id:
@@ -129,17 +129,18 @@ def case_page(connection: sa.Connection, *, after: str | None, limit: int,
 
 
 def deadline_page(connection: sa.Connection, *, after: tuple | None, limit: int,
-                  before=None, kind: str | None = None, center: str | None = None
-                  ) -> list[sa.Row]:
+                  before=None, kind: str | None = None, center: str | None = None,
+                  importer: str | None = None) -> list[sa.Row]:
     """Up to `limit` pending deadlines by (due time, id) after the key `after`, filtered — an
     index range scan of ix_cee_deadline_pending_due."""
     return list(connection.execute(deadline_page_statement(after=after, limit=limit,
                                                            before=before, kind=kind,
-                                                           center=center)))
+                                                           center=center, importer=importer)))
 
 
 def deadline_page_statement(*, after: tuple | None, limit: int, before=None,
-                            kind: str | None = None, center: str | None = None) -> sa.Select:
+                            kind: str | None = None, center: str | None = None,
+                            importer: str | None = None) -> sa.Select:
     """The statement of `deadline_page`."""
     statement = sa.select(DEADLINE).where(DEADLINE.c.status == "pending")
     if before is not None:
@@ -149,6 +150,9 @@ def deadline_page_statement(*, after: tuple | None, limit: int, before=None,
     if center is not None:
         statement = statement.where(sa.exists().where(CASE.c.id == DEADLINE.c.case_id,
                                                       CASE.c.center == center))
+    if importer is not None:  # a filer reads its own importer's deadlines only
+        statement = statement.where(sa.exists().where(CASE.c.id == DEADLINE.c.case_id,
+                                                      CASE.c.importer == importer))
     if after is not None:
         due_at, deadline_id = after
         statement = statement.where(DEADLINE.c.due_at >= due_at, sa.or_(

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from cee_workflow import Engine
 from cee_workflow.workflow.identifiers import entry_check_digit
+from cee_workflow.workflow.identity import established_login  # noqa: E402
 
 
 def entry_number(serial: int) -> str:
@@ -150,8 +151,11 @@ def real_database(path: Path) -> str:
     url = f"sqlite:///{path}"
     engine = Engine(url)
     try:
-        engine.upgrade()
-        engine.add_officer("p2704", name="Port officer", office="2704")
+        # A real database: a registrar, and the port officer is whoever runs the tests (their
+        # PostgreSQL login or OS user), so that the established identity may act as p2704.
+        engine.upgrade(admin="registrar")
+        engine.add_officer("p2704", name="Port officer", office="2704",
+                           login=established_login(engine.db))
         engine.add_importer(ACME, name="Acme Electronics", center="007", trusted=["ctpat"])
         engine.add_entry(E1, importer=ACME, port="2704", entry_date=date(2025, 1, 6),
                          actor=engine.actor("p2704"))

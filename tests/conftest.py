@@ -28,7 +28,7 @@ from cee_workflow.workflow.identifiers import entry_check_digit
 PG_ENV = "CEE_TEST_DATABASE_URL"
 TABLES = tuple("cee_" + name for name in (
     "request", "case_entry", "event", "deadline", "case", "entry", "importer", "officer",
-    "serial", "office"))
+    "serial", "office", "administrator", "registry_event"))
 
 
 def pytest_report_header(config):

@@ -344,9 +344,10 @@ def test_a_single_advance_issues_only_the_statements_it_needs(cast, engine):
     # Read the case with its entries, their liquidation cases and every case naming them (one
     # statement; on PostgreSQL after locking the case row: tests/test_concurrency.py says why);
     # cancel the old deadlines (returning their levels); compare-and-set the case; the event;
-    # the new deadline. The raw-SQL floor issues the same five.
+    # the new deadline. The raw-SQL floor issues the same five. Before them, in the same
+    # transaction, one look-up: the officer is still active (`cee officer deactivate`).
     lock = ["SELECT"] if engine.db.dialect.name == "postgresql" else []
-    assert statements == [*lock, "SELECT", "UPDATE", "UPDATE", "INSERT", "INSERT"]
+    assert statements == ["SELECT", *lock, "SELECT", "UPDATE", "UPDATE", "INSERT", "INSERT"]
 
 
 def test_the_single_path_reports_database_errors_as_sqlalchemy_does(cast, engine):

@@ -59,7 +59,7 @@ def test_protest_story_end_to_end(db_url):
     officer = cee_json("officer", "add", "c007", "--name", "Ana Lee", "--center", "007",
                        "--division", "partnership", db=db)
     assert officer == {"id": "c007", "name": "Ana Lee", "office": "007", "unit": "partnership",
-                       "role": "officer"}
+                       "role": "officer", "login": None}
     cee_json("officer", "add", "p2704", "--name", "Pete Ortiz", "--port", "2704", db=db)
     importer = cee_json("importer", "add", ACME, "--name", "Acme Electronics", "--center", "007",
                         "--trusted", "ctpat", db=db)
@@ -233,6 +233,13 @@ def test_database_without_schema_then_upgrade_and_now_refused_without_simulation
     _, err = cee("office", "list", db=db, now="2025-01-06", expect=4)
     assert "simulation" in err and "cannot be backdated" in err
 
+    # Nobody keeps a real database's registry until its first administrator is named, once.
+    _, err = cee("office", "add", "2799", "--kind", "port", "--name", "Test port", db=db,
+                 expect=4)
+    assert "is not mapped to any registered officer, filer or administrator" in err
+    cee("db", "upgrade", "--admin", "registrar", db=db)
+    _, err = cee("db", "upgrade", "--admin", "mallory", db=db, expect=4)
+    assert "already has an administrator (registrar)" in err
     added = cee_json("office", "add", "2799", "--kind", "port", "--name", "Test port", db=db)
     assert added == {"code": "2799", "kind": "port", "name": "Test port"}
     engine = Engine(db)

@@ -95,6 +95,7 @@ def test_every_error_class_has_its_own_stable_kind():
         BrokerUnavailable,
         ConnectionLost,
         DatabaseLocked,
+        IdentityRefused,
         RequestReused,
     )
 
@@ -105,7 +106,8 @@ def test_every_error_class_has_its_own_stable_kind():
                      "database_locked": DatabaseLocked,
                      "backdating_refused": BackdatingRefused,
                      "broker_unavailable": BrokerUnavailable,
-                     "request_id_reused": RequestReused} == KINDS
+                     "request_id_reused": RequestReused,
+                     "identity_refused": IdentityRefused} == KINDS
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -132,9 +134,9 @@ def test_cli_json_errors_are_one_document_with_the_fields(db_url, cast):
 def test_the_public_names_resolve_from_the_package_root():
     for name in cee_workflow.__all__:
         assert getattr(cee_workflow, name) is not None, name
-    from cee_workflow.workflow.jurisdiction import Filer, Officer, System
+    from cee_workflow.workflow.jurisdiction import Administrator, Filer, Officer, System
 
-    assert cee_workflow.Actor == Officer | Filer | System
+    assert cee_workflow.Actor == Officer | Filer | Administrator | System
     assert cee_workflow.Reader.__module__ == "cee_workflow.workflow.reader"
     assert issubclass(cee_workflow.Engine, cee_workflow.Reader)
     assert (ROOT / "py.typed").exists()

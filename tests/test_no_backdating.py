@@ -13,6 +13,7 @@ from cli_harness import ACME, E1, cee, isolated_environment, real_database  # no
 
 from cee_workflow import Engine, SettableClock  # noqa: E402
 from cee_workflow.workflow.errors import BackdatingRefused, NotPermitted  # noqa: E402
+from cee_workflow.workflow.identity import established_login  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +24,11 @@ def cli_env(tmp_path_factory):
 @pytest.fixture
 def real_url(empty_db_url) -> str:
     engine = Engine(empty_db_url)
-    engine.upgrade()
-    engine.add_officer("p2704", name="Port officer", office="2704")
+    # A real database: a registrar, and the port officer is whoever runs the tests (their
+    # PostgreSQL login or OS user), so that the established identity may act as p2704.
+    engine.upgrade(admin="registrar")
+    engine.add_officer("p2704", name="Port officer", office="2704",
+                       login=established_login(engine.db))
     engine.add_importer(ACME, name="Acme Electronics", center="007", trusted=["ctpat"])
     engine.add_entry(E1, importer=ACME, port="2704", entry_date=date(2025, 1, 6),
                      actor=engine.actor("p2704"))

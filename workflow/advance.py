@@ -45,7 +45,14 @@ from cee_workflow.workflow.errors import (
     RuleViolation,
 )
 from cee_workflow.workflow.identifiers import format_entry_number
-from cee_workflow.workflow.jurisdiction import SYSTEM, Actor, CaseScope, authorize
+from cee_workflow.workflow.jurisdiction import (
+    SYSTEM,
+    Actor,
+    CaseScope,
+    authorize,
+    has_standing,
+    require_standing,
+)
 from cee_workflow.workflow.timers import carry_levels, timer_rows
 from cee_workflow.workflow.views import EventView, jsonable
 
@@ -271,11 +278,28 @@ def scope_of(case: Case, entries: list[str] = ()) -> CaseScope:
                      case_id=None if label != case.id else case.id)
 
 
+def refuse_stranger(ctx: Context, lifecycle: Lifecycle, case, trigger: str,
+                    actor: Actor) -> None:
+    """NotPermitted, before the version or the state is looked at, for an actor with no standing
+    on the case: the rulebook's own refusal for the trigger (authority and jurisdiction, which
+    say nothing of the state), else that the case is not theirs."""
+    scope = scope_of(case, ctx.entries_of(case.id))
+    if has_standing(actor, scope):
+        return
+    specs = lifecycle.specs_for(trigger)
+    spec = next((s for s in specs if case.state in s.sources), specs[0] if specs else None)
+    if spec is not None:
+        authorize(spec, actor, scope, ctx.today, ctx.params)
+    require_standing(actor, scope, trigger)
+
+
 def apply(ctx: Context, case: Case | CaseRow, trigger: str, actor: Actor, *, note: str = "",
           inputs: Mapping[str, Any] | None = None, expected_version: int | None = None,
           via: str | None = None) -> CaseRow:
     """Take `trigger` on `case` (a row read in this transaction); returns the row as written."""
     lifecycle = lifecycle_of(case.kind)
+    if via is None:  # a stranger is refused before anything about the case's state is said
+        refuse_stranger(ctx, lifecycle, case, trigger, actor)
     if expected_version is not None and case.version != expected_version:
         raise Conflict(f"{case.id} changed since you read it (version {expected_version}, now "
                        f"{case.version}, {case.state}); reload it and decide again",

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from cee_workflow.states import LIFECYCLES
 from cee_workflow.storage import audit_reads, queries
 from cee_workflow.storage.database import is_simulation, transaction
+from cee_workflow.workflow import registry_chain
 from cee_workflow.workflow.advance import entry_facts
 from cee_workflow.workflow.audit_fold import check_case
 from cee_workflow.workflow.errors import NotFound
@@ -45,8 +46,12 @@ def verify(engine, case_id: str | None = None, *, batch: int = 500,
                     _entries_reader(session, case.id), timed=timed))
         if case_id is None:
             broken.extend(numbering(session))
+            broken.extend(registry_chain.problems(session.connection()))
     if not broken:
-        proven.append("every case equals the fold of its chained events; its pending timers "
+        proven.append(("the registry's chain links, and every office, officer, importer and "
+                       "administrator row is the fold of its registry events; ")
+                      * (case_id is None)
+                      + "every case equals the fold of its chained events; its pending timers "
                       "are those its state arms"
                       + ("; its events' instants never go backwards" if timed else
                          " (a simulation database: instants are set by hand, not checked)"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -30,6 +31,7 @@ from cee_workflow.workflow.advance import (
 )
 from cee_workflow.workflow.clock import Clock, SystemClock
 from cee_workflow.workflow.deprecation import renamed
+from cee_workflow.workflow.engine_registry import RegistryMixin
 from cee_workflow.workflow.errors import (
     LOST_AT_COMMIT,
     BackdatingRefused,
@@ -43,6 +45,7 @@ from cee_workflow.workflow.errors import (
     is_lock_conflict,
 )
 from cee_workflow.workflow.identifiers import parse_entry_number, protest_number
+from cee_workflow.workflow.identity import still_active
 from cee_workflow.workflow.jurisdiction import SYSTEM, Actor, authorize
 from cee_workflow.workflow.lock_order import kind_of, reaches_other_cases
 from cee_workflow.workflow.reader import (
@@ -71,7 +74,7 @@ DEADLOCK_RETRIES = 3
 Subscriber = Callable[[list[EventView]], None]
 
 
-class Engine(Reader):
+class Engine(RegistryMixin, Reader):
     """`Engine(url, clock=…, params=…)`: open, advance, inspect and audit cases.
 
     Every write is one transaction; subscribers are called after it commits with the events it
@@ -87,13 +90,17 @@ class Engine(Reader):
         self.params = params
         self._subscribers: list[Subscriber] = []
         self._simulation: bool | None = None  # known once the schema exists; never changes
+        self._resolved: dict[int, weakref.ref] = {}  # the actors `actor()` resolved
 
     # --- set-up ---------------------------------------------------------------------------
 
-    def upgrade(self, *, simulation: bool = False) -> int:
+    def upgrade(self, *, simulation: bool = False, admin: str | None = None,
+                admin_login: str | None = None, admin_name: str | None = None) -> int:
         """Apply migrations, seed the centers and ports, and re-arm the open cases whose timers
         an earlier rulebook armed (workflow/rulebook_update.py); returns how many it re-armed.
-        Idempotent."""
+        Idempotent. `admin`: name the first registry administrator, once (its login:
+        `admin_login`, default the established login of whoever runs this;
+        workflow/registry_ops.py)."""
         from cee_workflow.storage import migrate  # alembic loads only when migrating
         from cee_workflow.workflow.rulebook_update import apply_rulebook
 
@@ -102,6 +109,13 @@ class Engine(Reader):
         except migrate.SimulationRefused as refused:
             raise BackdatingRefused(str(refused)) from None
         self._simulation = None
+        if admin is not None:
+            from cee_workflow.workflow.identity import established_login
+            from cee_workflow.workflow.registry_ops import bootstrap_admin
+
+            self._require_real_time()
+            bootstrap_admin(self.db, admin, admin_login or established_login(self.db),
+                            self.clock.now(), admin_name)
         return apply_rulebook(self.db, self._write)
 
     def is_simulation(self) -> bool:
@@ -130,34 +144,6 @@ class Engine(Reader):
 
     # --- registry -------------------------------------------------------------------------
 
-    def add_office(self, code: str, kind: str, name: str) -> None:
-        """Register a port (4 digits, Schedule D) or a center (3 digits)."""
-        with transaction(self.db) as session:
-            registry.add_office(session, code, kind, name)
-
-    def offices(self) -> list[dict[str, str]]:
-        from sqlmodel import select
-
-        from cee_workflow.storage.models import Office
-        with transaction(self.db, write=False) as session:
-            rows = session.exec(select(Office).order_by(Office.kind, Office.code))
-            return [{"code": o.code, "kind": o.kind, "name": o.name} for o in rows]
-
-    def add_officer(self, officer_id: str, *, name: str, office: str, unit: str | None = None,
-                    role: str = "officer") -> None:
-        with transaction(self.db) as session:
-            registry.add_officer(session, officer_id, name, office, unit, role)
-
-    def add_importer(self, number: str, *, name: str, center: str,
-                     trusted: Iterable[str] = ()) -> str:
-        with transaction(self.db) as session:
-            return registry.add_importer(session, number, name, center, list(trusted)).number
-
-    def actor(self, text: str | None) -> Actor:
-        """Resolve `--as`: a registered officer id, or filer:<importer number>."""
-        with transaction(self.db, write=False) as session:
-            return registry.resolve_actor(session, text)
-
     def add_entry(self, number: str, *, importer: str, port: str, entry_date: date,
                   actor: Actor, suspended: str | None = None,
                   suspended_from: date | None = None, request_id: str | None = None
@@ -169,6 +155,7 @@ class Engine(Reader):
         the first request opened (workflow.requests)."""
         if suspended_from is not None and suspended is None:
             raise InvalidInput("--suspended-from needs --suspended REASON (04, 05, 06 or 08)")
+        self._admit(actor)
         key = requests.parse_request_id(request_id)
         asked = requests.fingerprint(actor.label, "entry add", {
             "number": number, "importer": importer, "port": port, "entry_date": entry_date,
@@ -208,6 +195,7 @@ class Engine(Reader):
         (workflow.requests).
         """
         lifecycle = lifecycle_of(kind)
+        self._admit(actor)
         if kind == "liquidation":
             raise InvalidInput("a liquidation case opens when its entry is added: "
                                "`cee entry add`")
@@ -259,6 +247,7 @@ class Engine(Reader):
         if actor is SYSTEM:
             raise NotPermitted("the system actor is the scheduler's alone", case=case_id,
                                trigger=trigger)
+        self._admit(actor, active_check=False)  # active: checked in the transaction
         for attempt in range(DEADLOCK_RETRIES + 1):
             try:
                 return self._advance(case_id, trigger, actor=actor, note=note, inputs=inputs,
@@ -271,6 +260,7 @@ class Engine(Reader):
     def _advance(self, case_id: str, trigger: str, *, actor: Actor, note: str,
                  inputs: Mapping[str, Any] | None, expected_version: int | None) -> CaseView:
         with self._write() as ctx:
+            still_active(ctx.connection(), actor)  # deactivated: refused as it acts
             # The case, its entries and their facts in one statement (the entries are read
             # once per transaction: Context.entries_of; the facts are used once, by `apply`).
             # The global lock order (storage/lock_order.py): a trigger that writes other
@@ -308,6 +298,7 @@ class Engine(Reader):
 
         if actor is SYSTEM:
             raise NotPermitted("the system actor is the scheduler's alone", trigger=trigger)
+        self._admit(actor)
         self._require_real_time()
         return advance_many(self, trigger, actor=actor, cases=case_ids, note=note,
                             inputs=inputs, batch_size=batch_size, progress=progress)
@@ -322,6 +313,7 @@ class Engine(Reader):
 
         if actor is SYSTEM:
             raise NotPermitted("the system actor is the scheduler's alone")
+        self._admit(actor)
         self._require_real_time()
         return liquidate_bulletin(self, day, actor=actor, center=center,
                                   batch_size=batch_size, progress=progress)
@@ -339,27 +331,34 @@ class Engine(Reader):
 
     def list_cases(self, *, kind: str | None = None, state: str | None = None,
                    center: str | None = None, port: str | None = None, overdue: bool = False,
-                   escalated: bool = False, limit: int | None = None) -> list[CaseView]:
+                   escalated: bool = False, limit: int | None = None,
+                   actor: Actor | None = None) -> list[CaseView]:
         """Cases in id order, filtered; `overdue`: a deadline is past due; `escalated`: a
-        supervisor or director has been alerted (escalation level 2 or more). The whole list
-        unless `limit`: at national scale, page (`case_page`) or stream (`iter_cases`)."""
+        supervisor or director has been alerted (escalation level 2 or more); as a filer
+        `actor`: only its own importer's cases. The whole list unless `limit`: at national
+        scale, page (`case_page`) or stream (`iter_cases`)."""
         return list(islice(self.iter_cases(kind=kind, state=state, center=center, port=port,
-                                           overdue=overdue, escalated=escalated), limit))
+                                           overdue=overdue, escalated=escalated, actor=actor),
+                           limit))
 
-    def case_page(self, *, after: str | None = None, limit: int = 50, **filters: Any) -> Page:
+    def case_page(self, *, after: str | None = None, limit: int = 50,
+                  actor: Actor | None = None, **filters: Any) -> Page:
         """One page of `list_cases` (same filters) after the cursor `after`; `next` on it is
         the cursor of the following page (None on the last)."""
-        return read_case_page(self.db, after, limit, self._case_filters(**filters))
+        return read_case_page(self.db, after, limit, self._case_filters(actor, **filters))
 
-    def iter_cases(self, *, after: str | None = None, **filters: Any) -> Iterator[CaseView]:
+    def iter_cases(self, *, after: str | None = None, actor: Actor | None = None,
+                   **filters: Any) -> Iterator[CaseView]:
         """`list_cases` as a stream, a page at a time: bounded memory at any size."""
-        return iter_case_pages(self.db, after, self._case_filters(**filters))
+        return iter_case_pages(self.db, after, self._case_filters(actor, **filters))
 
-    def _case_filters(self, **filters: Any) -> dict[str, Any]:
-        return case_filters(self.clock.now(), **filters)
+    def _case_filters(self, actor: Actor | None = None, **filters: Any) -> dict[str, Any]:
+        own = self._read_scope(actor)  # a filer: its own importer's cases only
+        return {**case_filters(self.clock.now(), **filters), "importer": own}
 
     def available(self, case_id: str, *, actor: Actor) -> list[Availability]:
         """Every trigger from the case's state, whether `actor` may take it now, and why not."""
+        self._admit(actor)  # case show scopes the reading; the walk asks of any case
         today = self._today()
         with transaction(self.db, write=False) as session:
             case = self._require(session, case_id)
@@ -404,26 +403,30 @@ class Engine(Reader):
         # Without `now`, each batch is dated by the clock as it commits (workflow.sweep).
         return sweep(self, now and now.astimezone(UTC), limit=limit, batch=batch)
 
-    def forecast(self, until: datetime, *, center: str | None = None) -> list[dict[str, Any]]:
+    def forecast(self, until: datetime, *, center: str | None = None,
+                 actor: Actor | None = None) -> list[dict[str, Any]]:
         """What the scheduler will do by `until`, per stage — without writing anything; each
         blocked fire with `why` (the guard's reason and citation). workflow/forecast.py says
-        how it follows the sweep; `iter_forecast` streams it."""
-        return list(self.iter_forecast(until, center=center))
+        how it follows the sweep; `iter_forecast` streams it. A filer `actor`: only its own
+        importer's cases."""
+        return list(self.iter_forecast(until, center=center, actor=actor))
 
-    def iter_forecast(self, until: datetime, *, center: str | None = None
-                      ) -> Iterator[dict[str, Any]]:
+    def iter_forecast(self, until: datetime, *, center: str | None = None,
+                      actor: Actor | None = None) -> Iterator[dict[str, Any]]:
         """`forecast` as a stream, case by case (bounded memory at any size)."""
         from cee_workflow.workflow.forecast import forecast
 
-        return forecast(self, until, center=center)
+        return forecast(self, until, center=center, importer=self._read_scope(actor))
 
     def pending_deadlines(self, *, due_before: datetime | None = None,
                           kind: str | None = None, center: str | None = None,
-                          limit: int | None = None) -> list[DeadlineView]:
-        """Pending deadlines of every case, soonest first; filtered. Paged: `deadline_page`;
-        streamed: `iter_deadlines` (both the Reader's, with `before` for `due_before`)."""
-        return list(islice(self.iter_deadlines(before=due_before, kind=kind, center=center),
-                           limit))
+                          limit: int | None = None, actor: Actor | None = None
+                          ) -> list[DeadlineView]:
+        """Pending deadlines of every case, soonest first; filtered (a filer `actor`: only its
+        own importer's). Paged: `deadline_page`; streamed: `iter_deadlines` (both the Reader's,
+        with `before` for `due_before`, `importer` for a filer's own)."""
+        return list(islice(self.iter_deadlines(before=due_before, kind=kind, center=center,
+                                               importer=self._read_scope(actor)), limit))
 
     def start_scheduler(self, interval: float = 60.0, checkpoints=None) -> None:
         """Sweep every `interval` seconds in a background thread (APScheduler); with

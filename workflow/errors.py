@@ -161,7 +161,16 @@ class RequestReused(InvalidInput):
     kind = "request_id_reused"
 
 
+class IdentityRefused(NotPermitted):
+    """On a real database: who is acting is the established identity (the PostgreSQL login
+    role, the SQLite file's operating-system user), mapped to one registered officer, filer or
+    administrator; `--as` naming anyone else, an unmapped login, a deactivated identity, or an
+    `Actor` the engine did not resolve is refused (workflow/identity.py)."""
+
+    kind = "identity_refused"
+
+
 KINDS: dict[str, type[WorkflowError]] = {cls.kind: cls for cls in (
     WorkflowError, InvalidInput, NotFound, NotPermitted, InvalidTransition, RuleViolation,
     Conflict, ConnectionLost, DatabaseLocked, BackdatingRefused, BrokerUnavailable,
-    RequestReused)}
+    RequestReused, IdentityRefused)}

@@ -54,13 +54,16 @@ STREAM = 2000  # rows fetched from the server at a time
 _UNSAVED = 2**63  # the id a row armed by the forecast sorts by
 
 
-def forecast(engine, until: datetime, *, center: str | None = None) -> Iterator[dict[str, Any]]:
+def forecast(engine, until: datetime, *, center: str | None = None,
+             importer: str | None = None) -> Iterator[dict[str, Any]]:
     """Each stage the scheduler will take by `until`, case by case (in case id order), each
     case's stages in the order they fall due. Streams: nothing is held beyond a chunk."""
     now = min(engine.clock.now(), until)  # a horizon already past: a sweep at it
     with transaction(engine.db, write=False) as session:
         chunk: list[tuple[CaseRow, list[DeadlineRow]]] = []
         for case, rows in _due_by_case(session, until, center):
+            if importer is not None and case.importer != importer:
+                continue  # a filer forecasts its own importer's cases only
             chunk.append((case, rows))
             if len(chunk) == CHUNK:
                 yield from _forecast_chunk(session, chunk, now, until, engine.params)

@@ -50,6 +50,21 @@ class Filer:
 
 
 @dataclass(frozen=True)
+class Administrator:
+    """Keeps the registry (offices, officers, importers); takes no action on a case."""
+
+    id: str
+    name: str
+
+    @property
+    def label(self) -> str:
+        return self.id
+
+    def describe(self) -> str:
+        return f"administrator {self.id} (registry only)"
+
+
+@dataclass(frozen=True)
 class System:
     """Operation of law. Only the engine's own scheduler holds this actor."""
 
@@ -62,7 +77,7 @@ class System:
 
 
 SYSTEM = System()
-Actor = Officer | Filer | System
+Actor = Officer | Filer | Administrator | System
 
 
 @dataclass(frozen=True)
@@ -116,7 +131,8 @@ def authorize(spec: TransitionSpec, actor: Actor, case: CaseScope, day: date,
         return Grant("FILER", regime_name)
     if not isinstance(actor, Officer):
         raise NotPermitted(f"{action} needs {spec.who} authority ({spec.citation}); "
-                           f"a filer cannot take it",
+                           + ("a filer cannot take it" if isinstance(actor, Filer)
+                              else f"{actor.describe()} cannot take it"),
                            **_fields(spec, case))
     if (spec.authority is Authority.HQ) != (actor.office_kind == "hq"):
         raise NotPermitted(_hq_refusal(spec, actor, action), **_fields(spec, case))
@@ -131,6 +147,27 @@ def authorize(spec: TransitionSpec, actor: Actor, case: CaseScope, day: date,
                            f"{actor.describe()} is not",
                            **_fields(spec, case))
     return grant
+
+
+def has_standing(actor: Actor, case: CaseScope) -> bool:
+    """Whether `actor` has any standing on `case`: a filer only on its own importer's cases, an
+    officer only on cases of its port or center (Headquarters on all), an administrator on
+    none (the system on all: operation of law)."""
+    if actor is SYSTEM:
+        return True
+    if isinstance(actor, Filer):
+        return actor.importer == case.importer
+    if isinstance(actor, Officer):  # Headquarters acts nationally, where the law names it
+        return actor.office_kind == "hq" or actor.office in (case.port, case.center)
+    return False
+
+
+def require_standing(actor: Actor, case: CaseScope, action: str) -> None:
+    """NotPermitted unless `actor` has standing on `case` (has_standing)."""
+    if not has_standing(actor, case):
+        raise NotPermitted(f"{actor.describe()} has no standing on {case.id}: {action} is not "
+                           "yours to take (not your importer, port or center)",
+                           case=case.case_id)
 
 
 def _hq_refusal(spec: TransitionSpec, actor: Officer, action: str) -> str:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from cee_workflow.storage import audit_reads
-from cee_workflow.storage.models import Event
+from cee_workflow.storage.models import Event, RegistryEvent
 
 # (seq, subject, subject_seq, hash): the event's number in its table, what it is about (a case
 # id), its number there (case_seq), and its chained hash.
@@ -87,7 +87,21 @@ CASE_EVENTS = Source("case_events", Event.__table__, _case_event_leaves,
                      audit_reads.event_leaf)
 # Every source a checkpoint covers, in the order it lists them. A new table of chained events
 # (the registry's) is added here: a checkpoint made before it simply does not list it.
-SOURCES: tuple[Source, ...] = (CASE_EVENTS,)
+def _registry_leaves(connection: sa.Connection, upto: int | None) -> Iterator[Leaf]:
+    from cee_workflow.workflow import registry_chain
+
+    return registry_chain.leaves(connection, upto)
+
+
+def _registry_locate(connection: sa.Connection, subject: str, number: int) -> Leaf | None:
+    from cee_workflow.workflow import registry_chain
+
+    return registry_chain.locate(connection, subject, number)
+
+
+REGISTRY_EVENTS = Source("registry_events", RegistryEvent.__table__, _registry_leaves,
+                         _registry_locate)
+SOURCES: tuple[Source, ...] = (CASE_EVENTS, REGISTRY_EVENTS)
 
 
 def source(name: str) -> Source | None:

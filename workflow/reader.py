@@ -21,7 +21,7 @@ from cee_workflow.storage.database import (
     schema_revision,
     snapshot,
 )
-from cee_workflow.workflow.errors import InvalidInput, NotFound
+from cee_workflow.workflow.errors import InvalidInput, NotFound, NotPermitted
 from cee_workflow.workflow.views import CaseView, DeadlineView, EventView, Page
 
 if TYPE_CHECKING:
@@ -72,29 +72,46 @@ class Reader:
         """Release the database connections."""
         self.db.dispose()
 
-    def get(self, case_id: str) -> CaseView:
-        """The case; NotFound if there is none."""
+    def get(self, case_id: str, *, actor=None) -> CaseView:
+        """The case; NotFound if there is none. Given an `actor` that is a filer, only a case of
+        its own importer (else NotPermitted): so for every read below."""
         with snapshot(self.db) as connection:
-            return _case(connection, case_id)
+            return _case(connection, case_id, self._read_scope(actor))
 
-    def history(self, case_id: str) -> list[EventView]:
+    def history(self, case_id: str, *, actor=None) -> list[EventView]:
         """The case's events, oldest first; NotFound if there is no such case."""
         with snapshot(self.db) as connection:
-            _require(connection, case_id)
+            _require(connection, case_id, self._read_scope(actor))
             return [EventView.of(row) for row in reads.events_of(connection, case_id)]
 
-    def deadlines(self, case_id: str) -> list[DeadlineView]:
+    def deadlines(self, case_id: str, *, actor=None) -> list[DeadlineView]:
         """The case's deadlines of every status, by due time; NotFound if there is no case."""
         with snapshot(self.db) as connection:
-            _require(connection, case_id)
+            _require(connection, case_id, self._read_scope(actor))
             return [DeadlineView.of(row) for row in reads.deadlines_of(connection, case_id)]
 
-    def show(self, case_id: str) -> tuple[CaseView, list[EventView], list[DeadlineView]]:
+    def show(self, case_id: str, *, actor=None
+             ) -> tuple[CaseView, list[EventView], list[DeadlineView]]:
         """The case with its history and deadlines, all as of one moment (one transaction)."""
         with snapshot(self.db) as connection:
-            case = _case(connection, case_id)
+            case = _case(connection, case_id, self._read_scope(actor))
             return (case, [EventView.of(row) for row in reads.events_of(connection, case_id)],
                     [DeadlineView.of(row) for row in reads.deadlines_of(connection, case_id)])
+
+    def _admit(self, actor) -> None:
+        """The Engine checks who `actor` is (workflow/engine_registry.py); a Reader cannot."""
+
+    def _read_scope(self, actor, case_id: str | None = None) -> str | None:
+        """The importer a filer `actor` is confined to (None: no confinement); with `case_id`,
+        NotPermitted unless the case is that importer's."""
+        if actor is None:
+            return None
+        self._admit(actor)
+        own = getattr(actor, "importer", None)  # a Filer's; officers read every case
+        if case_id is not None and own is not None:
+            with snapshot(self.db) as connection:
+                _require(connection, case_id, own)
+        return own
 
     def events(self, after: Cursor | str | int | None = None, *, limit: int = 100,
                kinds: Sequence[str] | None = None) -> EventPage:
@@ -194,12 +211,16 @@ def parse_deadline_cursor(text: str) -> tuple[datetime, int]:
                            ) from None
 
 
-def _require(connection: sa.Connection, case_id: str) -> sa.Row:
+def _require(connection: sa.Connection, case_id: str, own: str | None = None) -> sa.Row:
     row = reads.case_row(connection, case_id)
     if row is None:
         raise NotFound("case", case_id, _LIST_HINT)
+    if own is not None and row.importer != own:
+        raise NotPermitted(f"filer for importer {own} may read only its own importer's cases; "
+                           f"{case_id} is not one of them", case=case_id)
     return row
 
 
-def _case(connection: sa.Connection, case_id: str) -> CaseView:
-    return CaseView.of(_require(connection, case_id), reads.entries_of(connection, case_id))
+def _case(connection: sa.Connection, case_id: str, own: str | None = None) -> CaseView:
+    return CaseView.of(_require(connection, case_id, own),
+                       reads.entries_of(connection, case_id))

@@ -1,4 +1,5 @@
-"""Registering offices, officers, importers and entries, and resolving who is acting."""
+"""Registering offices, officers, importers and entries (the rows; who may, and the registry's
+event chain: workflow/registry_ops.py; who is acting: workflow/identity.py)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,8 @@ from cee_workflow.states.authority import CENTER_DIVISIONS, PORT_UNITS, Role
 from cee_workflow.states.calendar import out_of_range
 from cee_workflow.storage.models import Entry, Importer, Office
 from cee_workflow.storage.models import Officer as OfficerRow
-from cee_workflow.workflow.errors import InvalidInput, NotFound, NotPermitted
+from cee_workflow.workflow.errors import InvalidInput, NotFound
 from cee_workflow.workflow.identifiers import parse_entry_number, parse_importer_number
-from cee_workflow.workflow.jurisdiction import Actor, Filer, Officer
 
 TRUSTED_PROGRAMS = ("ctpat", "isa")
 _PORT_CODE = re.compile(r"\d{4}", re.ASCII)
@@ -54,16 +54,47 @@ def add_office(session: Session, code: str, kind: str, name: str) -> Office:
     return row
 
 
+def valid_officer_id(text: str) -> bool:
+    return _OFFICER_ID.fullmatch(text) is not None
+
+
+# A PostgreSQL role or an operating-system user name: printable, no whitespace, at most 63.
+_LOGIN = re.compile(r"[^\s\x00-\x1f\x7f]{1,63}")
+
+
+def valid_login(text: str) -> bool:
+    return _LOGIN.fullmatch(text) is not None
+
+
+def check_login(session: Session, login: str | None) -> str | None:
+    """The login, unless it is malformed or already maps to an officer or a filer."""
+    if login is None:
+        return None
+    if not _LOGIN.fullmatch(login):
+        raise InvalidInput(f"login {login!r} must be 1–63 characters without spaces or control "
+                           "characters (a PostgreSQL role or operating-system user name)")
+    officer = session.exec(select(OfficerRow.id).where(OfficerRow.login == login)).first()
+    filer = session.exec(select(Importer.number).where(Importer.login == login)).first()
+    if officer is not None or filer is not None:
+        held = f"officer {officer}" if officer is not None else f"the filer of importer {filer}"
+        raise InvalidInput(f"login {login!r} is already {held}'s: a login is one person")
+    return login
+
+
 def add_officer(session: Session, officer_id: str, name: str, office_code: str,
-                unit: str | None, role: str) -> OfficerRow:
+                unit: str | None, role: str, login: str | None = None) -> OfficerRow:
     if not _OFFICER_ID.fullmatch(officer_id):
         raise InvalidInput(f"officer id {officer_id!r} must be 1–64 ASCII letters, digits, '.', "
                            "'_' or '-', starting with a letter or digit (no spaces or control "
                            "characters)")
     if officer_id.lower() in RESERVED_IDS:
         raise InvalidInput(f"officer id {officer_id!r} is reserved: the system acts only by law")
+    from cee_workflow.storage.models import Administrator
+
     taken = session.exec(select(OfficerRow.id).where(
-        func.lower(OfficerRow.id) == officer_id.lower())).first()
+        func.lower(OfficerRow.id) == officer_id.lower())).first() or session.exec(
+        select(Administrator.id).where(func.lower(Administrator.id) == officer_id.lower())
+    ).first()
     if taken is not None:
         raise InvalidInput(f"officer {taken} is already registered (ids are unique regardless "
                            "of case)")
@@ -76,13 +107,14 @@ def add_officer(session: Session, officer_id: str, name: str, office_code: str,
         raise InvalidInput("a Headquarters officer has no unit or division")
     if where.kind == "port" and unit not in (None, *PORT_UNITS):
         raise InvalidInput(f"a port officer's unit may only be {', '.join(PORT_UNITS)}")
-    row = OfficerRow(id=officer_id, name=name, office=office_code, unit=unit, role=role)
+    row = OfficerRow(id=officer_id, name=name, office=office_code, unit=unit, role=role,
+                     login=check_login(session, login), active=True)
     session.add(row)
     return row
 
 
 def add_importer(session: Session, number: str, name: str, center: str,
-                 trusted: list[str]) -> Importer:
+                 trusted: list[str], login: str | None = None) -> Importer:
     number = parse_importer_number(number)
     if session.get(Importer, number) is not None:
         raise InvalidInput(f"importer {number} is already registered")
@@ -91,7 +123,8 @@ def add_importer(session: Session, number: str, name: str, center: str,
     if unknown:
         raise InvalidInput(f"trusted-trader program {unknown[0]!r} is not one of "
                            f"{', '.join(TRUSTED_PROGRAMS)}")
-    row = Importer(number=number, name=name, center=center, trusted=sorted(set(trusted)))
+    row = Importer(number=number, name=name, center=center, trusted=sorted(set(trusted)),
+                   login=check_login(session, login))
     session.add(row)
     return row
 
@@ -121,25 +154,3 @@ def add_entry(session: Session, number: str, importer_number: str, port: str,
 def division_for(owner: Importer) -> str:
     """Trusted traders (C-TPAT, ISA) route to Partnership; others to Validation & Compliance."""
     return "partnership" if owner.trusted else "validation"
-
-
-def resolve_actor(session: Session, text: str | None) -> Actor:
-    """`--as ID` (a registered officer) or `filer:<importer number>`; unknown actors refused."""
-    if not text:
-        raise NotPermitted("no actor given: pass --as OFFICER_ID or --as filer:IMPORTER "
-                           "(or set CEE_ACTOR)")
-    if text.strip().lower() in ("system", "sys"):
-        raise NotPermitted("nobody may act as the system: operation of law is the scheduler's")
-    if text.startswith("filer:"):
-        owner = session.get(Importer, parse_importer_number(text[len("filer:"):]))
-        if owner is None:
-            raise NotPermitted(f"{text}: no such importer is registered; a filer acts for a "
-                               "registered importer")
-        return Filer(owner.number)
-    row = session.get(OfficerRow, text) if _OFFICER_ID.fullmatch(text) else None
-    if row is None:
-        raise NotPermitted(f"officer {text!r} is not registered; ask an administrator to run "
-                           "`cee officer add`")
-    where = session.get(Office, row.office)
-    return Officer(id=row.id, name=row.name, office=row.office, office_kind=where.kind,
-                   unit=row.unit, role=Role(row.role))

@@ -41,7 +41,7 @@ def officers(db, *, office: str | None = None) -> list[dict[str, Any]]:
         if office:
             statement = statement.where(Officer.office == office)
         return [{"id": o.id, "name": o.name, "office": o.office, "office_kind": kind,
-                 "unit": o.unit, "role": o.role}
+                 "unit": o.unit, "role": o.role, "login": o.login, "active": o.active}
                 for o, kind in session.exec(statement.order_by(Officer.id))]
 
 

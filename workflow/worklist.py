@@ -130,7 +130,8 @@ def _nearest_deadlines(session, case_ids: list[str]) -> dict[str, Deadline]:
 
 
 def blocked(engine: Engine, *, kind: str | None = None, center: str | None = None,
-            port: str | None = None, case_kind: str | None = None) -> list[DeadlineView]:
+            port: str | None = None, case_kind: str | None = None,
+            importer: str | None = None) -> list[DeadlineView]:
     """Deadlines a sweep could not act on, of cases still in the state that armed them, with
     why the law still refuses the act today (`reason`, with the guard's citation)."""
     today = engine._today()
@@ -143,7 +144,7 @@ def blocked(engine: Engine, *, kind: str | None = None, center: str | None = Non
                  .where(Deadline.status == "blocked", Deadline.state == Case.state,
                         ~superseded))
     for column, value in ((Deadline.kind, kind), (Case.center, center), (Case.port, port),
-                          (Case.kind, case_kind)):
+                          (Case.kind, case_kind), (Case.importer, importer)):
         if value is not None:
             statement = statement.where(column == value)
     statement = statement.order_by(Deadline.due_at, Deadline.id)
