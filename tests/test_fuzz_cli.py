@@ -13,7 +13,8 @@ Each invocation must:
 and at the end every case's chain verifies and every case row is the fold of its events
 (`audit verify`): no case changed without an event.
 
-Two commands are cut short where they would run on: `scheduler run` sweeps once instead of
+Four commands are cut short where they would run on: `events tail --follow` prints what is
+committed, `events relay` publishes it once (`--once`), `scheduler run` sweeps once instead of
 until a signal, and `demo` checks and prepares its database but skips the story (its own
 tests walk it). Files the commands write (keys, checkpoints) go to a scratch directory.
 """
@@ -35,7 +36,8 @@ from hypothesis import strategies as st
 from cee_workflow import Engine, SettableClock
 from cee_workflow.cli import cee
 from cee_workflow.states import LIFECYCLES
-from cee_workflow.workflow import demo, scheduler
+from cee_workflow.workflow import demo, relay, scheduler
+from cee_workflow.workflow import events as stream
 
 EXAMPLES = int(os.environ.get("CEE_FUZZ_EXAMPLES", "1500"))  # per database
 
@@ -221,8 +223,11 @@ def test_fuzz_the_whole_cli_no_surprise(fuzz_db, scratch):
     env = {"CEE_DATABASE_URL": None, "CEE_ACTOR": None,
            "XDG_DATA_HOME": str(scratch / "data"), "CEE_SQLITE_BUSY_TIMEOUT_MS": "2000"}
     real_story, real_blocking = demo._story, scheduler.run_blocking
+    real_follow, real_run = stream.follow, relay.Relay.run
     demo._story = lambda *args: None
     scheduler.run_blocking = _sweep_once
+    stream.follow = _read_once
+    relay.Relay.run = lambda self, once=False: real_run(self, once=True)
     cwd = os.getcwd()
     os.chdir(scratch)
     try:
@@ -230,6 +235,13 @@ def test_fuzz_the_whole_cli_no_surprise(fuzz_db, scratch):
     finally:
         os.chdir(cwd)
         demo._story, scheduler.run_blocking = real_story, real_blocking
+        stream.follow, relay.Relay.run = real_follow, real_run
+
+
+def _read_once(db, url, after=None, *, kinds=None, **_):
+    """`events tail --follow` cut short: what is committed, then the end (it follows forever)."""
+    page = stream.read_page(db, after, limit=100, kinds=kinds)
+    yield from page.events
 
 
 def _sweep_once(engine, interval, checkpoints=None, **_):
