@@ -328,6 +328,10 @@ def officer_add(settings: Settings, officer_id, name, port, unit, center, hq, di
         raise InvalidInput("--division is for center officers; a port officer takes --unit")
     if center and unit:
         raise InvalidInput("--unit is for port officers; a center officer takes --division")
+    from cee_workflow.workflow.registry_reads import require_office
+
+    kind = "port" if port else "hq" if hq else "center"
+    require_office(settings.engine().db, port or center, kind, "--hq" if hq else f"--{kind}")
     settings.engine().add_officer(officer_id, name=name, office=port or center,
                                   unit=unit or division, role=role, login=login,
                                   actor=settings.registrar())
@@ -361,6 +365,9 @@ def importer():
 @click.pass_obj
 def importer_add(settings: Settings, number, name, center, trusted, login):
     """Register an importer of record (IRS, SSN or CBP-assigned number)."""
+    from cee_workflow.workflow.registry_reads import require_office
+
+    require_office(settings.engine().db, center, "center", "--center")
     number = settings.engine().add_importer(number, name=name, center=center, trusted=trusted,
                                             login=login, actor=settings.registrar())
     document = {"number": number, "name": name, "center": center, "trusted": sorted(trusted)}
@@ -395,7 +402,10 @@ def entry():
 def entry_add(settings: Settings, number, importer_number, port, entry_date, suspended,
               suspended_from, request_id):
     """Record an entry; opens its liquidation case (suspended with --suspended)."""
+    from cee_workflow.workflow.registry_reads import require_office
+
     engine = settings.engine()
+    require_office(engine.db, port, "port", "--port")
     case = engine.add_entry(
         number, importer=importer_number, port=port,
         entry_date=parse_day(entry_date, "--date"), actor=settings.actor(),

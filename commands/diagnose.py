@@ -77,7 +77,7 @@ def diagnose(error: Exception, url: str | None) -> WorkflowError | None:
         return NotFound("database", missing[1],
                         f"the server {where} has no such database; create it (e.g. `createdb "
                         f"{missing[1]}`), then run `cee db upgrade`")
-    if "password authentication failed" in text or "authentication failed" in text or (
+    if "authentication failed" in text or "not permitted to log in" in text or (
             "role" in text and "does not exist" in text):
         return DatabaseLoginRefused(f"the server {where} refused the login ({first[0][:120]}); "
                                     "check the user and password in --db")

@@ -97,11 +97,11 @@ def register(cee: click.Group) -> None:
 
 def officer_spelling(settings, text: str | None) -> str | None:
     """--as in any case (officer ids are unique regardless of case: registry.add_officer);
-    an unknown officer gets "did you mean" and the registered ids."""
+    an unknown officer is a typo (exit 2) and gets "did you mean" and the registered ids."""
     if not text or text.startswith("filer:") or text.strip().lower() in ("system", "sys"):
         return text
     from cee_workflow.workflow import registry_reads as reads
-    from cee_workflow.workflow.errors import NotPermitted
+    from cee_workflow.workflow.errors import InvalidInput
     from cee_workflow.workflow.suggest import did_you_mean
 
     if not settings.engine().is_simulation():
@@ -112,6 +112,6 @@ def officer_spelling(settings, text: str | None) -> str | None:
     same = [k for k in known if k.lower() == text.strip().lower()]
     if len(same) == 1:
         return same[0]
-    raise NotPermitted(f"officer {text!r} is not registered"
+    raise InvalidInput(f"officer {text!r} is not registered"
                        + did_you_mean(text, known, what="officers")
                        + "; ask an administrator to run `cee officer add`")

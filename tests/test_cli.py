@@ -173,7 +173,7 @@ def test_errors_exit_with_their_code_one_line_and_write_nothing(db_url, cast, en
         (Call(("case", "advance", protest.id, "allow"), db, actor="p2704", now="2025-03-10",
               expect=4), "center 007 decides"),
         (Call(("case", "advance", open_case.id, "extend", "--set", "reason=01"), db,
-              actor="nobody", expect=4), "officer 'nobody' is not registered"),
+              actor="nobody", expect=2), "officer 'nobody' is not registered"),
         (Call(("entry", "add", entry_number(97), "--importer", cast.ACME, "--port", "2704",
                "--date", "2025-03-03"), db, now="2025-03-03", expect=4), "no actor given"),
         (Call(("case", "advance", liquidated.id, "schedule", "--set", "date=2025-03-07"), db,

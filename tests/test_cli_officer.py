@@ -179,7 +179,7 @@ def test_unknown_names_get_did_you_mean_and_the_valid_values(story):
         Call(("case", "open", "protst", "--entry", story["entry"]), db, actor=f"filer:{ACME}",
              expect=2),
         Call(("lifecycle", "show", "protset"), None, expect=2),
-        Call(("case", "show", lq), db, actor="c07", now="2025-03-04", expect=4),
+        Call(("case", "show", lq), db, actor="c07", now="2025-03-04", expect=2),
     ])
     (cmd, sub, trigger, state, kind, open_kind, lifecycle, officer) = (e for _, e in results)
     assert "did you mean case" in cmd and "commands: " in cmd and "lifecycle" in cmd

@@ -26,20 +26,27 @@ _HQ_CODE = re.compile(r"HQ")  # Headquarters: the Commissioner's office (19 U.S.
 
 
 def office(session: Session, code: str, kind: str | None = None) -> Office:
+    """The registered office `code` (of `kind`), named by a command's option: an unknown code is
+    bad input (exit 2), with the nearest codes and the known ones."""
     row = session.get(Office, code)
     if row is None:
-        from cee_workflow.workflow.suggest import nearest
+        from cee_workflow.workflow.suggest import did_you_mean
 
-        codes = session.exec(select(Office.code).where(Office.kind == kind) if kind else
-                             select(Office.code)).all()
-        close = nearest(code, codes)
-        listing = ((f"did you mean {' or '.join(close)}? " if close else "")
-                   + "run `cee office list` to see them")
-        raise NotFound("port" if kind == "port" else "center" if kind == "center" else "office",
-                       code, listing)
+        codes = session.exec((select(Office.code).where(Office.kind == kind) if kind else
+                              select(Office.code)).order_by(Office.code)).all()
+        what = kind or "office"
+        raise InvalidInput(f"{what} {code} is not registered"
+                           + did_you_mean(code, codes, what=f"known {what}s")
+                           + "; an administrator registers one with `cee office add`")
     if kind and row.kind != kind:
         raise InvalidInput(f"office {code} is a {row.kind}, not a {kind}")
     return row
+
+
+def _kind_of_code(code: str) -> str | None:
+    """The kind of office a code's shape names (None: no kind has it)."""
+    return next((kind for kind, pattern in (("port", _PORT_CODE), ("center", _CENTER_CODE),
+                                            ("hq", _HQ_CODE)) if pattern.fullmatch(code)), None)
 
 
 def add_office(session: Session, code: str, kind: str, name: str) -> Office:
@@ -98,7 +105,7 @@ def add_officer(session: Session, officer_id: str, name: str, office_code: str,
     if taken is not None:
         raise InvalidInput(f"officer {taken} is already registered (ids are unique regardless "
                            "of case)")
-    where = office(session, office_code)
+    where = office(session, office_code, _kind_of_code(office_code))
     if role not in Role.__members__.values():
         raise InvalidInput(f"role {role!r} must be one of {', '.join(r.value for r in Role)}")
     if where.kind == "center" and unit not in CENTER_DIVISIONS:

@@ -1,8 +1,9 @@
 """An officer's work: the cases they may act on now, and the deadlines the law left blocked.
 
-`queue(engine, actor)` asks the rulebooks (the same `available()` decision `cee case show --as`
-prints) which triggers the actor may take on each open case of their office (a filer: of their
-importer), and orders the actionable cases by their nearest legal deadline. `blocked(engine)`
+`iter_queue(engine, actor)` asks the rulebooks (the same `available()` decision `cee case show
+--as` prints) which triggers the actor may take on each open case of their office (a filer: of
+their importer; Headquarters: every office), in the order of their nearest legal deadline, which
+the database sorts and streams (`queue_page` pages it with a keyset cursor). `blocked(engine)`
 lists the deadlines a sweep found it could not act on (a liquidation's finality while a protest
 of the entry is open, 19 U.S.C. 1514(a)), each with the guard that still refuses it today. The
 CLI renders both; nothing here writes.
@@ -10,8 +11,10 @@ CLI renders both; nothing here writes.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -19,13 +22,15 @@ import sqlalchemy.orm
 from sqlmodel import col, select
 
 from cee_workflow.states import LIFECYCLES
+from cee_workflow.states.authority import Authority
 from cee_workflow.states.base import Facts
 from cee_workflow.storage import queries
 from cee_workflow.storage.database import transaction
 from cee_workflow.storage.models import Case, Deadline
 from cee_workflow.workflow.advance import entry_facts, lifecycle_of, parse_inputs
+from cee_workflow.workflow.errors import InvalidInput
 from cee_workflow.workflow.jurisdiction import Filer, Officer
-from cee_workflow.workflow.views import DeadlineView
+from cee_workflow.workflow.views import DeadlineView, Page
 
 if TYPE_CHECKING:
     from cee_workflow.workflow.engine import Engine
@@ -59,73 +64,146 @@ class QueueItem:
                 "citation": self.citation, "level": self.level, "status": self.status}
 
 
-def _open_states() -> dict[str, list[str]]:
-    return {kind: [s.name for s in lc.states if not s.terminal and s.name != lc.initial]
-            for kind, lc in LIFECYCLES.items()}
+# The authorities an actor may exercise (workflow/jurisdiction.authorize): a port officer
+# also holds center authority before, and shares it under, Delegation Order 14-004.
+_HELD = {"port": (Authority.PORT, Authority.JOINT, Authority.CENTER),
+         "center": (Authority.CENTER, Authority.JOINT), "hq": (Authority.HQ,)}
+QUEUE_CHUNK = 500  # cases whose entries and deadlines are read together
+_NO_DEADLINE = date(9999, 12, 31)  # cases without a waiting deadline sort last
 
 
-def _candidates(actor: Any):
-    """The open cases of the actor's office (a filer: importer): a narrowing for speed only —
-    whether the actor may act is the rulebook's decision, taken on each candidate."""
-    opened = sa.or_(*(sa.and_(Case.kind == kind, col(Case.state).in_(states))
-                      for kind, states in _open_states().items()))
-    statement = select(Case).where(opened)
+def _held(actor: Any) -> tuple[Authority, ...]:
+    if isinstance(actor, Filer):
+        return (Authority.FILER,)
+    if isinstance(actor, Officer):
+        return _HELD.get(actor.office_kind, ())
+    return ()
+
+
+def _open_states(actor: Any, kind: str | None) -> dict[str, list[str]]:
+    """Per kind, the open states with a transition under an authority the actor holds."""
+    held = _held(actor)
+    return {k: states for k, lc in LIFECYCLES.items() if kind in (None, k)
+            if (states := [s.name for s in lc.states
+                           if not s.terminal and s.name != lc.initial
+                           and any(t.authority in held for t in lc.transitions_from(s.name))])}
+
+
+def _candidates(actor: Any, kind: str | None, after: tuple[date, str] | None):
+    """The open cases the actor could act on, by nearest waiting deadline (a legal one
+    preferred), then id: of the actor's port or center (a filer: importer; Headquarters:
+    national), in states where it holds some authority. A narrowing only — whether the actor
+    may act is the rulebook's decision, taken on each candidate."""
+    pairs = _open_states(actor, kind)
+    if not pairs:
+        return None
+    opened = sa.or_(*(sa.and_(Case.kind == k, col(Case.state).in_(states))
+                      for k, states in pairs.items()))
+    waiting = col(Deadline.status).in_(("pending", "blocked"))
+    nearest = (select(Deadline.case_id, sa.func.coalesce(
+        sa.func.min(sa.case((Deadline.kind == "legal", Deadline.last_day))),
+        sa.func.min(Deadline.last_day)).label("day"))
+        .where(waiting).group_by(Deadline.case_id).subquery())
+    key = sa.func.coalesce(nearest.c.day, _NO_DEADLINE)
+    statement = (select(Case, key.label("key")).outerjoin(nearest, nearest.c.case_id == Case.id)
+                 .where(opened))
     if isinstance(actor, Filer):
         statement = statement.where(Case.importer == actor.importer)
-    elif isinstance(actor, Officer):
+    elif isinstance(actor, Officer) and actor.office_kind != "hq":
         column = Case.port if actor.office_kind == "port" else Case.center
         statement = statement.where(column == actor.office)
-    return statement.order_by(Case.id)
+    if after is not None:
+        day, case_id = after
+        statement = statement.where(sa.or_(key > day, sa.and_(key == day, Case.id > case_id)))
+    return statement.order_by(key, Case.id)
 
 
-def queue(engine: Engine, actor: Any) -> list[QueueItem]:
-    """The actor's actionable cases across every kind, nearest legal deadline first (cases
-    without one last), each with its days-left anchor (`last_day`) and escalation level."""
+def queue_cursor(item: QueueItem) -> str:
+    """The cursor after `item`: its nearest deadline's last day and its case id."""
+    return f"{(item.last_day or _NO_DEADLINE).isoformat()}@{item.case}"
+
+
+def parse_queue_cursor(text: str) -> tuple[date, str]:
+    day, sep, case_id = text.partition("@")
+    try:
+        if not sep or not case_id:
+            raise ValueError
+        return date.fromisoformat(day), case_id
+    except ValueError:
+        raise InvalidInput(f"--after {text!r} is not a queue cursor (LAST-DAY@CASE, as the "
+                           "line under a page prints it)") from None
+
+
+def iter_queue(engine: Engine, actor: Any, *, kind: str | None = None,
+               after: str | None = None) -> Iterator[QueueItem]:
+    """The actor's actionable cases across every kind (or `kind`), nearest legal deadline
+    first (cases without one last), each with its days-left anchor (`last_day`) and
+    escalation level; streamed from one statement, QUEUE_CHUNK cases at a time (bounded
+    memory at any size)."""
+    statement = _candidates(actor, kind, parse_queue_cursor(after) if after else None)
+    if statement is None:
+        return
+    today = engine._today()
+    with transaction(engine.db, write=False) as session:
+        rows = session.exec(statement.execution_options(stream_results=True,
+                                                        yield_per=QUEUE_CHUNK))
+        for chunk in rows.partitions(QUEUE_CHUNK):
+            cases = [case for case, _ in chunk]
+            entries = queries.entries_of_cases(session, [c.id for c in cases])
+            nearest = _nearest_deadlines(session, [c.id for c in cases])
+            for case in cases:
+                item = _actionable(engine, actor, case, entry_facts(session, entries[case.id]),
+                                   nearest.get(case.id), today)
+                if item is not None:
+                    yield item
+
+
+def queue_page(engine: Engine, actor: Any, *, kind: str | None = None,
+               after: str | None = None, limit: int = 50) -> Page:
+    """One page of `iter_queue`, with the cursor of the next (None: the last page)."""
+    items = list(islice(iter_queue(engine, actor, kind=kind, after=after), limit + 1))
+    shown = tuple(items[:limit])
+    return Page(shown, queue_cursor(shown[-1]) if len(items) > limit else None)
+
+
+def queue(engine: Engine, actor: Any, *, kind: str | None = None) -> list[QueueItem]:
+    """The whole queue as a list (iter_queue)."""
+    return list(iter_queue(engine, actor, kind=kind))
+
+
+def _actionable(engine: Engine, actor: Any, case: Case, facts, row: Deadline | None,
+                today: date) -> QueueItem | None:
     from cee_workflow.workflow.engine import _availability
 
-    today = engine._today()
-    items = []
-    with transaction(engine.db, write=False) as session:
-        cases = list(session.exec(_candidates(actor)))
-        entries = queries.entries_of_cases(session, [c.id for c in cases]) if cases else {}
-        nearest = _nearest_deadlines(session, [c.id for c in cases])
-        for case in cases:
-            lifecycle = lifecycle_of(case.kind)
-            facts = entry_facts(session, entries[case.id])
-            allowed, needs = [], {}
-            for trigger in dict.fromkeys(t.trigger for t in lifecycle.transitions_from(
-                    case.state)):
-                specs = [s for s in lifecycle.specs_for(trigger) if case.state in s.sources]
-                availability = _availability(specs, actor, case, facts, today, engine.params)
-                if availability.allowed:
-                    allowed.append(trigger)
-                    if availability.inputs:
-                        needs[trigger] = availability.inputs
-            if not allowed:
-                continue
-            row = nearest.get(case.id)
-            items.append(QueueItem(
-                case=case.id, kind=case.kind, state=case.state, port=case.port,
-                center=case.center, division=case.division, triggers=tuple(allowed),
-                deadline=row.timer if row else None, last_day=row.last_day if row else None,
-                citation=row.citation if row else None, level=case.escalation,
-                status=row.status if row else None, needs=needs))
-    return sorted(items, key=lambda i: (i.last_day is None, i.last_day or date.max, i.case))
+    lifecycle = lifecycle_of(case.kind)
+    allowed, needs = [], {}
+    for trigger in dict.fromkeys(t.trigger for t in lifecycle.transitions_from(case.state)):
+        specs = [s for s in lifecycle.specs_for(trigger) if case.state in s.sources]
+        availability = _availability(specs, actor, case, facts, today, engine.params)
+        if availability.allowed:
+            allowed.append(trigger)
+            if availability.inputs:
+                needs[trigger] = availability.inputs
+    if not allowed:
+        return None
+    return QueueItem(
+        case=case.id, kind=case.kind, state=case.state, port=case.port, center=case.center,
+        division=case.division, triggers=tuple(allowed), deadline=row.timer if row else None,
+        last_day=row.last_day if row else None, citation=row.citation if row else None,
+        level=case.escalation, status=row.status if row else None, needs=needs)
 
 
 def _nearest_deadlines(session, case_ids: list[str]) -> dict[str, Deadline]:
     """Each case's nearest legal deadline still waiting (pending, or blocked by law), else its
-    nearest deadline of any kind."""
+    nearest deadline of any kind (the order `_candidates` sorts by)."""
     nearest: dict[str, Deadline] = {}
-    for chunk in range(0, len(case_ids), 500):
-        ids = case_ids[chunk:chunk + 500]
-        rows = session.exec(select(Deadline).where(
-            col(Deadline.case_id).in_(ids), col(Deadline.status).in_(("pending", "blocked")))
-            .order_by(Deadline.last_day, Deadline.id))
-        for row in rows:
-            best = nearest.get(row.case_id)
-            if best is None or (best.kind != "legal" and row.kind == "legal"):
-                nearest[row.case_id] = row
+    rows = session.exec(select(Deadline).where(
+        col(Deadline.case_id).in_(case_ids), col(Deadline.status).in_(("pending", "blocked")))
+        .order_by(Deadline.last_day, Deadline.id))
+    for row in rows:
+        best = nearest.get(row.case_id)
+        if best is None or (best.kind != "legal" and row.kind == "legal"):
+            nearest[row.case_id] = row
     return nearest
 
 
