@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         NotFound,
         NotPermitted,
         RuleViolation,
+        UnknownTrigger,
         WorkflowError,
     )
     from cee_workflow.workflow.events import Cursor, EventPage, StreamEvent
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
 
 # Public name → (module, attribute).
 _ERRORS = ("Conflict", "InvalidInput", "InvalidTransition", "NotFound", "NotPermitted",
-           "RuleViolation", "WorkflowError")
+           "RuleViolation", "UnknownTrigger", "WorkflowError")
 _VIEWS = ("AuditReport", "Availability", "CaseView", "DeadlineView", "EventView")
 _PUBLIC: dict[str, tuple[str, str]] = {
     "Engine": ("cee_workflow.workflow.engine", "Engine"),
@@ -76,7 +77,8 @@ __all__ = ["Engine", "Reader", "Actor", "Officer", "Filer", "Administrator", "Cl
            "SettableClock",
            "SystemClock", "AuditReport", "Availability", "CaseView", "DeadlineView",
            "EventView", "BulkResult", "SweepResult", "Conflict", "InvalidInput",
-           "InvalidTransition", "NotFound", "NotPermitted", "RuleViolation", "WorkflowError"]
+           "InvalidTransition", "NotFound", "NotPermitted", "RuleViolation", "UnknownTrigger",
+           "WorkflowError"]
 __all__ += ["Cursor", "EventPage", "StreamEvent"]
 __all__ += ["authority_matrix", "lifecycle_diagram", "lifecycle_summaries"]
 

@@ -173,7 +173,7 @@ def test_unknown_names_get_did_you_mean_and_the_valid_values(story):
         Call(("caes", "list"), db, expect=2),
         Call(("case", "lsit"), db, expect=2),
         Call(("case", "advance", lq, "reliqudate"), db, actor="c007", now="2025-03-04",
-             expect=5),
+             expect=2),
         Call(("case", "list", "--state", "fild"), db, expect=2),
         Call(("case", "list", "--kind", "protset"), db, expect=2),
         Call(("case", "open", "protst", "--entry", story["entry"]), db, actor=f"filer:{ACME}",

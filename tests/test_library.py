@@ -97,11 +97,13 @@ def test_every_error_class_has_its_own_stable_kind():
         DatabaseLocked,
         IdentityRefused,
         RequestReused,
+        UnknownTrigger,
     )
 
     assert {"error": WorkflowError, "invalid_input": cee_workflow.InvalidInput,
                      "not_found": NotFound, "not_permitted": NotPermitted,
-                     "invalid_transition": InvalidTransition, "rule_violation": RuleViolation,
+                     "invalid_transition": InvalidTransition, "unknown_trigger": UnknownTrigger,
+                     "rule_violation": RuleViolation,
                      "conflict": Conflict, "connection_lost": ConnectionLost,
                      "database_locked": DatabaseLocked,
                      "backdating_refused": BackdatingRefused,

@@ -8,8 +8,8 @@ real subprocess."""
 from __future__ import annotations
 
 import json
-from datetime import date
 import uuid
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -20,7 +20,6 @@ pytest.register_assert_rewrite("cli_harness")
 from cli_harness import ACME, Call, cee, cee_many, isolated_environment  # noqa: E402
 
 from cee_workflow.workflow.worklist import iter_queue, queue_page  # noqa: E402
-
 
 FRIDAYS = ("2025-01-10", "2025-01-17", "2025-01-24", "2025-01-31", "2025-02-07")
 
@@ -147,3 +146,20 @@ def test_an_unknown_office_through_the_api_is_invalid_input(cast, engine):
         engine.add_entry("11200000997", importer=ACME, port="2705",
                          entry_date=date(2025, 3, 3),
                          actor=who(cast, "p2704"))
+
+
+def test_a_mistyped_trigger_or_officer_is_a_typo_with_did_you_mean(db_url, cast):
+    liquidated = cast.liquidated()
+    (_, trigger), (_, help_trigger), (_, officer) = cee_many([
+        Call(("case", "advance", liquidated.id, "reliquidat"), db_url, actor="c007",
+             now="2025-03-04", expect=2),
+        Call(("case", "advance", liquidated.id, "--help-trigger", "finalise"), db_url,
+             actor="c007", now="2025-03-04", expect=2),
+        Call(("officer", "deactivate", "c07"), db_url, actor="admin", expect=2),
+    ])
+    assert trigger.startswith("error: liquidation has no trigger 'reliquidat'; did you mean "
+                              "reliquidate or "), trigger
+    assert "triggers: record_entry, " in trigger
+    assert "did you mean finalize?" in help_trigger
+    assert officer.startswith("error: officer 'c07' is not registered; did you mean c007?")
+    assert "officers: c005, c007" in officer

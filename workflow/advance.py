@@ -43,6 +43,7 @@ from cee_workflow.workflow.errors import (
     InvalidTransition,
     NotFound,
     RuleViolation,
+    UnknownTrigger,
 )
 from cee_workflow.workflow.identifiers import format_entry_number
 from cee_workflow.workflow.jurisdiction import (
@@ -117,7 +118,7 @@ def specs_from(lifecycle: Lifecycle, case: Case, trigger: str) -> list[Transitio
     if not specs:
         from cee_workflow.workflow.suggest import did_you_mean
 
-        raise InvalidTransition(
+        raise UnknownTrigger(
             f"{lifecycle.kind} has no trigger {trigger!r}"
             + did_you_mean(trigger, lifecycle.triggers, what="triggers"),
             case=_existing(lifecycle, case), trigger=trigger)

@@ -41,7 +41,11 @@ from cee_workflow.workflow.advance import (
     parse_inputs,
     transition_values,
 )
-from cee_workflow.workflow.errors import InvalidInput, InvalidTransition, RuleViolation
+from cee_workflow.workflow.errors import (
+    InvalidInput,
+    RuleViolation,
+    UnknownTrigger,
+)
 from cee_workflow.workflow.jurisdiction import Actor, CaseScope, Grant, Officer, authorize
 from cee_workflow.workflow.lock_order import kind_of, reaches_other_cases
 
@@ -107,8 +111,11 @@ class _Run:
         lifecycle = lifecycle_of(kind)
         specs = lifecycle.specs_for(self.trigger)
         if not specs:
-            raise InvalidTransition(f"{kind} has no trigger {self.trigger!r}; triggers: "
-                                    f"{', '.join(lifecycle.triggers)}", trigger=self.trigger)
+            from cee_workflow.workflow.suggest import did_you_mean
+
+            raise UnknownTrigger(f"{kind} has no trigger {self.trigger!r}"
+                                 + did_you_mean(self.trigger, lifecycle.triggers,
+                                                what="triggers"), trigger=self.trigger)
         if kind not in self.inputs:
             self.inputs[kind] = parse_inputs(specs[0], self.raw_inputs,
                                               legal_date(self.engine.clock.now()))

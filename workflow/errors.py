@@ -67,6 +67,14 @@ class InvalidTransition(WorkflowError):
     exit_code = 5
 
 
+class UnknownTrigger(InvalidTransition):
+    """The lifecycle has no trigger of that name: a typo (exit 2), with "did you mean" and the
+    lifecycle's triggers. An InvalidTransition, so callers catching that still catch it."""
+
+    kind = "unknown_trigger"
+    exit_code = 2
+
+
 class RuleViolation(WorkflowError):
     """A deadline or guard refused the action; `rule` is the citation."""
 
@@ -171,6 +179,6 @@ class IdentityRefused(NotPermitted):
 
 
 KINDS: dict[str, type[WorkflowError]] = {cls.kind: cls for cls in (
-    WorkflowError, InvalidInput, NotFound, NotPermitted, InvalidTransition, RuleViolation,
-    Conflict, ConnectionLost, DatabaseLocked, BackdatingRefused, BrokerUnavailable,
+    WorkflowError, InvalidInput, NotFound, NotPermitted, InvalidTransition, UnknownTrigger,
+    RuleViolation, Conflict, ConnectionLost, DatabaseLocked, BackdatingRefused, BrokerUnavailable,
     RequestReused, IdentityRefused)}

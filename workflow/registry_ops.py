@@ -19,7 +19,7 @@ from cee_workflow.storage.database import transaction
 from cee_workflow.storage.models import Administrator as AdminRow
 from cee_workflow.storage.models import Officer as OfficerRow
 from cee_workflow.workflow import registry, registry_chain
-from cee_workflow.workflow.errors import InvalidInput, NotFound, NotPermitted
+from cee_workflow.workflow.errors import InvalidInput, NotPermitted
 from cee_workflow.workflow.identity import SIMULATION_ADMIN, still_active
 from cee_workflow.workflow.jurisdiction import Actor, Administrator
 
@@ -75,7 +75,11 @@ def deactivate_officer(db, actor: Actor, at: datetime, officer_id: str) -> None:
         row = session.get(OfficerRow, officer_id) if registry.valid_officer_id(
             officer_id) else None
         if row is None:
-            raise NotFound("officer", officer_id, "list them with `cee officer list`")
+            from cee_workflow.workflow.suggest import did_you_mean
+
+            known = session.exec(select(OfficerRow.id).order_by(OfficerRow.id)).all()
+            raise InvalidInput(f"officer {officer_id!r} is not registered"
+                               + did_you_mean(officer_id, known, what="officers"))
         if not row.active:
             raise InvalidInput(f"officer {officer_id} is already deactivated")
         row.active = False

@@ -8,7 +8,7 @@ from typing import Any
 
 from cee_workflow.states.base import LegalDate
 from cee_workflow.workflow.advance import lifecycle_of
-from cee_workflow.workflow.errors import InvalidTransition
+from cee_workflow.workflow.errors import UnknownTrigger
 from cee_workflow.workflow.suggest import did_you_mean
 
 
@@ -17,9 +17,9 @@ def trigger_inputs(kind: str, trigger: str | None = None) -> list[dict[str, Any]
     and its `inputs` (name, type, choices, default, required, help, citation)."""
     lifecycle = lifecycle_of(kind)
     if trigger is not None and not lifecycle.specs_for(trigger):
-        raise InvalidTransition(f"{kind} has no trigger {trigger!r}"
-                                + did_you_mean(trigger, lifecycle.triggers, what="triggers"),
-                                trigger=trigger)
+        raise UnknownTrigger(f"{kind} has no trigger {trigger!r}"
+                           + did_you_mean(trigger, lifecycle.triggers, what="triggers"),
+                           trigger=trigger)
     result = []
     for name in lifecycle.triggers if trigger is None else (trigger,):
         for spec in lifecycle.specs_for(name):
