@@ -99,14 +99,15 @@ def _candidates(actor: Any, kind: str | None, after: tuple[date, str] | None):
         return None
     opened = sa.or_(*(sa.and_(Case.kind == k, col(Case.state).in_(states))
                       for k, states in pairs.items()))
-    waiting = col(Deadline.status).in_(("pending", "blocked"))
-    nearest = (select(Deadline.case_id, sa.func.coalesce(
-        sa.func.min(sa.case((Deadline.kind == "legal", Deadline.last_day))),
-        sa.func.min(Deadline.last_day)).label("day"))
-        .where(waiting).group_by(Deadline.case_id).subquery())
-    key = sa.func.coalesce(nearest.c.day, _NO_DEADLINE)
-    statement = (select(Case, key.label("key")).outerjoin(nearest, nearest.c.case_id == Case.id)
-                 .where(opened))
+    # Each candidate's nearest waiting deadline, read through ix_cee_deadline_case per case (a
+    # correlated subquery: an aggregate over every pending deadline would scan them all).
+    waiting = sa.and_(Deadline.case_id == Case.id,
+                      col(Deadline.status).in_(("pending", "blocked")))
+    legal = (select(sa.func.min(Deadline.last_day))
+             .where(waiting, Deadline.kind == "legal").scalar_subquery())
+    any_kind = select(sa.func.min(Deadline.last_day)).where(waiting).scalar_subquery()
+    key = sa.func.coalesce(legal, any_kind, _NO_DEADLINE)
+    statement = select(Case, key.label("key")).where(opened)
     if isinstance(actor, Filer):
         statement = statement.where(Case.importer == actor.importer)
     elif isinstance(actor, Officer) and actor.office_kind != "hq":
