@@ -1,12 +1,15 @@
 """`officer list`, `importer list`, `entry list`, `entry show` (issue #13 item 7).
 
-Lists render whatever rows the registry read returns (paging is the reads' concern); filters
-name registered offices or the command says which codes exist (exit 2).
+Each list reads the registry a keyset page at a time (workflow/registry_reads.py) and prints like
+every list (`--limit`, `--all`, `--after`, `--jsonl`); filters name registered offices or the
+command says which codes exist (exit 2). A filer lists and shows its own importer's entries.
 """
 
 from __future__ import annotations
 
 import click
+
+from cee_workflow.cli_lists import list_options
 
 
 def register(cee: click.Group) -> None:
@@ -15,11 +18,11 @@ def register(cee: click.Group) -> None:
     @officer.command("list")
     @click.option("--port", metavar="CODE", help="Only officers of this port.")
     @click.option("--center", metavar="CODE", help="Only officers of this center.")
+    @list_options
     @click.pass_obj
-    def officer_list(settings, port, center):
-        """Registered officers: id, name, office, division or unit, role."""
-        from cee_workflow.cli import emit
-        from cee_workflow.commands.render import table
+    def officer_list(settings, port, center, limit, all_rows, after, jsonl):
+        """Registered officers: id, name, office, division or unit, role (a page on a
+        terminal; see --limit, --all, --after)."""
         from cee_workflow.workflow import registry_reads as reads
 
         if port and center:
@@ -28,52 +31,59 @@ def register(cee: click.Group) -> None:
         db = settings.engine().db
         reads.require_office(db, port, "port", "--port")
         reads.require_office(db, center, "center", "--center")
-        rows = reads.officers(db, office=port or center)
-        emit(settings, rows, lambda: table(
-            ["id", "name", "office", "unit", "role", "login", "active"],
-            [[r["id"], r["name"], f"{r['office_kind']} {r['office']}", r["unit"] or "-",
-              r["role"], r["login"] or "-", "yes" if r["active"] else "no"] for r in rows],
-            wrap=["name"], optional=["login"]))
+        listed(settings, lambda **at: reads.officers(db, office=port or center, **at),
+               limit, all_rows, after, jsonl,
+               ["id", "name", "office", "unit", "role", "login", "active"],
+               lambda r: [r["id"], r["name"], f"{r['office_kind']} {r['office']}",
+                          r["unit"] or "-", r["role"], r["login"] or "-",
+                          "yes" if r["active"] else "no"],
+               wrap=["name"], optional=["login"])
 
     @importer.command("list")
     @click.option("--center", metavar="CODE", help="Only importers assigned to this center.")
+    @list_options
     @click.pass_obj
-    def importer_list(settings, center):
-        """Registered importers of record: number, name, center, trusted-trader programs."""
-        from cee_workflow.cli import emit
-        from cee_workflow.commands.render import table
+    def importer_list(settings, center, limit, all_rows, after, jsonl):
+        """Registered importers of record: number, name, center, trusted-trader programs (a
+        page on a terminal; see --limit, --all, --after)."""
         from cee_workflow.workflow import registry_reads as reads
 
         db = settings.engine().db
         reads.require_office(db, center, "center", "--center")
-        rows = reads.importers(db, center=center)
-        emit(settings, rows, lambda: table(
-            ["number", "name", "center", "trusted"],
-            [[r["number"], r["name"], r["center"], " ".join(r["trusted"]) or "-"]
-             for r in rows], wrap=["name"]))
+        listed(settings, lambda **at: reads.importers(db, center=center, **at),
+               limit, all_rows, after, jsonl, ["number", "name", "center", "trusted"],
+               lambda r: [r["number"], r["name"], r["center"], " ".join(r["trusted"]) or "-"],
+               wrap=["name"])
 
     @entry.command("list")
     @click.option("--importer", "importer_number", metavar="NUMBER",
                   help="Only this importer's entries.")
     @click.option("--port", metavar="CODE", help="Only entries at this port.")
+    @list_options
     @click.pass_obj
-    def entry_list(settings, importer_number, port):
-        """Recorded entries: number, importer, port, date, summary version, and their cases."""
-        from cee_workflow.cli import emit
-        from cee_workflow.commands.render import table
+    def entry_list(settings, importer_number, port, limit, all_rows, after, jsonl):
+        """Recorded entries: number, importer, port, date, summary version, and their cases
+        (a page on a terminal; see --limit, --all, --after). A filer lists its own."""
+        from cee_workflow.cli import own_importer
         from cee_workflow.workflow import registry_reads as reads
+        from cee_workflow.workflow.errors import NotPermitted
         from cee_workflow.workflow.identifiers import parse_importer_number
 
         db = settings.engine().db
         reads.require_office(db, port, "port", "--port")
         number = parse_importer_number(importer_number) if importer_number else None
-        rows = reads.entries(db, importer=number, port=port)
-        emit(settings, rows, lambda: table(
-            ["entry", "importer", "port", "date", "summary", "cases"],
-            [[r["number"], r["importer"], r["port"], r["entry_date"],
-              f"v{r['summary_version']}", " ".join(f"{c['id']}({c['state']})"
-                                                   for c in r["cases"])]
-             for r in rows], wrap=["cases"]))
+        own = own_importer(settings)
+        if own is not None and number not in (None, own):
+            raise NotPermitted(f"filer:{own} lists its own entries only, not importer "
+                               f"{number}'s")
+        number = own or number
+        listed(settings, lambda **at: reads.entries(db, importer=number, port=port, **at),
+               limit, all_rows, after, jsonl,
+               ["entry", "importer", "port", "date", "summary", "cases"],
+               lambda r: [r["number"], r["importer"], r["port"], r["entry_date"],
+                          f"v{r['summary_version']}",
+                          " ".join(f"{c['id']}({c['state']})" for c in r["cases"])],
+               wrap=["cases"])
 
     @entry.command("show")
     @click.argument("number")
@@ -84,7 +94,13 @@ def register(cee: click.Group) -> None:
         from cee_workflow.commands.render import table
         from cee_workflow.workflow import registry_reads as reads
 
+        from cee_workflow.cli import own_importer
+        from cee_workflow.workflow.errors import NotFound
+
         shown = reads.entry(settings.engine().db, number)
+        own = own_importer(settings)
+        if own is not None and shown["importer"] != own:  # nothing said of another's entry
+            raise NotFound("entry", number, f"filer:{own} sees its own entries only")
 
         def render():
             click.echo(f"entry {shown['number']}  importer {shown['importer']}  port "
@@ -93,6 +109,18 @@ def register(cee: click.Group) -> None:
             table(["case", "kind", "state"],
                   [[c["id"], c["kind"], c["state"]] for c in shown["cases"]])
         emit(settings, shown, render)
+
+
+def listed(settings, page, limit, all_rows, after, jsonl, headers, cells, **fit) -> None:
+    """Print a paged registry read with the list options (cli_lists.print_list)."""
+    from cee_workflow.cli_lists import print_list
+    from cee_workflow.commands.render import table
+    from cee_workflow.workflow.registry_reads import stream
+
+    print_list(settings, page=page, stream=lambda **at: stream(page, **at), limit=limit,
+               all_rows=all_rows, after=after, jsonl=jsonl,
+               table=lambda h, rows, header=True: table(h, rows, header=header, **fit),
+               headers=headers, cells=cells)
 
 
 def officer_spelling(settings, text: str | None) -> str | None:

@@ -163,3 +163,34 @@ def test_a_mistyped_trigger_or_officer_is_a_typo_with_did_you_mean(db_url, cast)
     assert "did you mean finalize?" in help_trigger
     assert officer.startswith("error: officer 'c07' is not registered; did you mean c007?")
     assert "officers: c005, c007" in officer
+
+
+def test_registry_lists_page_each_row_once_and_a_filer_lists_its_own_entries(db_url, cast):
+    """The registry is national (some 36 million entries a year): its lists page with a keyset
+    cursor like every list, and a filer reads only its own importer's entries."""
+    mine = [cast.entry() for _ in range(3)]
+    theirs = cast.entry(importer=cast.ZETA)
+    calls = [Call(("entry", "list", "--limit", "2"), db_url),
+             Call(("entry", "list", "--all", "--jsonl"), db_url),
+             Call(("officer", "list", "--limit", "3"), db_url),
+             Call(("importer", "list", "--all"), db_url),
+             Call(("entry", "list", "--jsonl"), db_url, actor=f"filer:{ACME}"),
+             Call(("entry", "list", "--importer", cast.ZETA), db_url, actor=f"filer:{ACME}",
+                  expect=4),
+             Call(("entry", "show", theirs.entries[0]), db_url, actor=f"filer:{ACME}",
+                  expect=3)]
+    ((page, _), (every, _), (officers, _), (importers, _), (own, _), (_, refused),
+     (_, hidden)) = cee_many(calls)
+    everything = [json.loads(line)["number"] for line in every.splitlines()]
+    assert len(everything) == 4 and everything == sorted(everything)
+    header, first, second, hint = page.splitlines()
+    assert hint.startswith("… more: --after ")
+    rest, _ = cee("entry", "list", "--after", hint.split()[3], "--jsonl", db=db_url)
+    assert [first.split("\t")[0], second.split("\t")[0]] + [
+        json.loads(line)["number"] for line in rest.splitlines()] == everything
+    assert len(officers.splitlines()) == 5 and officers.splitlines()[-1].startswith("… more: ")
+    assert {line.split("\t")[0] for line in importers.splitlines()[1:]} >= {ACME, cast.ZETA}
+    assert sorted(json.loads(line)["number"] for line in own.splitlines()) == sorted(
+        c.entries[0] for c in mine)
+    assert "lists its own entries only" in refused
+    assert "sees its own entries only" in hidden and "ZETA" not in hidden

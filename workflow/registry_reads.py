@@ -1,12 +1,15 @@
 """Reads of the registry for the officer's lists: officers, importers, entries, one entry.
 
-The rows the commands get, filtered and in key order; how many to show is the caller's.
+The rows the commands get, filtered, in key order, a keyset page at a time (`stream` reads them
+all in bounded memory): the registry is national — some 36 million entries a year.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import col, select
 
 from cee_workflow.storage.database import transaction
@@ -14,6 +17,9 @@ from cee_workflow.storage.models import Case, CaseEntry, Entry, Importer, Office
 from cee_workflow.workflow.errors import InvalidInput, NotFound
 from cee_workflow.workflow.identifiers import format_entry_number, parse_entry_number
 from cee_workflow.workflow.suggest import did_you_mean
+from cee_workflow.workflow.views import Page
+
+STREAM_PAGE = 1000  # rows per statement when a whole list is streamed (workflow/reader.py)
 
 
 def offices_of(db, kind: str | None = None) -> list[str]:
@@ -35,14 +41,49 @@ def require_office(db, code: str | None, kind: str, option: str) -> None:
                            + did_you_mean(code, known, what=f"known {kind}s"))
 
 
-def officers(db, *, office: str | None = None) -> list[dict[str, Any]]:
+class Listed(dict):
+    """A listed row (a JSON document), as the paged lists print it."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self)
+
+
+def _page(db, statement, key, after: str | None, limit: int, rows_of) -> Page:
+    """One keyset page of `statement` in `key` order after `after`: `rows_of(session, rows)`
+    turns the rows into documents. `next` is the last key shown when more follow."""
+    if after is not None:
+        statement = statement.where(key > after)
     with transaction(db, write=False) as session:
-        statement = select(Officer, Office.kind).join(Office, Office.code == Officer.office)
-        if office:
-            statement = statement.where(Officer.office == office)
-        return [{"id": o.id, "name": o.name, "office": o.office, "office_kind": kind,
-                 "unit": o.unit, "role": o.role, "login": o.login, "active": o.active}
-                for o, kind in session.exec(statement.order_by(Officer.id))]
+        rows = list(session.exec(statement.order_by(key).limit(limit + 1)))
+        items = tuple(Listed(d) for d in rows_of(session, rows[:limit]))
+    return Page(items, _key_of(rows[limit - 1]) if len(rows) > limit else None)
+
+
+def _key_of(row) -> str:
+    first = row[0] if isinstance(row, tuple | sa.Row) else row
+    return getattr(first, "id", None) or first.number
+
+
+def stream(page, **filters) -> Iterator[Listed]:
+    """Every row of a paged read `page(after=, limit=, **filters)`, STREAM_PAGE at a time."""
+    after = filters.pop("after", None)
+    while True:
+        shown = page(after=after, limit=STREAM_PAGE, **filters)
+        yield from shown.items
+        if shown.next is None:
+            return
+        after = shown.next
+
+
+def officers(db, *, office: str | None = None, after: str | None = None,
+             limit: int = STREAM_PAGE) -> Page:
+    """Registered officers in id order, a keyset page at a time."""
+    statement = select(Officer, Office.kind).join(Office, Office.code == Officer.office)
+    if office:
+        statement = statement.where(Officer.office == office)
+    return _page(db, statement, Officer.id, after, limit, lambda _, rows: [
+        {"id": o.id, "name": o.name, "office": o.office, "office_kind": kind, "unit": o.unit,
+         "role": o.role, "login": o.login, "active": o.active} for o, kind in rows])
 
 
 def officer_ids(db) -> list[str]:
@@ -50,26 +91,33 @@ def officer_ids(db) -> list[str]:
         return list(session.exec(select(Officer.id).order_by(Officer.id)))
 
 
-def importers(db, *, center: str | None = None) -> list[dict[str, Any]]:
-    with transaction(db, write=False) as session:
-        statement = select(Importer).order_by(Importer.number)
-        if center:
-            statement = statement.where(Importer.center == center)
-        return [{"number": i.number, "name": i.name, "center": i.center,
-                 "trusted": list(i.trusted)} for i in session.exec(statement)]
+def importers(db, *, center: str | None = None, after: str | None = None,
+              limit: int = STREAM_PAGE) -> Page:
+    """Registered importers in number order, a keyset page at a time."""
+    statement = select(Importer)
+    if center:
+        statement = statement.where(Importer.center == center)
+    return _page(db, statement, Importer.number, after, limit, lambda _, rows: [
+        {"number": i.number, "name": i.name, "center": i.center, "trusted": list(i.trusted)}
+        for i in rows])
 
 
-def entries(db, *, importer: str | None = None, port: str | None = None
-            ) -> list[dict[str, Any]]:
-    with transaction(db, write=False) as session:
-        statement = select(Entry).order_by(Entry.number)
-        if importer:
-            statement = statement.where(Entry.importer == importer)
-        if port:
-            statement = statement.where(Entry.port == port)
-        rows = list(session.exec(statement))
+def entries(db, *, importer: str | None = None, port: str | None = None,
+            after: str | None = None, limit: int = STREAM_PAGE) -> Page:
+    """Recorded entries in number order with their cases, a keyset page at a time (`after`:
+    an entry number, with or without dashes)."""
+    statement = select(Entry)
+    if importer:
+        statement = statement.where(Entry.importer == importer)
+    if port:
+        statement = statement.where(Entry.port == port)
+
+    def documents(session, rows):
         cases = _cases_of(session, [r.number for r in rows])
         return [_entry(r, cases.get(r.number, [])) for r in rows]
+
+    return _page(db, statement, Entry.number,
+                 parse_entry_number(after) if after else None, limit, documents)
 
 
 def entry(db, number: str) -> dict[str, Any]:
