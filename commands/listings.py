@@ -90,11 +90,9 @@ def register(cee: click.Group) -> None:
     @click.pass_obj
     def entry_show(settings, number):
         """One entry: importer, port, date, summary version, and every case naming it."""
-        from cee_workflow.cli import emit
+        from cee_workflow.cli import emit, own_importer
         from cee_workflow.commands.render import table
         from cee_workflow.workflow import registry_reads as reads
-
-        from cee_workflow.cli import own_importer
         from cee_workflow.workflow.errors import NotFound
 
         shown = reads.entry(settings.engine().db, number)
