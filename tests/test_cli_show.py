@@ -97,7 +97,7 @@ def test_case_show_loads_no_orm_rulebook_or_engine(db_url, cast):
     case = cast.entry()
     assert _loaded_by("import sys, sqlalchemy") == [], "the probe would prove nothing"
     loaded = _loaded_by(
-        "import contextlib, io, sys, cli\n"
+        "import contextlib, io, sys\nfrom cee_workflow import cli\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         "    try:\n"
         f"        cli.main(['--db', {db_url!r}, 'case', 'show', {case.id!r}])\n"
