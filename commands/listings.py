@@ -98,7 +98,8 @@ def register(cee: click.Group) -> None:
 def officer_spelling(settings, text: str | None) -> str | None:
     """--as in any case (officer ids are unique regardless of case: registry.add_officer);
     an unknown officer gets "did you mean" and the registered ids."""
-    if not text or text.startswith("filer:") or text.strip().lower() in ("system", "sys"):
+    if (not text or text.startswith(("filer:", "party:"))
+            or text.strip().lower() in ("system", "sys")):
         return text
     from cee_workflow.workflow import registry_reads as reads
     from cee_workflow.workflow.errors import NotPermitted

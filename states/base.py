@@ -71,6 +71,17 @@ class EntryFacts:
 
 
 @dataclass(frozen=True)
+class Acting:
+    """Who takes a FILER action, as the rulebook sees it (from the established actor, never an
+    input): the protestant of record — the importer's number or a party's id — its role, and the
+    agent acting for it, if any (19 U.S.C. 1514(c)(2); workflow/parties.py)."""
+
+    party: str
+    role: str = "importer"
+    agent: str | None = None
+
+
+@dataclass(frozen=True)
 class Facts:
     """Everything a guard, effect or timer may read. Built by the engine, inside the transaction."""
 
@@ -84,6 +95,7 @@ class Facts:
     # transition has no case data yet to read them from.
     importer: str | None = None
     division: str | None = None
+    acting: Acting | None = None  # a FILER action's protestant (None: an officer, the system)
 
     def legal(self, name: str) -> date:
         """The legal date `name` given with the transition (a `LegalDate` input), or today."""

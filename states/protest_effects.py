@@ -44,6 +44,8 @@ def filed(f: Facts) -> dict:
         "party": party_of(f),
         "role": role_of(f),
     }
+    if f.acting is not None and f.acting.agent:  # 1514(c)(2): filed by its agent
+        changes["agent"] = f.acting.agent
     if f.inputs.get("further_review"):
         changes["further_review_filed_on"] = changes["filed_on"]  # with the protest (1515(a))
     for key in ("merchandise", "issues", "demand_mailed_on", "presented_on"):

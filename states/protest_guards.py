@@ -155,17 +155,6 @@ def amend_in_time(f: Facts) -> str | None:
     return None
 
 
-def original_filer(f: Facts) -> str | None:
-    """Only the party that filed may amend (174.14); a protest recorded before parties were
-    named was the importer's."""
-    first = f.data.get("party") or f.data.get("importer")
-    given = f.inputs.get("party")
-    if given and first and given != first:
-        return (f"protest filed by {first}: only the original protestant may amend it; {given} "
-                "files its own protest (it is consolidated with this one, 19 CFR 174.15)")
-    return None
-
-
 def further_review_not_yet(f: Facts) -> str | None:
     if f.data.get("further_review"):
         return "further review was already applied for"

@@ -65,13 +65,66 @@ def protest_on_entry(case_id: str, data: Mapping[str, Any]) -> ProtestOnEntry:
         consolidated_with=data.get("consolidated_with"))
 
 
+# What each role may protest, where the law limits it (the decisions of DECISIONS; a role not
+# named: any decision on the entries it stands on). Readings: workflow/parties.py.
+DECISIONS_OF_ROLE = {
+    "payer": ("liquidation", "reliquidation", "charge"),  # 1514(c)(2)(B): a charge it paid
+    "drawback_claimant": ("drawback_refusal",),  # 1514(a)(6): its drawback claim
+}
+
+
 def party_of(f: Facts) -> str:
-    """The protestant: the party named at filing, or the importer of the entries."""
+    """The protestant: the acting party (the importer's number, a party's id, or an agent's
+    principal); for facts made without an actor, the party named, or the importer."""
+    if f.acting is not None:
+        return f.acting.party
     return f.inputs.get("party") or (f.entries[0].importer if f.entries else f.importer or "")
 
 
 def role_of(f: Facts) -> str:
+    if f.acting is not None:
+        return f.acting.role
     return f.inputs.get("role") or "importer"
+
+
+def protestant_is_the_actor(f: Facts) -> str | None:
+    """The filing records the party and role of the established actor (1514(c)(2); 174.12(a)):
+    a `role` or `party` input may only confirm it."""
+    if f.acting is None:
+        return importer_is_the_importer(f)
+    given_role, given_party = f.inputs.get("role"), f.inputs.get("party")
+    if given_role and given_role != f.acting.role:
+        return (f"the protestant is {f.acting.party} (role {f.acting.role}), not a "
+                f"{given_role}: "
+                "the role is the acting party's — act as the party that holds it "
+                "(--as party:ID), or leave role out")
+    if given_party and given_party != f.acting.party:
+        return (f"the protestant is {f.acting.party}, not {given_party}: a filing is the acting "
+                f"party's — {given_party} files as itself (--as), or leave party out")
+    return None
+
+
+def role_may_protest(f: Facts, decision: str) -> str | None:
+    allowed = DECISIONS_OF_ROLE.get(role_of(f))
+    if allowed is not None and decision not in allowed:
+        return (f"a {role_of(f).replace('_', ' ')} may protest only a "
+                f"{' or '.join(allowed)}, not a {decision} ({ROLES_RULE})")
+    return None
+
+
+def original_filer(f: Facts) -> str | None:
+    """Only the protestant of record — or its authorized agent — amends the protest or takes
+    its other acts on it (174.14; readings: workflow/parties.py); a protest recorded before
+    parties were named was the importer's."""
+    first = f.data.get("party") or f.data.get("importer")
+    given = f.acting.party if f.acting is not None else f.inputs.get("party")
+    if f.acting is not None and f.inputs.get("party") and f.inputs["party"] != given:
+        given = f.inputs["party"]
+    if given and first and given != first:
+        return (f"protest filed by {first}: only the original protestant (or its authorized "
+                f"agent) may amend it or act on it; {given} files its own protest (it is "
+                "consolidated with this one, 19 CFR 174.15)")
+    return None
 
 
 def _same_category(mine: tuple[str, str], theirs: ProtestOnEntry) -> bool:

@@ -18,6 +18,7 @@ from sqlmodel import Session
 from cee_workflow.states import LIFECYCLES
 from cee_workflow.states.base import (
     STAY,
+    Acting,
     EntryFacts,
     Facts,
     LegalDate,
@@ -49,10 +50,12 @@ from cee_workflow.workflow.jurisdiction import (
     SYSTEM,
     Actor,
     CaseScope,
+    Filer,
     authorize,
     has_standing,
     require_standing,
 )
+from cee_workflow.workflow.parties import Party
 from cee_workflow.workflow.timers import carry_levels, timer_rows
 from cee_workflow.workflow.views import EventView, jsonable
 
@@ -275,7 +278,36 @@ def scope_of(case: Case, entries: list[str] = ()) -> CaseScope:
         shown = ", ".join(format_entry_number(e) for e in entries)
         label = f"a new {case.kind} on entry {shown}" if shown else f"a new {case.kind}"
     return CaseScope(id=label, importer=case.importer, port=case.port, center=case.center,
-                     case_id=None if label != case.id else case.id)
+                     case_id=None if label != case.id else case.id, kind=case.kind)
+
+
+def scope_for(ctx: Context, case: Case, actor: Actor) -> CaseScope:
+    """The case's scope as `actor` is judged on it: for a trade party, with the parties its
+    entries record (workflow/parties.py)."""
+    entries = ctx.entries_of(case.id)
+    scope = scope_of(case, entries)
+    if isinstance(actor, Party) and entries:
+        from dataclasses import replace
+
+        scope = replace(scope, entry_parties=queries.entry_parties(ctx.session, entries))
+    return scope
+
+
+def acting_of(actor: Actor, scope: CaseScope) -> Acting | None:
+    """The protestant a FILER actor files or acts as: the importer, the party, or an agent's
+    principal (the filing records it from the actor, not from an input)."""
+    if isinstance(actor, Filer):
+        return Acting(actor.importer)
+    if not isinstance(actor, Party):
+        return None
+    if actor.role != "agent":
+        return Acting(actor.id, actor.role)
+    principal = actor.principal_on(scope)
+    if principal is None:
+        return None
+    if isinstance(principal, Party):
+        return Acting(principal.id, principal.role, agent=actor.id)
+    return Acting(principal.importer, agent=actor.id)
 
 
 def refuse_stranger(ctx: Context, lifecycle: Lifecycle, case, trigger: str,
@@ -283,7 +315,7 @@ def refuse_stranger(ctx: Context, lifecycle: Lifecycle, case, trigger: str,
     """NotPermitted, before the version or the state is looked at, for an actor with no standing
     on the case: the rulebook's own refusal for the trigger (authority and jurisdiction, which
     say nothing of the state), else that the case is not theirs."""
-    scope = scope_of(case, ctx.entries_of(case.id))
+    scope = scope_for(ctx, case, actor)
     if has_standing(actor, scope):
         return
     specs = lifecycle.specs_for(trigger)
@@ -306,7 +338,7 @@ def apply(ctx: Context, case: Case | CaseRow, trigger: str, actor: Actor, *, not
                        case=case.id, trigger=trigger)
     specs = specs_from(lifecycle, case, trigger)
     entries = ctx.entries_of(case.id)
-    scope = scope_of(case, entries)
+    scope = scope_for(ctx, case, actor)
     grant = authorize(specs[0], actor, scope, ctx.today, ctx.params)
     inputs_used = parse_inputs(specs[0], inputs or {}, ctx.today)
     check_offices(ctx, specs[0], inputs_used)
@@ -314,7 +346,8 @@ def apply(ctx: Context, case: Case | CaseRow, trigger: str, actor: Actor, *, not
                   entries=ctx.facts.pop(case.id, None)
                   or (entry_facts(ctx.session, entries) if entries else ()),
                   params=ctx.params, via=via,
-                  importer=case.importer, division=case.division)
+                  importer=case.importer, division=case.division,
+                  acting=acting_of(actor, scope) if via is None else None)
     outcome = lifecycle.fire(case.state, trigger, facts)
     if isinstance(outcome, Refusal):
         raise RuleViolation(f"{trigger} on {scope.id} refused: {outcome.reason}",

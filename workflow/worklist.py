@@ -25,6 +25,7 @@ from cee_workflow.storage.database import transaction
 from cee_workflow.storage.models import Case, Deadline
 from cee_workflow.workflow.advance import entry_facts, lifecycle_of, parse_inputs
 from cee_workflow.workflow.jurisdiction import Filer, Officer
+from cee_workflow.workflow.parties import Party
 from cee_workflow.workflow.views import DeadlineView
 
 if TYPE_CHECKING:
@@ -70,8 +71,11 @@ def _candidates(actor: Any):
     opened = sa.or_(*(sa.and_(Case.kind == kind, col(Case.state).in_(states))
                       for kind, states in _open_states().items()))
     statement = select(Case).where(opened)
-    if isinstance(actor, Filer):
-        statement = statement.where(Case.importer == actor.importer)
+    if isinstance(actor, Filer | Party):
+        from cee_workflow.storage.reads import confined
+        from cee_workflow.workflow.parties import read_scope_of
+
+        statement = statement.where(confined(Case.id, Case.importer, read_scope_of(actor)))
     elif isinstance(actor, Officer):
         column = Case.port if actor.office_kind == "port" else Case.center
         statement = statement.where(column == actor.office)
@@ -144,9 +148,13 @@ def blocked(engine: Engine, *, kind: str | None = None, center: str | None = Non
                  .where(Deadline.status == "blocked", Deadline.state == Case.state,
                         ~superseded))
     for column, value in ((Deadline.kind, kind), (Case.center, center), (Case.port, port),
-                          (Case.kind, case_kind), (Case.importer, importer)):
+                          (Case.kind, case_kind)):
         if value is not None:
             statement = statement.where(column == value)
+    if importer is not None:  # a filer's importer, or a party's Confinement
+        from cee_workflow.storage.reads import confined
+
+        statement = statement.where(confined(Case.id, Case.importer, importer))
     statement = statement.order_by(Deadline.due_at, Deadline.id)
     result = []
     with transaction(engine.db, write=False) as session:
