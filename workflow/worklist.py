@@ -10,7 +10,7 @@ CLI renders both; nothing here writes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +23,7 @@ from cee_workflow.states.base import Facts
 from cee_workflow.storage import queries
 from cee_workflow.storage.database import transaction
 from cee_workflow.storage.models import Case, Deadline
-from cee_workflow.workflow.advance import entry_facts, lifecycle_of, parse_inputs
+from cee_workflow.workflow.advance import entry_facts, lifecycle_of, parse_inputs, scope_of
 from cee_workflow.workflow.jurisdiction import Filer, Officer
 from cee_workflow.workflow.parties import Party
 from cee_workflow.workflow.views import DeadlineView
@@ -96,11 +96,16 @@ def queue(engine: Engine, actor: Any) -> list[QueueItem]:
         for case in cases:
             lifecycle = lifecycle_of(case.kind)
             facts = entry_facts(session, entries[case.id])
+            scope = scope_of(case, entries[case.id])
+            if isinstance(actor, Party) and entries[case.id]:
+                scope = replace(scope, entry_parties=queries.entry_parties(
+                    session, entries[case.id]))
             allowed, needs = [], {}
             for trigger in dict.fromkeys(t.trigger for t in lifecycle.transitions_from(
                     case.state)):
                 specs = [s for s in lifecycle.specs_for(trigger) if case.state in s.sources]
-                availability = _availability(specs, actor, case, facts, today, engine.params)
+                availability = _availability(specs, actor, case, scope, facts, today,
+                                             engine.params)
                 if availability.allowed:
                     allowed.append(trigger)
                     if availability.inputs:
