@@ -4,7 +4,6 @@ filing records the party and role of that login, and the party reads only its ca
 
 from __future__ import annotations
 
-import pytest
 from cli_harness import cee, cee_json
 from test_identity import ACME, E1, E2, ON_POSTGRES, TODAY, _register, cli_env, pg  # noqa: F401
 
