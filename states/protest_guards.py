@@ -11,7 +11,7 @@ from typing import Any
 
 from cee_workflow.states.base import Facts, iso
 from cee_workflow.states.calendar import roll_forward
-from cee_workflow.states.liquidation import protest_last_day, protest_period_days
+from cee_workflow.states.liquidation_rules import protest_last_day, protest_period_days
 from cee_workflow.states.params import RuleParams
 from cee_workflow.states.protest_parties import deemed_exclusion_day, surety_last_day
 

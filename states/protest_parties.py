@@ -182,7 +182,7 @@ def surety_last_day(f: Facts, entry: EntryFacts, ordinary: date) -> date:
     """A surety's own limit: 180 days (90 before 2004-12-18) from the mailing of the demand on
     its bond, when later than the ordinary one (1514(c)(3))."""
     from cee_workflow.states.calendar import roll_forward
-    from cee_workflow.states.liquidation import protest_period_days
+    from cee_workflow.states.liquidation_rules import protest_period_days
     demand = iso(f.inputs.get("demand_mailed_on"))
     if role_of(f) != "surety" or demand is None:
         return ordinary
@@ -237,7 +237,7 @@ def issues_in_scope(f: Facts, decision: str) -> str | None:
     others stay bound to the original liquidation's period (1514(d); 174.16)."""
     if decision != "reliquidation":
         return None
-    from cee_workflow.states.liquidation import protest_last_day
+    from cee_workflow.states.liquidation_rules import protest_last_day
     issues = f.inputs.get("issues") or ()
     for entry in f.entries:
         involved = entry.reliquidated_issues

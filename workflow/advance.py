@@ -29,7 +29,7 @@ from cee_workflow.states.base import (
     iso,
     legal_dates,
 )
-from cee_workflow.states.liquidation import ADCVD_SUSPENSIONS, scheduled_liquidation
+from cee_workflow.states.liquidation_rules import ADCVD_SUSPENSIONS, scheduled_liquidation
 from cee_workflow.states.params import RuleParams
 from cee_workflow.states.protest import RESOLVED
 from cee_workflow.states.protest_parties import protest_on_entry
