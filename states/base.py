@@ -63,6 +63,11 @@ class EntryFacts:
     liquidation_deadline: date | None = None  # deemed liquidation: 1 year, or as extended
     importer_extended: bool = False  # extended at the importer's request (reason 02)
     adcvd_suspended: bool = False  # liquidation suspended for AD/CVD (reason 04/05)
+    # Its merchandise's presentation for examination and release, and the deemed exclusion
+    # recorded (19 U.S.C. 1499(c)(5)(A); states/liquidation_exclusion.py).
+    presented_on: date | None = None
+    released_on: date | None = None
+    deemed_excluded_on: date | None = None
 
     def __str__(self) -> str:
         """The entry number as printed on the summary: 112-7296677-8."""

@@ -3,6 +3,9 @@
 One case per entry, opened when the entry is recorded. The liquidation deadline is 1 year from
 entry (1504(a)), moved by extensions (1504(b), 159.12) and reset to 6 months after a suspension is
 lifted (1504(d)); past it the entry is deemed liquidated by operation of law. Data dates are ISO.
+The case also records the merchandise's presentation for examination and release, and its
+deemed exclusion (1499(c)(5)(A)): states/liquidation_exclusion.py. Periods, guards and effects:
+states/liquidation_rules.py.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from cee_workflow.states.base import (
     data_bound,
     iso,
 )
+from cee_workflow.states.liquidation_exclusion import DEEMED_EXCLUSION
+from cee_workflow.states.liquidation_exclusion import TRANSITIONS as EXAMINATION
 from cee_workflow.states.liquidation_rules import (
     EXTENSION_REASONS,
     HOLDS,
@@ -125,12 +130,17 @@ LIQUIDATION = Lifecycle(
     states=(
         StateSpec("new", "not yet recorded"),
         StateSpec("unliquidated", "entry summary accepted; liquidation period running",
-                  (DEEMED_LIQUIDATION, AUTO_SCHEDULE)),
-        StateSpec("extended", "liquidation extended (19 CFR 159.12)", (DEEMED_LIQUIDATION,)),
-        StateSpec("suspended", "liquidation suspended; no clock runs (19 U.S.C. 1504(b))"),
-        StateSpec("scheduled", "set for a Friday bulletin", (BULLETIN, DEEMED_LIQUIDATION)),
-        StateSpec("liquidated", "liquidated (types 1, 2, 3, 6 auto, 7 deemed)", (FINALIZATION,)),
-        StateSpec("reliquidated", "reliquidated (types 4, 5, 8)", (FINALIZATION,)),
+                  (DEEMED_LIQUIDATION, AUTO_SCHEDULE, DEEMED_EXCLUSION)),
+        StateSpec("extended", "liquidation extended (19 CFR 159.12)",
+                  (DEEMED_LIQUIDATION, DEEMED_EXCLUSION)),
+        StateSpec("suspended", "liquidation suspended; no clock runs (19 U.S.C. 1504(b))",
+                  (DEEMED_EXCLUSION,)),
+        StateSpec("scheduled", "set for a Friday bulletin",
+                  (BULLETIN, DEEMED_LIQUIDATION, DEEMED_EXCLUSION)),
+        StateSpec("liquidated", "liquidated (types 1, 2, 3, 6 auto, 7 deemed)",
+                  (FINALIZATION, DEEMED_EXCLUSION)),
+        StateSpec("reliquidated", "reliquidated (types 4, 5, 8)",
+                  (FINALIZATION, DEEMED_EXCLUSION)),
         StateSpec("final", "protest and reliquidation windows closed", terminal=True),
     ),
     transitions=(
@@ -309,6 +319,7 @@ LIQUIDATION = Lifecycle(
             guards=(Guard("windows closed, no open protest", "19 U.S.C. 1514(a)",
                           windows_closed),),
         ),
+        *EXAMINATION,  # presentation for examination, release, deemed exclusion (1499(c)(5)(A))
     ),
 )
 

@@ -213,8 +213,11 @@ PROTEST = Lifecycle(
                     Input("protested", "the decision protested (19 U.S.C. 1514(a))", "choice",
                           DECISIONS),
                     LegalDate("decision_date", "the date of the decision protested when it is "
-                              "not a liquidation (e.g. the exclusion notice)",
-                              citation="19 U.S.C. 1514(c)(3); 19 CFR 174.12(e)"),
+                              "not a liquidation (e.g. the exclusion notice; default: today — "
+                              "for an exclusion of merchandise whose presentation the entry "
+                              "records, the 30th day after it, 19 U.S.C. 1499(c)(5)(A))",
+                              citation="19 U.S.C. 1514(c)(3); 19 CFR 174.12(e)",
+                              today_by_default=False),
                     Input("exclusion", "a protest of an exclusion", "bool", default=False),
                     Input("further_review", "apply for further review", "bool",
                           default=False),
@@ -231,10 +234,11 @@ PROTEST = Lifecycle(
                               "its bond was mailed (180 days run from it)",
                               citation=SURETY_RULE, today_by_default=False,
                               not_before=(Bound("the liquidation", _earliest_liquidation),)),
-                    LegalDate("presented_on", "an exclusion protest of merchandise not released: "
-                              "the date it was presented for examination (deemed excluded 30 "
-                              "days later)", citation=DEEMED_EXCLUSION_RULE,
-                              today_by_default=False)),
+                    LegalDate("presented_on", "an exclusion protest of merchandise not released "
+                              "whose presentation the entry does not record "
+                              "(present_for_examination on its liquidation case): the date it "
+                              "was presented for examination (deemed excluded 30 days later)",
+                              citation=DEEMED_EXCLUSION_RULE, today_by_default=False)),
             effect=filed,
             rearms=("protest",),  # the 2 years of a consolidated protest run from this filing
         ),

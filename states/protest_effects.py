@@ -53,7 +53,7 @@ def filed(f: Facts) -> dict:
             changes[key] = f.inputs[key]
     if decision not in OF_LIQUIDATION:
         changes["decision_date"] = decided_on_for(f, f.entries[0]).isoformat()
-    if deemed_exclusion_day(f):
+    if any(deemed_exclusion_day(f, e, decision) for e in f.entries):
         changes["deemed_exclusion"] = True  # 1499(c)(5)(A)
     group = consolidated_with(f, decision)
     if group:  # 174.15(a): with the first protest on the entry and category, a single protest

@@ -103,7 +103,7 @@ def decided_on_for(f: Facts, e) -> date:
     reliquidation, or the decision's own date (1514(c)(3))."""
     if decision_of(f) in OF_LIQUIDATION:
         return e.liquidated_on
-    return deemed_exclusion_day(f) or f.legal("decision_date")
+    return deemed_exclusion_day(f, e, decision_of(f)) or f.legal("decision_date")
 
 
 def last_day_for(f: Facts, e) -> date:
@@ -140,8 +140,8 @@ def filed_in_time(f: Facts) -> str | None:
 def no_decision_before_entry(f: Facts) -> str | None:
     if decision_of(f) in OF_LIQUIDATION:
         return None
-    decided = deemed_exclusion_day(f) or f.legal("decision_date")
     for e in f.entries:
+        decided = decided_on_for(f, e)
         if decided < e.entry_date:
             return (f"decision_date {decided} is before the entry date {e.entry_date} of entry "
                     f"{e}; give the date of the decision protested")

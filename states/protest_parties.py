@@ -209,26 +209,50 @@ def demand_only_for_a_surety(f: Facts) -> str | None:
     return None
 
 
-def deemed_exclusion_day(f: Facts) -> date | None:
-    """Merchandise not released within 30 days of its presentation for examination is deemed
-    excluded: the decision protested is dated that 30th day (1499(c)(5)(A))."""
-    presented = iso(f.inputs.get("presented_on"))
-    if presented is None:
+def deemed_exclusion_day(f: Facts, entry: EntryFacts, decision: str) -> date | None:
+    """The date of a deemed exclusion the protest of `entry` names (1499(c)(5)(A)): the 30th
+    day after the presentation its liquidation case records (states/liquidation_exclusion.py)
+    — for an exclusion protest naming no exclusion notice (`decision_date`) — or, for a
+    presentation not recorded there, the one given at filing (`presented_on`, as before)."""
+    from cee_workflow.states.liquidation_exclusion import exclusion_day
+
+    given = iso(f.inputs.get("presented_on"))
+    if given is not None:
+        return given + timedelta(days=f.params.deemed_exclusion_days)
+    if (entry.presented_on is None or decision != "exclusion"
+            or f.inputs.get("decision_date") is not None):
         return None
-    return presented + timedelta(days=f.params.deemed_exclusion_days)
+    return entry.deemed_excluded_on or exclusion_day(entry.presented_on, entry.released_on,
+                                                     f.params)
 
 
 def deemed_exclusion_reached(f: Facts, decision: str) -> str | None:
-    day = deemed_exclusion_day(f)
-    if day is None:
-        return None
-    if decision != "exclusion":
+    """An exclusion protest of merchandise not released lies only once it is deemed excluded,
+    at the end of the 30th day after presentation; merchandise released within them was not
+    excluded (1499(c)(5)(A))."""
+    given = f.inputs.get("presented_on")
+    if given and decision != "exclusion":
         return (f"presented_on dates a deemed exclusion (1499(c)(5)(A)); give it with "
                 f"protested=exclusion, not {decision}")
-    if f.today <= day:
-        return (f"merchandise presented on {f.inputs['presented_on']} is deemed excluded only "
-                f"if not released within {f.params.deemed_exclusion_days} days, at the end of "
-                f"{day}; protest from {day + timedelta(days=1)}")
+    for entry in f.entries:
+        if given and entry.presented_on is not None and iso(given) != entry.presented_on:
+            return (f"entry {entry} records its presentation for examination on "
+                    f"{entry.presented_on}, not {given}; leave presented_on out")
+        recorded = (entry.presented_on is not None and decision == "exclusion"
+                    and f.inputs.get("decision_date") is None)
+        if not (given or recorded):
+            continue  # an exclusion notice (decision_date), or no presentation at all
+        presented = iso(given) or entry.presented_on
+        day = deemed_exclusion_day(f, entry, decision)
+        if day is None:
+            return (f"the merchandise of entry {entry} presented on {presented} was released "
+                    f"on {entry.released_on}, within {f.params.deemed_exclusion_days} days: it "
+                    "was not excluded (19 U.S.C. 1499(c)(5)(A)); protest an exclusion notice "
+                    "with its decision_date")
+        if f.today <= day:
+            return (f"merchandise presented on {presented} is deemed excluded only if not "
+                    f"released within {f.params.deemed_exclusion_days} days, at the end of "
+                    f"{day}; protest from {day + timedelta(days=1)}")
     return None
 
 

@@ -246,6 +246,9 @@ def _summary_facts(case: Case) -> dict[str, Any]:
         "importer_extended": bool(data.get("importer_requested_extension")),
         "adcvd_suspended": case.state == "suspended"
         and data.get("suspension_reason") in ADCVD_SUSPENSIONS,
+        "presented_on": iso(data.get("presented_on")),
+        "released_on": iso(data.get("released_on")),
+        "deemed_excluded_on": iso(data.get("deemed_excluded_on")),
     }
 
 
