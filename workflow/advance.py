@@ -18,7 +18,6 @@ from sqlmodel import Session
 from cee_workflow.states import LIFECYCLES
 from cee_workflow.states.base import (
     STAY,
-    Acting,
     EntryFacts,
     Facts,
     LegalDate,
@@ -50,12 +49,11 @@ from cee_workflow.workflow.jurisdiction import (
     SYSTEM,
     Actor,
     CaseScope,
-    Filer,
     authorize,
     has_standing,
     require_standing,
 )
-from cee_workflow.workflow.parties import Party
+from cee_workflow.workflow.parties import acting_of, with_entry_parties
 from cee_workflow.workflow.timers import carry_levels, timer_rows
 from cee_workflow.workflow.views import EventView, jsonable
 
@@ -285,32 +283,9 @@ def scope_of(case: Case, entries: list[str] = ()) -> CaseScope:
 
 
 def scope_for(ctx: Context, case: Case, actor: Actor) -> CaseScope:
-    """The case's scope as `actor` is judged on it: for a trade party, with the parties its
-    entries record (workflow/parties.py)."""
+    """The case's scope as `actor` is judged on it (a trade party: with its entries' parties)."""
     entries = ctx.entries_of(case.id)
-    scope = scope_of(case, entries)
-    if isinstance(actor, Party) and entries:
-        from dataclasses import replace
-
-        scope = replace(scope, entry_parties=queries.entry_parties(ctx.session, entries))
-    return scope
-
-
-def acting_of(actor: Actor, scope: CaseScope) -> Acting | None:
-    """The protestant a FILER actor files or acts as: the importer, the party, or an agent's
-    principal (the filing records it from the actor, not from an input)."""
-    if isinstance(actor, Filer):
-        return Acting(actor.importer)
-    if not isinstance(actor, Party):
-        return None
-    if actor.role != "agent":
-        return Acting(actor.id, actor.role)
-    principal = actor.principal_on(scope)
-    if principal is None:
-        return None
-    if isinstance(principal, Party):
-        return Acting(principal.id, principal.role, agent=actor.id)
-    return Acting(principal.importer, agent=actor.id)
+    return with_entry_parties(ctx.session, scope_of(case, entries), entries, actor)
 
 
 def refuse_stranger(ctx: Context, lifecycle: Lifecycle, case, trigger: str,

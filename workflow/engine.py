@@ -48,6 +48,7 @@ from cee_workflow.workflow.identifiers import parse_entry_number, protest_number
 from cee_workflow.workflow.identity import still_active
 from cee_workflow.workflow.jurisdiction import SYSTEM, Actor, authorize
 from cee_workflow.workflow.lock_order import kind_of, reaches_other_cases
+from cee_workflow.workflow.parties import acting_of, with_entry_parties
 from cee_workflow.workflow.reader import (
     Reader,
     case_filters,
@@ -370,11 +371,7 @@ class Engine(RegistryMixin, Reader):
             lifecycle = lifecycle_of(case.kind)
             entries = queries.entries_of_cases(session, [case.id])[case.id]
             facts = entry_facts(session, entries)
-            scope = scope_of(case, entries)
-            if entries:  # a trade party stands on the parties its entries record
-                from dataclasses import replace
-
-                scope = replace(scope, entry_parties=queries.entry_parties(session, entries))
+            scope = with_entry_parties(session, scope_of(case, entries), entries, actor)
             result = []
             for trigger in dict.fromkeys(t.trigger for t in lifecycle.transitions_from(
                     case.state)):
@@ -532,8 +529,6 @@ class Engine(RegistryMixin, Reader):
 
 def _availability(specs, actor: Actor, case: Case, scope, entries, today: date,
                   params: RuleParams) -> Availability:
-    from cee_workflow.workflow.advance import acting_of
-
     spec = specs[0]
     why = None
     try:

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from cee_workflow.storage.reads import Confinement
 
 if TYPE_CHECKING:
+    from cee_workflow.states.base import Acting
     from cee_workflow.workflow.jurisdiction import CaseScope
 
 PARTY_ROLES = ("consignee", "surety", "payer", "drawback_claimant", "agent")
@@ -106,3 +107,36 @@ def read_scope_of(actor: Any) -> str | Confinement | None:
         elif who.stands_with:
             importers.add(who.stands_with)
     return Confinement(tuple(sorted(importers)), tuple(sorted(entry_parties)))
+
+
+def with_entry_parties(session: Any, scope: CaseScope, entries: list[str], actor: Any
+                       ) -> CaseScope:
+    """`scope` with the parties its entries record (surety, consignee), read only when a trade
+    party is judged on it."""
+    if not isinstance(actor, Party) or not entries:
+        return scope
+    from dataclasses import replace
+
+    from cee_workflow.storage import queries
+
+    return replace(scope, entry_parties=queries.entry_parties(session, entries))
+
+
+def acting_of(actor: Any, scope: CaseScope) -> Acting | None:
+    """The protestant a FILER actor files or acts as: the importer, the party, or an agent's
+    principal on the case (the filing records it from the actor, never from an input)."""
+    from cee_workflow.states.base import Acting
+    from cee_workflow.workflow.jurisdiction import Filer
+
+    if isinstance(actor, Filer):
+        return Acting(actor.importer)
+    if not isinstance(actor, Party):
+        return None
+    if actor.role != "agent":
+        return Acting(actor.id, actor.role)
+    principal = actor.principal_on(scope)
+    if principal is None:
+        return None
+    if isinstance(principal, Party):
+        return Acting(principal.id, principal.role, agent=actor.id)
+    return Acting(principal.importer, agent=actor.id)

@@ -10,7 +10,7 @@ CLI renders both; nothing here writes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +25,7 @@ from cee_workflow.storage.database import transaction
 from cee_workflow.storage.models import Case, Deadline
 from cee_workflow.workflow.advance import entry_facts, lifecycle_of, parse_inputs, scope_of
 from cee_workflow.workflow.jurisdiction import Filer, Officer
-from cee_workflow.workflow.parties import Party
+from cee_workflow.workflow.parties import Party, with_entry_parties
 from cee_workflow.workflow.views import DeadlineView
 
 if TYPE_CHECKING:
@@ -96,10 +96,8 @@ def queue(engine: Engine, actor: Any) -> list[QueueItem]:
         for case in cases:
             lifecycle = lifecycle_of(case.kind)
             facts = entry_facts(session, entries[case.id])
-            scope = scope_of(case, entries[case.id])
-            if isinstance(actor, Party) and entries[case.id]:
-                scope = replace(scope, entry_parties=queries.entry_parties(
-                    session, entries[case.id]))
+            scope = with_entry_parties(session, scope_of(case, entries[case.id]),
+                                       entries[case.id], actor)
             allowed, needs = [], {}
             for trigger in dict.fromkeys(t.trigger for t in lifecycle.transitions_from(
                     case.state)):
