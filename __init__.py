@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     )
     from cee_workflow.workflow.events import Cursor, EventPage, StreamEvent
     from cee_workflow.workflow.jurisdiction import Actor, Administrator, Filer, Officer
+    from cee_workflow.workflow.parties import Party
     from cee_workflow.workflow.reader import Reader
     from cee_workflow.workflow.sweep import SweepResult
     from cee_workflow.workflow.views import (
@@ -56,6 +57,7 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "Actor": ("cee_workflow.workflow.jurisdiction", "Actor"),
     "Officer": ("cee_workflow.workflow.jurisdiction", "Officer"),
     "Filer": ("cee_workflow.workflow.jurisdiction", "Filer"),
+    "Party": ("cee_workflow.workflow.parties", "Party"),  # a trade party (surety, agent, …)
     "Administrator": ("cee_workflow.workflow.jurisdiction", "Administrator"),
     "Clock": ("cee_workflow.workflow.clock", "Clock"),
     "SettableClock": ("cee_workflow.workflow.clock", "SettableClock"),
@@ -73,7 +75,7 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "lifecycle_summaries": ("cee_workflow.workflow.diagrams", "summaries"),
 }
 
-__all__ = ["Engine", "Reader", "Actor", "Officer", "Filer", "Administrator", "Clock",
+__all__ = ["Engine", "Reader", "Actor", "Officer", "Filer", "Party", "Administrator", "Clock",
            "SettableClock",
            "SystemClock", "AuditReport", "Availability", "CaseView", "DeadlineView",
            "EventView", "BulkResult", "SweepResult", "Conflict", "InvalidInput",

@@ -89,10 +89,9 @@ class Settings:
 
 def own_importer(settings: Settings) -> str | None:
     """The importer a filer reads as (its own cases only), or None for anyone else."""
-    from cee_workflow.workflow.jurisdiction import Filer
+    from cee_workflow.workflow.parties import read_scope_of
 
-    actor = settings.read_actor()
-    return actor.importer if isinstance(actor, Filer) else None
+    return read_scope_of(settings.read_actor())
 
 
 def parse_instant(text: str) -> datetime:

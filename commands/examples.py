@@ -29,6 +29,14 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "cee officer deactivate": ("cee officer deactivate pete --as admin",),
     "cee admin": ("cee admin add registrar --name 'Registry clerk' --login clerk",),
     "cee admin add": ("cee admin add registrar --name 'Registry clerk' --login clerk",),
+    "cee party": ("cee party list",),
+    "cee party add": ("cee party add bonding-co --name 'Great Bonding Co.' --role surety "
+                      "--login bonding",
+                      "cee party add acme-pay --name 'Acme Payments' --role payer "
+                      "--importer 12-3456789AB"),
+    "cee party authorize": ("cee party authorize smith-broker --for filer:12-3456789AB",
+                            "cee party authorize smith-broker --for party:bonding-co"),
+    "cee party list": ("cee party list", "cee party list --json"),
     "cee officer list": ("cee officer list", "cee officer list --port 2704 --json"),
     "cee importer": ("cee importer list",),
     "cee importer add": ("cee importer add 12-3456789AB --name 'Acme' --center 007 "
@@ -36,7 +44,9 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "cee importer list": ("cee importer list --center 007",),
     "cee entry": ("cee entry list --port 2704", "cee entry show 112-0000001-3"),
     "cee entry add": ("cee entry add 112-0000001-3 --importer 12-3456789AB --port 2704 "
-                      "--date 2025-01-06 --as pete",),
+                      "--date 2025-01-06 --as pete",
+                      "cee entry add 112-0000002-1 --importer 12-3456789AB --port 2704 "
+                      "--date 2025-01-06 --surety bonding-co --as pete"),
     "cee entry review": ("cee entry review 112-0000001-3 --start --as ana.lee",),
     "cee entry list": ("cee entry list --importer 12-3456789AB", "cee entry list --jsonl"),
     "cee entry show": ("cee entry show 112-0000001-3",),

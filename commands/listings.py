@@ -63,7 +63,8 @@ def register(cee: click.Group) -> None:
     @click.pass_obj
     def entry_list(settings, importer_number, port, limit, all_rows, after, jsonl):
         """Recorded entries: number, importer, port, date, summary version, and their cases
-        (a page on a terminal; see --limit, --all, --after). A filer lists its own."""
+        (a page on a terminal; see --limit, --all, --after). A filer or party lists the
+        entries it stands on."""
         from cee_workflow.cli import own_importer
         from cee_workflow.workflow import registry_reads as reads
         from cee_workflow.workflow.errors import NotPermitted
@@ -72,12 +73,12 @@ def register(cee: click.Group) -> None:
         db = settings.engine().db
         reads.require_office(db, port, "port", "--port")
         number = parse_importer_number(importer_number) if importer_number else None
-        own = own_importer(settings)
-        if own is not None and number not in (None, own):
+        own = own_importer(settings)  # a filer's importer, or a party's Confinement
+        if isinstance(own, str) and number not in (None, own):
             raise NotPermitted(f"filer:{own} lists its own entries only, not importer "
                                f"{number}'s")
-        number = own or number
-        listed(settings, lambda **at: reads.entries(db, importer=number, port=port, **at),
+        listed(settings, lambda **at: reads.entries(db, importer=number, port=port, scope=own,
+                                                   **at),
                limit, all_rows, after, jsonl,
                ["entry", "importer", "port", "date", "summary", "cases"],
                lambda r: [r["number"], r["importer"], r["port"], r["entry_date"],
@@ -95,10 +96,14 @@ def register(cee: click.Group) -> None:
         from cee_workflow.workflow import registry_reads as reads
         from cee_workflow.workflow.errors import NotFound
 
-        shown = reads.entry(settings.engine().db, number)
-        own = own_importer(settings)
-        if own is not None and shown["importer"] != own:  # nothing said of another's entry
-            raise NotFound("entry", number, f"filer:{own} sees its own entries only")
+        own = own_importer(settings)  # nothing is said of an entry outside the scope
+        try:
+            shown = reads.entry(settings.engine().db, number, scope=own)
+        except NotFound:
+            if own is None:
+                raise
+            raise NotFound("entry", number, "a filer or party sees only the entries it "
+                           "stands on") from None
 
         def render():
             click.echo(f"entry {shown['number']}  importer {shown['importer']}  port "
@@ -124,7 +129,8 @@ def listed(settings, page, limit, all_rows, after, jsonl, headers, cells, **fit)
 def officer_spelling(settings, text: str | None) -> str | None:
     """--as in any case (officer ids are unique regardless of case: registry.add_officer);
     an unknown officer is a typo (exit 2) and gets "did you mean" and the registered ids."""
-    if not text or text.startswith("filer:") or text.strip().lower() in ("system", "sys"):
+    if (not text or text.startswith(("filer:", "party:"))
+            or text.strip().lower() in ("system", "sys")):
         return text
     from cee_workflow.workflow import registry_reads as reads
     from cee_workflow.workflow.errors import InvalidInput

@@ -90,10 +90,12 @@ def officer_add(settings: Settings, officer_id, name, port, unit, center, hq, di
         f"{'/' + (unit or division) if unit or division else ''}) registered"))
 
 
+from cee_workflow.cli_parties import party  # noqa: E402
 from cee_workflow.cli_registry import admin, register_officer_commands  # noqa: E402
 
 register_officer_commands(officer)
 cee.add_command(admin)
+cee.add_command(party)
 
 
 @cee.group()
@@ -138,10 +140,13 @@ def entry():
               "order: 04/05 AD/CVD, 06 court order, 08 statute (19 CFR 159.12(f)).")
 @click.option("--suspended-from", metavar="YYYY-MM-DD",
               help="The date the suspension began (default: the entry date).")
+@click.option("--surety", metavar="PARTY", help="The surety on the entry's bond (a party id).")
+@click.option("--consignee", metavar="PARTY", help="The consignee on the entry papers (a party "
+              "id).")
 @REQUEST_ID
 @click.pass_obj
 def entry_add(settings: Settings, number, importer_number, port, entry_date, suspended,
-              suspended_from, request_id):
+              suspended_from, request_id, surety, consignee):
     """Record an entry; opens its liquidation case (suspended with --suspended)."""
     from cee_workflow.workflow.registry_reads import require_office
 
@@ -152,7 +157,7 @@ def entry_add(settings: Settings, number, importer_number, port, entry_date, sus
         entry_date=parse_day(entry_date, "--date"), actor=settings.actor(),
         suspended=suspended,
         suspended_from=parse_day(suspended_from, "--suspended-from") if suspended_from else None,
-        request_id=request_id)
+        request_id=request_id, surety=surety, consignee=consignee)
     emit(settings, case.to_dict(), lambda: render_case_line(case, "opened"))
 
 

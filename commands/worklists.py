@@ -24,7 +24,9 @@ def list_cases(settings, *, kind, state, center, port, overdue, escalated, block
     cases = [] if blocked and not (overdue or escalated) else engine.list_cases(
         kind=kind, state=state, center=center, port=port, overdue=overdue,
         escalated=escalated, limit=limit, actor=actor)
-    own = getattr(actor, "importer", None)  # a filer: its own importer's cases only
+    from cee_workflow.workflow.parties import read_scope_of
+
+    own = read_scope_of(actor)  # a filer: its own importer's cases; a party: where it stands
     reasons: dict[str, str] = {}
     if blocked or overdue or escalated:
         for row in blocked_deadlines(engine, center=center, port=port, case_kind=kind,

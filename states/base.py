@@ -63,11 +63,27 @@ class EntryFacts:
     liquidation_deadline: date | None = None  # deemed liquidation: 1 year, or as extended
     importer_extended: bool = False  # extended at the importer's request (reason 02)
     adcvd_suspended: bool = False  # liquidation suspended for AD/CVD (reason 04/05)
+    # Its merchandise's presentation for examination and release, and the deemed exclusion
+    # recorded (19 U.S.C. 1499(c)(5)(A); states/liquidation_exclusion.py).
+    presented_on: date | None = None
+    released_on: date | None = None
+    deemed_excluded_on: date | None = None
 
     def __str__(self) -> str:
         """The entry number as printed on the summary: 112-7296677-8."""
         n = self.number
         return f"{n[:3]}-{n[3:10]}-{n[10:]}"
+
+
+@dataclass(frozen=True)
+class Acting:
+    """Who takes a FILER action, as the rulebook sees it (from the established actor, never an
+    input): the protestant of record — the importer's number or a party's id — its role, and the
+    agent acting for it, if any (19 U.S.C. 1514(c)(2); workflow/parties.py)."""
+
+    party: str
+    role: str = "importer"
+    agent: str | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +100,7 @@ class Facts:
     # transition has no case data yet to read them from.
     importer: str | None = None
     division: str | None = None
+    acting: Acting | None = None  # a FILER action's protestant (None: an officer, the system)
 
     def legal(self, name: str) -> date:
         """The legal date `name` given with the transition (a `LegalDate` input), or today."""

@@ -94,7 +94,9 @@ def _tenure(function: Function, regime: Regime) -> Tenure:
         held_by = {
             Authority.PORT: "the port" + (f" ({function.unit} unit)" if function.unit else ""),
             Authority.JOINT: "the port or the center",
-            Authority.FILER: "the filer (importer of record or its broker)",
+            Authority.FILER: "the filer (importer of record or its broker); on protests also "
+                             "the consignee, surety, payer, drawback claimant or their agent "
+                             "(19 U.S.C. 1514(c)(2))",
             Authority.SYSTEM: "operation of law (the engine's scheduler)",
             Authority.HQ: "Headquarters (the Commissioner, Regulations & Rulings)",
         }[function.holder]
@@ -189,7 +191,10 @@ MATRIX: tuple[Function, ...] = (
             "19 CFR Part 152"),
     # --- port (sole authority) ---------------------------------------------------------------
     _port("cargo", "Admissibility; control, movement, examination and release of cargo",
-          "19 CFR Parts 142, 151"),
+          "19 CFR Parts 142, 151; 19 U.S.C. 1499",
+          *_ex("liquidation", "present_for_examination", "release"),
+          note="the presentation for examination starts the 30 days of a deemed exclusion "
+               "(19 U.S.C. 1499(c)(5)(A))"),
     _port("export", "Export", "19 CFR Part 192"),
     _port("drawback", "Drawback", "19 U.S.C. 1313; 19 CFR Parts 190, 191",
           note="COAC asked whether to move drawback to the centers (seed 003)"),
@@ -242,6 +247,9 @@ MATRIX: tuple[Function, ...] = (
          "calculated", "19 CFR 162.74(c)", *_ex("prior_disclosure", "apply_disclosure_tender")),
     _law("deemed_liquidation", "Deemed liquidation", "19 U.S.C. 1504(a), (d)",
          *_ex("liquidation", "deem_liquidated")),
+    _law("deemed_exclusion", "Deemed exclusion of merchandise not released within 30 days of "
+         "its presentation for examination", "19 U.S.C. 1499(c)(5)(A)",
+         *_ex("liquidation", "deem_excluded")),
     _law("deemed_denial", "Deemed denial of a protest (exclusion, accelerated disposition) "
          "and of a request to set aside a denial of further review",
          "19 U.S.C. 1499(c)(5)(B), 1515(b), (c); 19 CFR 174.21(b), 174.22(d)",

@@ -56,7 +56,6 @@ from cee_workflow.states.protest_guards import (
     no_decision_before_entry,
     not_deemed_denied,
     one_importer,
-    original_filer,
     protested,
     set_aside_in_time,
     summons_in_time,
@@ -75,9 +74,11 @@ from cee_workflow.states.protest_parties import (
     consolidated_group,
     deemed_exclusion_reached,
     demand_only_for_a_surety,
-    importer_is_the_importer,
     issues_in_scope,
     one_protest_per_category,
+    original_filer,
+    protestant_is_the_actor,
+    role_may_protest,
 )
 from cee_workflow.states.protest_set_aside import (
     SET_ASIDE_DEEMED_REFUSAL,
@@ -151,6 +152,10 @@ _SET_ASIDE_BY_HQ = (
                                      "the denial of further review"),)),
 )
 _DECIDE = "19 U.S.C. 1515(a); 19 CFR 174.21(a)"
+# The protestant's acts on its protest: the party of record, or its authorized agent (174.14
+# for an amendment; the engine's reading for the others, workflow/parties.py).
+_BY_PROTESTANT = Guard("the original protestant, or its agent", "19 CFR 174.14; " + ROLES_RULE,
+                       original_filer)
 
 PROTEST = Lifecycle(
     kind="protest",
@@ -186,8 +191,10 @@ PROTEST = Lifecycle(
                 Guard("a liquidated entry for a protest of a liquidation", "19 U.S.C. 1514(a)(5)",
                       entries_liquidated),
                 Guard("one importer", "19 CFR 174.12(a)", one_importer),
-                Guard("the importer of record, or the role held", ROLES_RULE,
-                      importer_is_the_importer),
+                Guard("the protestant is the acting party, in the role it holds", ROLES_RULE,
+                      protestant_is_the_actor),
+                Guard("a decision the protestant's role may protest", ROLES_RULE,
+                      lambda f: role_may_protest(f, decision_of(f))),
                 Guard("a demand on the bond only for a surety", SURETY_RULE,
                       demand_only_for_a_surety),
                 Guard("a deemed exclusion only after 30 days", DEEMED_EXCLUSION_RULE,
@@ -206,15 +213,19 @@ PROTEST = Lifecycle(
                     Input("protested", "the decision protested (19 U.S.C. 1514(a))", "choice",
                           DECISIONS),
                     LegalDate("decision_date", "the date of the decision protested when it is "
-                              "not a liquidation (e.g. the exclusion notice)",
-                              citation="19 U.S.C. 1514(c)(3); 19 CFR 174.12(e)"),
+                              "not a liquidation (e.g. the exclusion notice; default: today — "
+                              "for an exclusion of merchandise whose presentation the entry "
+                              "records, the 30th day after it, 19 U.S.C. 1499(c)(5)(A))",
+                              citation="19 U.S.C. 1514(c)(3); 19 CFR 174.12(e)",
+                              today_by_default=False),
                     Input("exclusion", "a protest of an exclusion", "bool", default=False),
                     Input("further_review", "apply for further review", "bool",
                           default=False),
                     Input("role", f"the protestant's role ({ROLES_RULE}): "
-                          f"{', '.join(ROLES)} (default: importer)", "choice", ROLES),
-                    Input("party", "who protests (name or importer number; default: the "
-                          "importer of the entries)"),
+                          f"{', '.join(ROLES)} (default: the acting party's; another is "
+                          "refused)", "choice", ROLES),
+                    Input("party", "who protests (default: the acting party — the importer "
+                          "number, party id, or an agent's principal; another is refused)"),
                     Input("merchandise", "the category of merchandise protested (174.15; "
                           "default: the whole entry)"),
                     IssueList("issues", f"what the protest objects to: {', '.join(ISSUES)} "
@@ -223,10 +234,11 @@ PROTEST = Lifecycle(
                               "its bond was mailed (180 days run from it)",
                               citation=SURETY_RULE, today_by_default=False,
                               not_before=(Bound("the liquidation", _earliest_liquidation),)),
-                    LegalDate("presented_on", "an exclusion protest of merchandise not released: "
-                              "the date it was presented for examination (deemed excluded 30 "
-                              "days later)", citation=DEEMED_EXCLUSION_RULE,
-                              today_by_default=False)),
+                    LegalDate("presented_on", "an exclusion protest of merchandise not released "
+                              "whose presentation the entry does not record "
+                              "(present_for_examination on its liquidation case): the date it "
+                              "was presented for examination (deemed excluded 30 days later)",
+                              citation=DEEMED_EXCLUSION_RULE, today_by_default=False)),
             effect=filed,
             rearms=("protest",),  # the 2 years of a consolidated protest run from this filing
         ),
@@ -237,7 +249,7 @@ PROTEST = Lifecycle(
                     "protest period ends; only the original protestant, and not once accelerated "
                     "disposition was requested",
             guards=(Guard("within the protest period", "19 CFR 174.14", amend_in_time),
-                    Guard("the original protestant", "19 CFR 174.14", original_filer)),
+                    _BY_PROTESTANT),
             inputs=(Input("reason", "the amended grounds"),
                     Input("further_review", "apply for further review", "bool"),
                     Input("party", "who amends (default: the original protestant)")),
@@ -249,7 +261,8 @@ PROTEST = Lifecycle(
             citation="19 U.S.C. 1515(a); 19 CFR 174.23, 174.24",
             summary="apply for further review after filing, within the protest period; the "
                     "center's 30 days run from the application's date",
-            guards=(Guard("within the protest period", "19 CFR 174.24", amend_in_time),
+            guards=(_BY_PROTESTANT,
+                    Guard("within the protest period", "19 CFR 174.24", amend_in_time),
                     Guard("not applied for yet", "19 CFR 174.24", further_review_not_yet)),
             inputs=(LegalDate("applied_on", "the date of the application for further review",
                               citation="19 U.S.C. 1515(a)",
@@ -301,8 +314,9 @@ PROTEST = Lifecycle(
             citation="19 U.S.C. 1515(b); 19 CFR 174.22",
             summary="request accelerated disposition by certified or registered mail, with or "
                     "after the filing (deemed denied at the close of the 30th day after mailing)",
-            guards=(Guard("90 days after filing where every entry is before 2004-12-18",
-                          "19 U.S.C. 1515(b); 19 CFR 174.22(a)", accelerated_request_allowed),),
+            guards=(_BY_PROTESTANT,
+                    Guard("90 days after filing where every entry is before 2004-12-18",
+                          "19 U.S.C. 1515(b); 19 CFR 174.22(a)", accelerated_request_allowed)),
             inputs=(LegalDate("mailed_on", "the day the request was mailed (certified or "
                               "registered mail)", citation="19 CFR 174.22(d)",
                               not_before=(data_bound("filed_on", "the filing of the protest"),)),),
@@ -365,7 +379,8 @@ PROTEST = Lifecycle(
             summary="ask the Commissioner (Headquarters) in writing to set aside the denial of "
                     "further review, within 60 days after its notice; considered denied if "
                     "not acted on within 60 days",
-            guards=(Guard("further review denied", SET_ASIDE_RULE, further_review_denied),
+            guards=(_BY_PROTESTANT,
+                    Guard("further review denied", SET_ASIDE_RULE, further_review_denied),
                     Guard("requested within 60 days of the denial", SET_ASIDE_RULE,
                           set_aside_in_time),
                     Guard("no request pending", SET_ASIDE_RULE, no_request_pending)),
@@ -408,6 +423,7 @@ PROTEST = Lifecycle(
             "withdraw", UNDECIDED, "withdrawn", Authority.FILER,
             citation="19 CFR 174.12",
             summary="withdraw the protest",
+            guards=(_BY_PROTESTANT,),
             effect=lambda f: {"withdrawn_on": f.today.isoformat()},
             rearms=("liquidation",),
         ),
@@ -415,7 +431,8 @@ PROTEST = Lifecycle(
             "file_summons", ("denied", "allowed_in_part"), "litigation", Authority.FILER,
             citation="28 U.S.C. 2636(a); 19 CFR 174.31",
             summary="contest the denial at the Court of International Trade within 180 days",
-            guards=(Guard("within 180 days of denial", "28 U.S.C. 2636(a)", summons_in_time),),
+            guards=(_BY_PROTESTANT,
+                    Guard("within 180 days of denial", "28 U.S.C. 2636(a)", summons_in_time)),
             effect=lambda f: {"summons_filed_on": f.today.isoformat()},
         ),
         TransitionSpec(

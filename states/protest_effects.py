@@ -44,6 +44,8 @@ def filed(f: Facts) -> dict:
         "party": party_of(f),
         "role": role_of(f),
     }
+    if f.acting is not None and f.acting.agent:  # 1514(c)(2): filed by its agent
+        changes["agent"] = f.acting.agent
     if f.inputs.get("further_review"):
         changes["further_review_filed_on"] = changes["filed_on"]  # with the protest (1515(a))
     for key in ("merchandise", "issues", "demand_mailed_on", "presented_on"):
@@ -51,7 +53,7 @@ def filed(f: Facts) -> dict:
             changes[key] = f.inputs[key]
     if decision not in OF_LIQUIDATION:
         changes["decision_date"] = decided_on_for(f, f.entries[0]).isoformat()
-    if deemed_exclusion_day(f):
+    if any(deemed_exclusion_day(f, e, decision) for e in f.entries):
         changes["deemed_exclusion"] = True  # 1499(c)(5)(A)
     group = consolidated_with(f, decision)
     if group:  # 174.15(a): with the first protest on the entry and category, a single protest

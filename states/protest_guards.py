@@ -11,7 +11,7 @@ from typing import Any
 
 from cee_workflow.states.base import Facts, iso
 from cee_workflow.states.calendar import roll_forward
-from cee_workflow.states.liquidation import protest_last_day, protest_period_days
+from cee_workflow.states.liquidation_rules import protest_last_day, protest_period_days
 from cee_workflow.states.params import RuleParams
 from cee_workflow.states.protest_parties import deemed_exclusion_day, surety_last_day
 
@@ -103,7 +103,7 @@ def decided_on_for(f: Facts, e) -> date:
     reliquidation, or the decision's own date (1514(c)(3))."""
     if decision_of(f) in OF_LIQUIDATION:
         return e.liquidated_on
-    return deemed_exclusion_day(f) or f.legal("decision_date")
+    return deemed_exclusion_day(f, e, decision_of(f)) or f.legal("decision_date")
 
 
 def last_day_for(f: Facts, e) -> date:
@@ -140,8 +140,8 @@ def filed_in_time(f: Facts) -> str | None:
 def no_decision_before_entry(f: Facts) -> str | None:
     if decision_of(f) in OF_LIQUIDATION:
         return None
-    decided = deemed_exclusion_day(f) or f.legal("decision_date")
     for e in f.entries:
+        decided = decided_on_for(f, e)
         if decided < e.entry_date:
             return (f"decision_date {decided} is before the entry date {e.entry_date} of entry "
                     f"{e}; give the date of the decision protested")
@@ -152,17 +152,6 @@ def amend_in_time(f: Facts) -> str | None:
     last = iso(f.data["protest_deadline"])
     if f.today > last:
         return f"the period to protest ended on {last}; an amendment is no longer accepted"
-    return None
-
-
-def original_filer(f: Facts) -> str | None:
-    """Only the party that filed may amend (174.14); a protest recorded before parties were
-    named was the importer's."""
-    first = f.data.get("party") or f.data.get("importer")
-    given = f.inputs.get("party")
-    if given and first and given != first:
-        return (f"protest filed by {first}: only the original protestant may amend it; {given} "
-                "files its own protest (it is consolidated with this one, 19 CFR 174.15)")
     return None
 
 

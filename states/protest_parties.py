@@ -65,13 +65,66 @@ def protest_on_entry(case_id: str, data: Mapping[str, Any]) -> ProtestOnEntry:
         consolidated_with=data.get("consolidated_with"))
 
 
+# What each role may protest, where the law limits it (the decisions of DECISIONS; a role not
+# named: any decision on the entries it stands on). Readings: workflow/parties.py.
+DECISIONS_OF_ROLE = {
+    "payer": ("liquidation", "reliquidation", "charge"),  # 1514(c)(2)(B): a charge it paid
+    "drawback_claimant": ("drawback_refusal",),  # 1514(a)(6): its drawback claim
+}
+
+
 def party_of(f: Facts) -> str:
-    """The protestant: the party named at filing, or the importer of the entries."""
+    """The protestant: the acting party (the importer's number, a party's id, or an agent's
+    principal); for facts made without an actor, the party named, or the importer."""
+    if f.acting is not None:
+        return f.acting.party
     return f.inputs.get("party") or (f.entries[0].importer if f.entries else f.importer or "")
 
 
 def role_of(f: Facts) -> str:
+    if f.acting is not None:
+        return f.acting.role
     return f.inputs.get("role") or "importer"
+
+
+def protestant_is_the_actor(f: Facts) -> str | None:
+    """The filing records the party and role of the established actor (1514(c)(2); 174.12(a)):
+    a `role` or `party` input may only confirm it."""
+    if f.acting is None:
+        return importer_is_the_importer(f)
+    given_role, given_party = f.inputs.get("role"), f.inputs.get("party")
+    if given_role and given_role != f.acting.role:
+        return (f"the protestant is {f.acting.party} (role {f.acting.role}), not a "
+                f"{given_role}: "
+                "the role is the acting party's — act as the party that holds it "
+                "(--as party:ID), or leave role out")
+    if given_party and given_party != f.acting.party:
+        return (f"the protestant is {f.acting.party}, not {given_party}: a filing is the acting "
+                f"party's — {given_party} files as itself (--as), or leave party out")
+    return None
+
+
+def role_may_protest(f: Facts, decision: str) -> str | None:
+    allowed = DECISIONS_OF_ROLE.get(role_of(f))
+    if allowed is not None and decision not in allowed:
+        return (f"a {role_of(f).replace('_', ' ')} may protest only a "
+                f"{' or '.join(allowed)}, not a {decision} ({ROLES_RULE})")
+    return None
+
+
+def original_filer(f: Facts) -> str | None:
+    """Only the protestant of record — or its authorized agent — amends the protest or takes
+    its other acts on it (174.14; readings: workflow/parties.py); a protest recorded before
+    parties were named was the importer's."""
+    first = f.data.get("party") or f.data.get("importer")
+    given = f.acting.party if f.acting is not None else f.inputs.get("party")
+    if f.acting is not None and f.inputs.get("party") and f.inputs["party"] != given:
+        given = f.inputs["party"]
+    if given and first and given != first:
+        return (f"protest filed by {first}: only the original protestant (or its authorized "
+                f"agent) may amend it or act on it; {given} files its own protest (it is "
+                "consolidated with this one, 19 CFR 174.15)")
+    return None
 
 
 def _same_category(mine: tuple[str, str], theirs: ProtestOnEntry) -> bool:
@@ -129,7 +182,7 @@ def surety_last_day(f: Facts, entry: EntryFacts, ordinary: date) -> date:
     """A surety's own limit: 180 days (90 before 2004-12-18) from the mailing of the demand on
     its bond, when later than the ordinary one (1514(c)(3))."""
     from cee_workflow.states.calendar import roll_forward
-    from cee_workflow.states.liquidation import protest_period_days
+    from cee_workflow.states.liquidation_rules import protest_period_days
     demand = iso(f.inputs.get("demand_mailed_on"))
     if role_of(f) != "surety" or demand is None:
         return ordinary
@@ -156,26 +209,50 @@ def demand_only_for_a_surety(f: Facts) -> str | None:
     return None
 
 
-def deemed_exclusion_day(f: Facts) -> date | None:
-    """Merchandise not released within 30 days of its presentation for examination is deemed
-    excluded: the decision protested is dated that 30th day (1499(c)(5)(A))."""
-    presented = iso(f.inputs.get("presented_on"))
-    if presented is None:
+def deemed_exclusion_day(f: Facts, entry: EntryFacts, decision: str) -> date | None:
+    """The date of a deemed exclusion the protest of `entry` names (1499(c)(5)(A)): the 30th
+    day after the presentation its liquidation case records (states/liquidation_exclusion.py)
+    — for an exclusion protest naming no exclusion notice (`decision_date`) — or, for a
+    presentation not recorded there, the one given at filing (`presented_on`, as before)."""
+    from cee_workflow.states.liquidation_exclusion import exclusion_day
+
+    given = iso(f.inputs.get("presented_on"))
+    if given is not None:
+        return given + timedelta(days=f.params.deemed_exclusion_days)
+    if (entry.presented_on is None or decision != "exclusion"
+            or f.inputs.get("decision_date") is not None):
         return None
-    return presented + timedelta(days=f.params.deemed_exclusion_days)
+    return entry.deemed_excluded_on or exclusion_day(entry.presented_on, entry.released_on,
+                                                     f.params)
 
 
 def deemed_exclusion_reached(f: Facts, decision: str) -> str | None:
-    day = deemed_exclusion_day(f)
-    if day is None:
-        return None
-    if decision != "exclusion":
+    """An exclusion protest of merchandise not released lies only once it is deemed excluded,
+    at the end of the 30th day after presentation; merchandise released within them was not
+    excluded (1499(c)(5)(A))."""
+    given = f.inputs.get("presented_on")
+    if given and decision != "exclusion":
         return (f"presented_on dates a deemed exclusion (1499(c)(5)(A)); give it with "
                 f"protested=exclusion, not {decision}")
-    if f.today <= day:
-        return (f"merchandise presented on {f.inputs['presented_on']} is deemed excluded only "
-                f"if not released within {f.params.deemed_exclusion_days} days, at the end of "
-                f"{day}; protest from {day + timedelta(days=1)}")
+    for entry in f.entries:
+        if given and entry.presented_on is not None and iso(given) != entry.presented_on:
+            return (f"entry {entry} records its presentation for examination on "
+                    f"{entry.presented_on}, not {given}; leave presented_on out")
+        recorded = (entry.presented_on is not None and decision == "exclusion"
+                    and f.inputs.get("decision_date") is None)
+        if not (given or recorded):
+            continue  # an exclusion notice (decision_date), or no presentation at all
+        presented = iso(given) or entry.presented_on
+        day = deemed_exclusion_day(f, entry, decision)
+        if day is None:
+            return (f"the merchandise of entry {entry} presented on {presented} was released "
+                    f"on {entry.released_on}, within {f.params.deemed_exclusion_days} days: it "
+                    "was not excluded (19 U.S.C. 1499(c)(5)(A)); protest an exclusion notice "
+                    "with its decision_date")
+        if f.today <= day:
+            return (f"merchandise presented on {presented} is deemed excluded only if not "
+                    f"released within {f.params.deemed_exclusion_days} days, at the end of "
+                    f"{day}; protest from {day + timedelta(days=1)}")
     return None
 
 
@@ -184,7 +261,7 @@ def issues_in_scope(f: Facts, decision: str) -> str | None:
     others stay bound to the original liquidation's period (1514(d); 174.16)."""
     if decision != "reliquidation":
         return None
-    from cee_workflow.states.liquidation import protest_last_day
+    from cee_workflow.states.liquidation_rules import protest_last_day
     issues = f.inputs.get("issues") or ()
     for entry in f.entries:
         involved = entry.reliquidated_issues

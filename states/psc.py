@@ -31,7 +31,7 @@ from cee_workflow.states.base import (
     TimerSpec,
     TransitionSpec,
 )
-from cee_workflow.states.liquidation import HOLDS
+from cee_workflow.states.liquidation_rules import HOLDS
 from cee_workflow.states.params import RuleParams
 
 OPEN = ("filed", "validated", "team_review")  # filed and not yet resolved

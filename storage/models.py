@@ -94,6 +94,26 @@ class Importer(SQLModel, table=True):
     login: str | None = Field(default=None, max_length=64)  # its filer's login (identity.py)
 
 
+class Party(SQLModel, table=True):
+    """A trade party other than the importer that may protest (19 U.S.C. 1514(c)(2); 19 CFR
+    174.12(a)): consignee, surety, payer, drawback claimant or agent (workflow/parties.py)."""
+
+    __tablename__ = "cee_party"
+    __table_args__ = (sa.Index("uq_cee_party_login", "login", unique=True),)
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str
+    role: str = Field(max_length=24)
+    login: str | None = Field(default=None, max_length=64)  # its login (identity.py)
+    # A payer's or drawback claimant's importer: whose charges it pays, whose drawback it claims.
+    importer: str | None = Field(default=None, max_length=16)
+    # An agent's principals, as actor labels (filer:NUMBER, party:ID): who authorized it.
+    principals: list[str] = Field(default_factory=list,
+                                  sa_column=sa.Column(JSONData(), nullable=False))
+    active: bool = Field(default=True, sa_column=sa.Column(sa.Boolean(), nullable=False,
+                                                           server_default=sa.true()))
+
+
 class Entry(SQLModel, table=True):
     __tablename__ = "cee_entry"
 
@@ -102,6 +122,10 @@ class Entry(SQLModel, table=True):
     port: str = Field(foreign_key="cee_office.code", max_length=4)
     entry_date: date
     summary_version: int = 1
+    # The parties the entry papers name beside the importer (cee_party ids): the surety on its
+    # bond and its consignee, who may protest its decisions (19 U.S.C. 1514(c)(2)).
+    surety: str | None = Field(default=None, max_length=64)
+    consignee: str | None = Field(default=None, max_length=64)
 
 
 class Case(SQLModel, table=True):

@@ -252,10 +252,20 @@ def pending_deadlines(session: Session, *, before: datetime | None = None,
         statement = statement.where(Deadline.kind == kind)
     if center is not None:
         statement = statement.where(Case.center == center)
-    if importer is not None:
-        statement = statement.where(Case.importer == importer)
+    if importer is not None:  # a filer's importer, or a party's reads.Confinement
+        from cee_workflow.storage.reads import confined
+
+        statement = statement.where(confined(Case.id, Case.importer, importer))
     statement = statement.order_by(order, Deadline.id)
     if limit:
         statement = statement.limit(limit)
     return list(session.exec(statement))
 
+
+
+def entry_parties(session: Session, entries: list[str]) -> frozenset[tuple[str, str]]:
+    """(role, party id) of the sureties and consignees the entries record."""
+    rows = session.exec(select(Entry.surety, Entry.consignee)
+                        .where(col(Entry.number).in_(entries))).all()
+    return frozenset({("surety", s) for s, _c in rows if s}
+                     | {("consignee", c) for _s, c in rows if c})

@@ -9,6 +9,8 @@ connection and its transaction (storage.database.snapshot).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 
 from cee_workflow.storage.types import JSONData, UTCDateTime
@@ -42,7 +44,40 @@ DEADLINE = sa.table(
     sa.column("citation", sa.String), sa.column("status", sa.String),
     sa.column("level", sa.Integer), sa.column("next_at", UTCDateTime),
 )
+ENTRY_PARTIES = sa.table("cee_entry", sa.column("number", sa.String),
+                         sa.column("surety", sa.String), sa.column("consignee", sa.String))
 LIGHT_TABLES = (CASE, CASE_ENTRY, EVENT, DEADLINE)
+
+
+@dataclass(frozen=True)
+class Confinement:
+    """The cases a trade party may read (workflow/parties.py): those of `importers`, and those
+    naming an entry that records it — (column, party id) pairs of cee_entry: ("surety", id),
+    ("consignee", id)."""
+
+    importers: tuple[str, ...] = ()
+    entry_parties: tuple[tuple[str, str], ...] = ()
+
+
+def confined(case_id, case_importer, scope: str | Confinement):
+    """The condition on a case's (id, importer) columns that keeps a reader to `scope`: a
+    filer's importer number, or a party's Confinement."""
+    if isinstance(scope, str):
+        return case_importer == scope
+    conditions = [case_importer.in_(scope.importers)] if scope.importers else []
+    if scope.entry_parties:
+        named = sa.or_(*(getattr(ENTRY_PARTIES.c, column) == party
+                         for column, party in scope.entry_parties))
+        conditions.append(sa.exists().where(
+            CASE_ENTRY.c.case_id == case_id, ENTRY_PARTIES.c.number == CASE_ENTRY.c.entry,
+            named))
+    return sa.or_(*conditions) if conditions else sa.false()
+
+
+def case_admitted(connection: sa.Connection, case_id: str, scope: str | Confinement) -> bool:
+    """Whether the case is within the reader's scope."""
+    return connection.execute(sa.select(CASE.c.id).where(
+        CASE.c.id == case_id, confined(CASE.c.id, CASE.c.importer, scope))).first() is not None
 
 # Built once; the statement cache compiles each once per database engine.
 _CASE_ID = sa.bindparam("case_id")
@@ -89,7 +124,9 @@ def _case_conditions(kind: str | None = None, state: str | None = None,
                      min_escalation: int | None = None, importer: str | None = None) -> list:
     conditions = [column == value for column, value in
                   ((CASE.c.kind, kind), (CASE.c.state, state), (CASE.c.center, center),
-                   (CASE.c.port, port), (CASE.c.importer, importer)) if value is not None]
+                   (CASE.c.port, port)) if value is not None]
+    if importer is not None:  # a filer's importer, or a party's Confinement
+        conditions.append(confined(CASE.c.id, CASE.c.importer, importer))
     if min_escalation is not None:
         conditions.append(CASE.c.escalation >= min_escalation)
     if overdue_at is not None:  # a pending deadline already past its due time
@@ -151,8 +188,8 @@ def deadline_page_statement(*, after: tuple | None, limit: int, before=None,
         statement = statement.where(sa.exists().where(CASE.c.id == DEADLINE.c.case_id,
                                                       CASE.c.center == center))
     if importer is not None:  # a filer reads its own importer's deadlines only
-        statement = statement.where(sa.exists().where(CASE.c.id == DEADLINE.c.case_id,
-                                                      CASE.c.importer == importer))
+        statement = statement.where(sa.exists().where(
+            CASE.c.id == DEADLINE.c.case_id, confined(CASE.c.id, CASE.c.importer, importer)))
     if after is not None:
         due_at, deadline_id = after
         statement = statement.where(DEADLINE.c.due_at >= due_at, sa.or_(

@@ -28,7 +28,7 @@ from cee_workflow.workflow.identifiers import entry_check_digit
 PG_ENV = "CEE_TEST_DATABASE_URL"
 TABLES = tuple("cee_" + name for name in (
     "request", "case_entry", "event", "deadline", "case", "entry", "importer", "officer",
-    "serial", "office", "administrator", "registry_event"))
+    "serial", "office", "administrator", "registry_event", "party"))
 
 
 def pytest_report_header(config):
@@ -203,12 +203,21 @@ class Cast:
         self.clock.move_to(eastern(day, hour))
 
     def entry(self, *, importer: str | None = None, port: str = "2704",
-              entry_date: str = "2025-01-06", by: str = "p2704"):
-        """Record a new entry (valid number) and return its liquidation case."""
+              entry_date: str = "2025-01-06", by: str = "p2704", surety: str | None = None,
+              consignee: str | None = None):
+        """Record a new entry (valid number) and return its liquidation case; `surety` and
+        `consignee`: the party ids its papers name."""
         self._serial += 1
         return self.engine.add_entry(entry_number(self._serial), importer=importer or self.ACME,
                                      port=port, entry_date=date.fromisoformat(entry_date),
-                                     actor=self.actor(by))
+                                     actor=self.actor(by), surety=surety, consignee=consignee)
+
+    def party(self, party_id: str, role: str, *, importer: str | None = None,
+              name: str | None = None):
+        """Register a trade party (19 U.S.C. 1514(c)(2)); returns its actor, party:ID."""
+        self.engine.add_party(party_id, name=name or party_id.title(), role=role,
+                              importer=importer)
+        return self.actor(f"party:{party_id}")
 
     def liquidated(self, *, on: str = "2025-02-07", **entry_kwargs):
         """An entry scheduled and liquidated on the Friday bulletin `on` (clock left there)."""

@@ -346,7 +346,12 @@ def test_the_queue_of_a_center_officer_a_port_officer_and_a_filer(story):
     assert [i["case"] for i in center] == [lq, pr]
     assert center[0]["triggers"] == ["reliquidate"] and center[0]["deadline"] == "finalization"
     assert center[0]["last_day"] == "2025-08-06" and center[0]["level"] == 0
-    assert [(i["case"], i["triggers"]) for i in port] == [(pr, ["accept"])]
+    # The port: the protest to accept, and its open entries whose merchandise it may record
+    # as presented for examination (19 U.S.C. 1499(c)(5)(A)).
+    assert [(i["case"], i["triggers"]) for i in port if i["kind"] == "protest"] == [
+        (pr, ["accept"])]
+    assert all(i["triggers"] == ["present_for_examination"] for i in port
+               if i["kind"] == "liquidation")
     assert [i["case"] for i in filer] == [pr]
     assert set(filer[0]["triggers"]) >= {"withdraw", "amend"}
     assert [i["case"] for i in other_center] == [other]

@@ -25,23 +25,31 @@ def test_surety_consolidation_and_hq_set_aside_from_the_cli(db_url):
         "partnership", db=db)
     cee("officer", "add", "p2704", "--name", "Pete", "--port", "2704", db=db)
     cee("importer", "add", ACME, "--name", "Acme", "--center", "007", db=db)
+    party = cee_json("party", "add", "bonding", "--name", "Great Bonding Co.", "--role",
+                     "surety", db=db)
+    assert (party["id"], party["role"], party["importer"]) == ("bonding", "surety", None)
     lq = cee_json("entry", "add", E1, "--importer", ACME, "--port", "2704", "--date",
-                  "2025-01-06", db=db, actor="p2704", now="2025-01-06")["id"]
+                  "2025-01-06", "--surety", "bonding", db=db, actor="p2704",
+                  now="2025-01-06")["id"]
     cee("case", "advance", lq, "schedule", "--set", "date=2025-02-07", db=db, actor="c007",
         now="2025-01-13")
     cee("case", "advance", lq, "liquidate", db=db, actor="c007", now="2025-02-07")
 
     # The ordinary period ended 2025-08-06; the surety's runs 180 days from the demand.
-    surety = cee_json("case", "open", "protest", "--entry", E1, "--set", "role=surety",
-                      "--set", "party=Great Bonding Co.", "--set",
+    # The surety protests as itself: the filing records the party and role from the actor.
+    surety = cee_json("case", "open", "protest", "--entry", E1, "--set",
                       "demand_mailed_on=2025-05-28", "--further-review", db=db,
-                      actor=f"filer:{ACME}", now="2025-11-24")
-    assert (surety["data"]["role"], surety["data"]["protest_deadline"]) == ("surety",
-                                                                            "2025-11-24")
+                      actor="party:bonding", now="2025-11-24")
+    assert (surety["data"]["role"], surety["data"]["party"],
+            surety["data"]["protest_deadline"]) == ("surety", "bonding", "2025-11-24")
     _, err = cee("case", "open", "protest", "--entry", E1, "--set", "role=surety", "--set",
-                 "party=Great Bonding Co.", "--set", "demand_mailed_on=2025-05-28", db=db,
-                 actor=f"filer:{ACME}", now="2025-11-24", expect=5)
+                 "demand_mailed_on=2025-05-28", db=db, actor="party:bonding",
+                 now="2025-11-24", expect=5)
     assert f"already has protest {surety['id']}" in err and "amend" in err
+    # The importer claiming the surety's role is refused, one line, exit 5.
+    _, err = cee("case", "open", "protest", "--entry", E1, "--set", "role=surety", db=db,
+                 actor=f"filer:{ACME}", now="2025-11-24", expect=5)
+    assert "not a surety" in err and len(err.strip().splitlines()) == 1
 
     pr = surety["id"]
     cee("case", "advance", pr, "deny_further_review", db=db, actor="c007", now="2025-12-01")

@@ -98,7 +98,7 @@ def test_mermaid_notes_give_each_states_timers_with_period_action_and_citation(k
 
 def test_timer_periods_read_as_the_rule_parameters_set_them():
     liquidation = {s.name: s for s in extract("liquidation").states}
-    _, auto = liquidation["unliquidated"].timers
+    _, auto, _exclusion = liquidation["unliquidated"].timers
     assert (auto.when, auto.outcome) == ("entry_date + 314 days, due that day", "auto_schedule")
     protest = {s.name: s for s in extract("protest").states}
     decision = protest["filed"].timers[0]

@@ -70,7 +70,7 @@ TRIGGERS = sorted({t for lc in LIFECYCLES.values() for t in lc.triggers})
 INPUTS = sorted({i.name for lc in LIFECYCLES.values() for s in lc.transitions for i in s.inputs})
 ACTORS = ["p2704", "p2704-dir", "p2704-fpf", "c007", "c007-sup", "c005", "p3901",
           f"filer:{Cast.ACME}", f"filer:{Cast.ZETA}", "filer:", "filer:nobody", "system",
-          "SYSTEM", "c007\n", "ghost", ""]
+          "SYSTEM", "c007\n", "ghost", "", "party:bonding", "party:smith", "party:", "party:ghost"]
 ENTRIES = [entry_number(n) for n in (1, 2, 3, 4, 5, 50)] + ["112-0000001-0", "11200000013",
                                                              "112-000000"]
 IMPORTERS = [Cast.ACME, Cast.ZETA, Cast.BETA, "12-3456789", "00-0000000ZZ"]
@@ -109,6 +109,11 @@ def _values_for(param: click.Parameter, case_ids: list[str]) -> st.SearchStrateg
         plausible = st.sampled_from(KINDS + ["nosuch"])
     elif name == "state":
         plausible = st.sampled_from(STATES + ["nosuch"])
+    elif name in ("party_id", "agent_id", "surety", "consignee"):
+        plausible = st.sampled_from(["bonding", "smith", "nosuch", "Bonding"])
+    elif name == "principal":
+        plausible = st.sampled_from([f"filer:{IMPORTERS[0]}", "party:bonding", "party:smith",
+                                     "party:nosuch", "bonding"])
     elif name == "officer_id":
         plausible = st.sampled_from(["n1", "new.officer", "c007", "C007", "x" * 60])
     elif name == "values":
@@ -166,7 +171,7 @@ def _fingerprint(url: str) -> tuple:
             counts = tuple(connection.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar()
                            for table in ("cee_case", "cee_event", "cee_deadline", "cee_entry",
                                          "cee_officer", "cee_importer", "cee_office",
-                                         "cee_request", "cee_serial"))
+                                         "cee_request", "cee_serial", "cee_party"))
             return counts + tuple(connection.exec_driver_sql(sql).first() for sql in (
                 "SELECT max(seq) FROM cee_event",
                 "SELECT sum(version), sum(escalation), sum(event_count) FROM cee_case",
@@ -191,7 +196,9 @@ def fuzz_db(request, tmp_path_factory):
     clock = SettableClock(eastern("2025-01-06"))
     engine = Engine(url, clock=clock)
     cast = Cast(engine, clock)
-    liquidated = cast.liquidated()
+    cast.party("bonding", "surety")
+    cast.party("smith", "agent")
+    liquidated = cast.liquidated(surety="bonding")
     open_entry = cast.entry()
     cast.entry(importer=Cast.ZETA)
     cast.at("2025-03-03")

@@ -137,8 +137,10 @@ def test_the_public_names_resolve_from_the_package_root():
     for name in cee_workflow.__all__:
         assert getattr(cee_workflow, name) is not None, name
     from cee_workflow.workflow.jurisdiction import Administrator, Filer, Officer, System
+    from cee_workflow.workflow.parties import Party
 
-    assert cee_workflow.Actor == Officer | Filer | Administrator | System
+    assert cee_workflow.Actor == Officer | Filer | Party | Administrator | System
+    assert cee_workflow.Party is Party
     assert cee_workflow.Reader.__module__ == "cee_workflow.workflow.reader"
     assert issubclass(cee_workflow.Engine, cee_workflow.Reader)
     assert (ROOT / "py.typed").exists()

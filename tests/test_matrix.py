@@ -80,13 +80,16 @@ def test_the_seeds_functions_are_in_the_matrix_with_their_holders():
     assert {key: held.get(key) for key in SEED_HOLDERS} == SEED_HOLDERS
     # The functions no lifecycle exercises yet are there, with no transitions.
     for key in ("drawback", "cbp_form_28", "cbp_form_29", "pea", "sampling", "redelivery",
-                "ad_cvd", "export", "cargo"):
+                "ad_cvd", "export"):
         assert function(key).exercised_by == (), key
+    # The port's cargo function: presentation for examination and release (1499(c)(5)(A)).
+    assert {str(e) for e in function("cargo").exercised_by} == {
+        "liquidation.present_for_examination", "liquidation.release"}
     # The trade party and operation of law, so that every transition has a function.
     assert {f.key for f in MATRIX if f.holder is Authority.FILER} >= {
         "filing_protests", "filing_pscs", "prior_disclosures", "summons", "requests"}
     assert {f.key for f in MATRIX if f.holder is Authority.SYSTEM} >= {
-        "deemed_liquidation", "deemed_denial", "ace_processing"}
+        "deemed_liquidation", "deemed_denial", "ace_processing", "deemed_exclusion"}
 
 
 def test_a_center_function_was_the_ports_then_shared_until_2017_01_18():

@@ -48,13 +48,14 @@ def test_a_second_protest_by_the_same_party_is_refused_naming_the_first(cast, en
 
 def test_another_partys_protest_is_consolidated_and_the_2_years_run_from_the_last(cast,
                                                                                  engine):
-    entry = cast.liquidated(on=LIQUIDATED)
+    bonding = cast.party("bonding", "surety")
+    entry = cast.liquidated(on=LIQUIDATED, surety="bonding")
     first = file_protest(cast, engine, entry)
     [limit] = pending(engine, first.id, "decision_limit")
     assert limit.last_day == d("2027-03-03")
-    surety = file_protest(cast, engine, entry, on="2025-05-20", role="surety",
-                          party="Great Bonding Co.")
-    assert (surety.data["consolidated_with"], surety.data["role"]) == (first.id, "surety")
+    surety = file_protest(cast, engine, entry, on="2025-05-20", by="party:bonding")
+    assert (surety.data["consolidated_with"], surety.data["role"], surety.data["party"]) == (
+        first.id, "surety", "bonding")
     # 174.21(a): the 2 years of the single protest run from the last filing — for both.
     for case_id in (first.id, surety.id):
         [limit] = pending(engine, case_id, "decision_limit")
@@ -62,8 +63,14 @@ def test_another_partys_protest_is_consolidated_and_the_2_years_run_from_the_las
     assert engine.verify_audit().broken == ()
     # Only the original protestant amends its protest (174.14).
     assert_refused(engine, first.id, "amend", who(cast, "filer"),
-                   r"only the original protestant may amend", RuleViolation,
-                   party="Great Bonding Co.", reason="x")
+                   r"only the original protestant \(or its authorized agent\) may amend",
+                   RuleViolation, party="bonding", reason="x")
+    # The surety stands on the entry, but the importer's protest is the importer's to amend.
+    assert_refused(engine, first.id, "amend", bonding,
+                   rf"protest filed by {cast.ACME}: only the original protestant", RuleViolation,
+                   reason="x")
+    assert_refused(engine, surety.id, "withdraw", who(cast, "filer"),
+                   r"protest filed by bonding: only the original protestant", RuleViolation)
     assert engine.advance(first.id, "amend", actor=who(cast, "filer"),
                           inputs={"reason": "valuation"}).data["amendments"] == 1
 
@@ -76,15 +83,16 @@ def test_one_request_for_accelerated_disposition_covers_the_consolidated_protest
         cast, engine, asked_on):
     """19 CFR 174.22(e): whichever protest of the group it is made on, both are deemed denied
     at the close of the 30th day after the one request was mailed."""
-    entry = cast.liquidated(on=LIQUIDATED)
+    bonding = cast.party("bonding", "surety")
+    entry = cast.liquidated(on=LIQUIDATED, surety="bonding")
     first = file_protest(cast, engine, entry)
-    second = file_protest(cast, engine, entry, on="2025-03-05", role="surety",
-                          party="Great Bonding Co.")
+    second = file_protest(cast, engine, entry, on="2025-03-05", by="party:bonding")
     other = file_protest(cast, engine, entry, on="2025-03-05", protested="charge",
                          decision_date="2025-02-10")  # another category: not covered
     asked = first if asked_on == "first" else second
     cast.at("2025-03-12")
-    engine.advance(asked.id, "request_accelerated_disposition", actor=who(cast, "filer"),
+    engine.advance(asked.id, "request_accelerated_disposition",
+                   actor=who(cast, "filer") if asked is first else bonding,
                    inputs={"mailed_on": "2025-03-10"})
     for protest in (first, second):
         case = engine.get(protest.id)
@@ -101,9 +109,10 @@ def test_one_request_for_accelerated_disposition_covers_the_consolidated_protest
 @pytest.mark.parametrize(("filed", "timely"), [("2025-11-24", True), ("2025-11-25", False)])
 def test_a_surety_protests_within_180_days_of_the_demand_on_its_bond(cast, engine, filed,
                                                                      timely):
-    entry = cast.liquidated(on=LIQUIDATED)  # the ordinary period ends 2025-08-06
+    cast.party("bonding", "surety")
+    entry = cast.liquidated(on=LIQUIDATED, surety="bonding")  # ordinary period: to 2025-08-06
     demand = "2025-05-28"  # + 180 = 2025-11-24, a Monday
-    inputs = {"role": "surety", "party": "Great Bonding Co.", "demand_mailed_on": demand}
+    inputs = {"by": "party:bonding", "role": "surety", "demand_mailed_on": demand}
     if timely:
         protest = file_protest(cast, engine, entry, on=filed, **inputs)
         assert (protest.data["protest_deadline"], protest.data["demand_mailed_on"]) == (
@@ -128,13 +137,18 @@ def test_a_demand_on_the_bond_is_a_suretys_date_and_a_dated_act(cast, engine):
 
 
 def test_the_protestant_and_its_role_are_recorded(cast, engine):
-    protest = file_protest(cast, engine, cast.liquidated(on=LIQUIDATED), role="consignee",
-                           party="Consignee Ltd", issues="value, classification")
+    cast.party("consignee-ltd", "consignee")
+    protest = file_protest(cast, engine, cast.liquidated(on=LIQUIDATED, consignee="consignee-ltd"),
+                           by="party:consignee-ltd", issues="value, classification")
     assert (protest.data["party"], protest.data["role"], protest.data["issues"]) == (
-        "Consignee Ltd", "consignee", ["classification", "value"])
-    with pytest.raises(RuleViolation, match=rf"the importer of record of these entries is "
-                       rf"{cast.ACME}, not Consignee Ltd; file with the role"):
-        file_protest(cast, engine, cast.liquidated(on=LIQUIDATED), party="Consignee Ltd")
+        "consignee-ltd", "consignee", ["classification", "value"])
+    # The party and role are the actor's: an input that contradicts it is refused.
+    with pytest.raises(RuleViolation, match=rf"the protestant is {cast.ACME}, not "
+                       r"consignee-ltd: a filing is the acting party's"):
+        file_protest(cast, engine, cast.liquidated(on=LIQUIDATED), party="consignee-ltd")
+    with pytest.raises(RuleViolation, match=rf"the protestant is {cast.ACME} \(role "
+                       r"importer\), not a surety"):
+        file_protest(cast, engine, cast.liquidated(on=LIQUIDATED), role="surety")
     with pytest.raises(InvalidInput, match=r"issues must be a comma-separated list"):
         file_protest(cast, engine, cast.liquidated(on=LIQUIDATED), issues="colour")
 

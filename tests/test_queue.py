@@ -193,4 +193,4 @@ def test_registry_lists_page_each_row_once_and_a_filer_lists_its_own_entries(db_
     assert sorted(json.loads(line)["number"] for line in own.splitlines()) == sorted(
         c.entries[0] for c in mine)
     assert "lists its own entries only" in refused
-    assert "sees its own entries only" in hidden and "ZETA" not in hidden
+    assert "sees only the entries it stands on" in hidden and cast.ZETA not in hidden

@@ -160,9 +160,10 @@ class CaseWalk(RuleBasedStateMachine):
                      "further_review": [True, False],
                      # issue #10: what is protested, by whom, and the dates the law counts from
                      "protested": list(PROTESTABLE_DECISIONS), "decision_date": dates,
-                     "role": ["importer", "consignee", "surety", "agent"]
-                     + ([] if valid else ["neighbour"]),
-                     "party": ["Great Bonding Co.", "Consignee Ltd"],
+                     # The protestant is the actor (1514(c)(2)): another role or party
+                     # contradicts it and is refused (tests/test_protest_standing.py).
+                     "role": ["importer"] + ([] if valid else ["surety", "agent", "neighbour"]),
+                     **({} if valid else {"party": ["Great Bonding Co.", "Consignee Ltd"]}),
                      "merchandise": ["widgets", "gadgets"],
                      "issues": ["value", "classification,rate"] + ([] if valid else ["colour"]),
                      "demand_mailed_on": dates, "presented_on": dates},
@@ -175,6 +176,9 @@ class CaseWalk(RuleBasedStateMachine):
             "apply_further_review": {"applied_on": acts},
             "void_denial": {"on_request": [False] + ([] if valid else [True])},
             "set_aside_further_review_denial": {"requested_on": acts},
+            # Presentation for examination and release (1499(c)(5)(A)): dated acts of the port.
+            "present_for_examination": {"presented_on": acts},
+            "release": {"released_on": acts},
         }
 
         def choose(table):

@@ -28,7 +28,7 @@ from cee_workflow.states.base import (
     iso,
     legal_dates,
 )
-from cee_workflow.states.liquidation import ADCVD_SUSPENSIONS, scheduled_liquidation
+from cee_workflow.states.liquidation_rules import ADCVD_SUSPENSIONS, scheduled_liquidation
 from cee_workflow.states.params import RuleParams
 from cee_workflow.states.protest import RESOLVED
 from cee_workflow.states.protest_parties import protest_on_entry
@@ -54,6 +54,7 @@ from cee_workflow.workflow.jurisdiction import (
     has_standing,
     require_standing,
 )
+from cee_workflow.workflow.parties import acting_of, with_entry_parties
 from cee_workflow.workflow.timers import carry_levels, timer_rows
 from cee_workflow.workflow.views import EventView, jsonable
 
@@ -244,6 +245,9 @@ def _summary_facts(case: Case) -> dict[str, Any]:
         "importer_extended": bool(data.get("importer_requested_extension")),
         "adcvd_suspended": case.state == "suspended"
         and data.get("suspension_reason") in ADCVD_SUSPENSIONS,
+        "presented_on": iso(data.get("presented_on")),
+        "released_on": iso(data.get("released_on")),
+        "deemed_excluded_on": iso(data.get("deemed_excluded_on")),
     }
 
 
@@ -276,7 +280,13 @@ def scope_of(case: Case, entries: list[str] = ()) -> CaseScope:
         shown = ", ".join(format_entry_number(e) for e in entries)
         label = f"a new {case.kind} on entry {shown}" if shown else f"a new {case.kind}"
     return CaseScope(id=label, importer=case.importer, port=case.port, center=case.center,
-                     case_id=None if label != case.id else case.id)
+                     case_id=None if label != case.id else case.id, kind=case.kind)
+
+
+def scope_for(ctx: Context, case: Case, actor: Actor) -> CaseScope:
+    """The case's scope as `actor` is judged on it (a trade party: with its entries' parties)."""
+    entries = ctx.entries_of(case.id)
+    return with_entry_parties(ctx.session, scope_of(case, entries), entries, actor)
 
 
 def refuse_stranger(ctx: Context, lifecycle: Lifecycle, case, trigger: str,
@@ -284,7 +294,7 @@ def refuse_stranger(ctx: Context, lifecycle: Lifecycle, case, trigger: str,
     """NotPermitted, before the version or the state is looked at, for an actor with no standing
     on the case: the rulebook's own refusal for the trigger (authority and jurisdiction, which
     say nothing of the state), else that the case is not theirs."""
-    scope = scope_of(case, ctx.entries_of(case.id))
+    scope = scope_for(ctx, case, actor)
     if has_standing(actor, scope):
         return
     specs = lifecycle.specs_for(trigger)
@@ -307,7 +317,7 @@ def apply(ctx: Context, case: Case | CaseRow, trigger: str, actor: Actor, *, not
                        case=case.id, trigger=trigger)
     specs = specs_from(lifecycle, case, trigger)
     entries = ctx.entries_of(case.id)
-    scope = scope_of(case, entries)
+    scope = scope_for(ctx, case, actor)
     grant = authorize(specs[0], actor, scope, ctx.today, ctx.params)
     inputs_used = parse_inputs(specs[0], inputs or {}, ctx.today)
     check_offices(ctx, specs[0], inputs_used)
@@ -315,7 +325,8 @@ def apply(ctx: Context, case: Case | CaseRow, trigger: str, actor: Actor, *, not
                   entries=ctx.facts.pop(case.id, None)
                   or (entry_facts(ctx.session, entries) if entries else ()),
                   params=ctx.params, via=via,
-                  importer=case.importer, division=case.division)
+                  importer=case.importer, division=case.division,
+                  acting=acting_of(actor, scope) if via is None else None)
     outcome = lifecycle.fire(case.state, trigger, facts)
     if isinstance(outcome, Refusal):
         raise RuleViolation(f"{trigger} on {scope.id} refused: {outcome.reason}",

@@ -48,6 +48,7 @@ from cee_workflow.workflow.identifiers import parse_entry_number, protest_number
 from cee_workflow.workflow.identity import still_active
 from cee_workflow.workflow.jurisdiction import SYSTEM, Actor, authorize
 from cee_workflow.workflow.lock_order import kind_of, reaches_other_cases
+from cee_workflow.workflow.parties import acting_of, with_entry_parties
 from cee_workflow.workflow.reader import (
     Reader,
     case_filters,
@@ -146,30 +147,35 @@ class Engine(RegistryMixin, Reader):
 
     def add_entry(self, number: str, *, importer: str, port: str, entry_date: date,
                   actor: Actor, suspended: str | None = None,
-                  suspended_from: date | None = None, request_id: str | None = None
-                  ) -> CaseView:
+                  suspended_from: date | None = None, request_id: str | None = None,
+                  surety: str | None = None, consignee: str | None = None) -> CaseView:
         """Record an entry and open its liquidation case (19 U.S.C. 1504(a)). With `suspended`
         (04/05 AD/CVD, 06 court order, 08 statute) the entry is recorded suspended from
         `suspended_from` (default: its entry date), as ACE records AD/CVD entries
         (19 U.S.C. 1504(b); 19 CFR 159.12(f)). With `request_id`, a retry returns the case
-        the first request opened (workflow.requests)."""
+        the first request opened (workflow.requests). `surety` and `consignee`: the party ids
+        the entry papers name (registered with `add_party`), who may protest its decisions
+        (19 U.S.C. 1514(c)(2)(A))."""
         if suspended_from is not None and suspended is None:
             raise InvalidInput("--suspended-from needs --suspended REASON (04, 05, 06 or 08)")
         self._admit(actor)
         key = requests.parse_request_id(request_id)
         asked = requests.fingerprint(actor.label, "entry add", {
             "number": number, "importer": importer, "port": port, "entry_date": entry_date,
-            "suspended": suspended, "suspended_from": suspended_from})
+            "suspended": suspended, "suspended_from": suspended_from,
+            **({"surety": surety, "consignee": consignee} if surety or consignee else {})})
         return requests.once(key, lambda: self._add_entry(
-            number, importer, port, entry_date, actor, suspended, suspended_from, key, asked))
+            number, importer, port, entry_date, actor, suspended, suspended_from, key, asked,
+            (surety, consignee)))
 
     def _add_entry(self, number, importer, port, entry_date, actor, suspended, suspended_from,
-                   key, asked) -> CaseView:
+                   key, asked, parties=(None, None)) -> CaseView:
         with self._write() as ctx:
             replayed = requests.claim(ctx, key, asked, actor.label)
             if replayed is not None:
                 return replayed
-            entry, owner = registry.add_entry(ctx.session, number, importer, port, entry_date)
+            entry, owner = registry.add_entry(ctx.session, number, importer, port, entry_date,
+                                              *parties)
             case = self._new_case(ctx, LIFECYCLES["liquidation"], f"LQ-{entry.number}",
                                   owner, port, [entry.number])
             if suspended is None:
@@ -365,11 +371,13 @@ class Engine(RegistryMixin, Reader):
             lifecycle = lifecycle_of(case.kind)
             entries = queries.entries_of_cases(session, [case.id])[case.id]
             facts = entry_facts(session, entries)
+            scope = with_entry_parties(session, scope_of(case, entries), entries, actor)
             result = []
             for trigger in dict.fromkeys(t.trigger for t in lifecycle.transitions_from(
                     case.state)):
                 specs = [s for s in lifecycle.specs_for(trigger) if case.state in s.sources]
-                result.append(_availability(specs, actor, case, facts, today, self.params))
+                result.append(_availability(specs, actor, case, scope, facts, today,
+                                            self.params))
             return result
 
     def verify_audit(self, case_id: str | None = None, *, batch: int = 500,
@@ -519,18 +527,18 @@ class Engine(RegistryMixin, Reader):
         return case
 
 
-def _availability(specs, actor: Actor, case: Case, entries, today: date,
+def _availability(specs, actor: Actor, case: Case, scope, entries, today: date,
                   params: RuleParams) -> Availability:
     spec = specs[0]
     why = None
     try:
-        authorize(spec, actor, scope_of(case), today, params)
+        authorize(spec, actor, scope, today, params)
     except WorkflowError as refusal:
         why = refusal.message
     needs = tuple(i.name for i in spec.inputs if i.required)
     if why is None and not needs:  # guards that read inputs wait until the inputs are given
         facts = Facts(today=today, data=case.data, inputs=parse_inputs(spec, {}, today),
-                      entries=entries, params=params)
+                      entries=entries, params=params, acting=acting_of(actor, scope))
         reasons = []
         for candidate in specs:
             refusal = candidate.refusal(facts)

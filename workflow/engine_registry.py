@@ -77,11 +77,35 @@ class RegistryMixin:
         return registry_ops.add_importer(self.db, self._registrar(actor), self._registry_now(),
                                          number, name, center, list(trusted), login)
 
+    def add_party(self, party_id: str, *, name: str, role: str, login: str | None = None,
+                  importer: str | None = None, actor: Actor | None = None) -> dict[str, Any]:
+        """Register a trade party who may protest (19 U.S.C. 1514(c)(2)): a consignee, surety,
+        payer, drawback claimant or agent (workflow/parties.py); `importer`: a payer's or
+        drawback claimant's. An administrator's act."""
+        from cee_workflow.workflow import registry_parties
+
+        return registry_parties.add_party(self.db, self._registrar(actor), self._registry_now(),
+                                          party_id, name, role, login, importer)
+
+    def authorize_agent(self, agent_id: str, *, principal: str, actor: Actor | None = None
+                        ) -> dict[str, Any]:
+        """Record that `principal` (filer:NUMBER or party:ID) authorized the agent to protest
+        for it. An administrator's act."""
+        from cee_workflow.workflow import registry_parties
+
+        return registry_parties.authorize_agent(self.db, self._registrar(actor),
+                                                self._registry_now(), agent_id, principal)
+
+    def parties(self) -> list[dict[str, Any]]:
+        from cee_workflow.workflow import registry_parties
+
+        return registry_parties.parties(self.db)
+
     def actor(self, text: str | None = None) -> Actor:
         """Who is acting. On a real database: the established identity (PostgreSQL login role,
-        SQLite OS user) mapped to its officer, filer or administrator; `text` (`--as`) may only
-        name it (IdentityRefused). On a simulation database: `text` names anyone registered
-        (an officer id, an administrator id, or filer:<importer number>)."""
+        SQLite OS user) mapped to its officer, filer, party or administrator; `text` (`--as`) may
+        only name it (IdentityRefused). On a simulation database: `text` names anyone registered
+        (an officer id, an administrator id, filer:<importer number> or party:<id>)."""
         return self._resolve(text, registrar=False)
 
     def registrar(self, text: str | None = None) -> Actor:

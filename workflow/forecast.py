@@ -55,20 +55,35 @@ _UNSAVED = 2**63  # the id a row armed by the forecast sorts by
 
 
 def forecast(engine, until: datetime, *, center: str | None = None,
-             importer: str | None = None) -> Iterator[dict[str, Any]]:
+             importer: Any = None) -> Iterator[dict[str, Any]]:
     """Each stage the scheduler will take by `until`, case by case (in case id order), each
     case's stages in the order they fall due. Streams: nothing is held beyond a chunk."""
     now = min(engine.clock.now(), until)  # a horizon already past: a sweep at it
     with transaction(engine.db, write=False) as session:
         chunk: list[tuple[CaseRow, list[DeadlineRow]]] = []
+        admitted = _admitted(session, importer)
         for case, rows in _due_by_case(session, until, center):
-            if importer is not None and case.importer != importer:
-                continue  # a filer forecasts its own importer's cases only
+            if (case.importer != importer if isinstance(importer, str)
+                    else admitted is not None and case.id not in admitted):
+                continue  # a filer forecasts its own importer's cases only; a party its own
             chunk.append((case, rows))
             if len(chunk) == CHUNK:
                 yield from _forecast_chunk(session, chunk, now, until, engine.params)
                 chunk = []
         yield from _forecast_chunk(session, chunk, now, until, engine.params)
+
+
+def _admitted(session, scope) -> set[str] | None:
+    """The ids of the cases a party may forecast (None: a filer, judged by its importer, or
+    anyone unconfined)."""
+    if scope is None or isinstance(scope, str):
+        return None
+    import sqlalchemy as sa
+
+    from cee_workflow.storage.reads import CASE, confined
+
+    return set(session.connection().execute(
+        sa.select(CASE.c.id).where(confined(CASE.c.id, CASE.c.importer, scope))).scalars())
 
 
 def summary(verdicts: Iterator[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -6,8 +6,9 @@ The established login is what the deployment already authenticates:
 - SQLite (one file, one machine): the operating-system user the process runs as, from its real
   uid (`pwd`), never from environment variables (`USER`, `LOGNAME`), which anyone can set.
 
-A login maps to at most one officer or filer (the `login` column of `cee_officer` or
-`cee_importer`) and, separately, to at most one registry administrator (`cee_administrator`):
+A login maps to at most one officer, filer or trade party (the `login` column of
+`cee_officer`, `cee_importer` or `cee_party`) and, separately, to at most one registry
+administrator (`cee_administrator`):
 one person may both keep the registry and act on cases, but the engine always knows which hat
 an action needs. On a real database `--as` / `CEE_ACTOR` may only name one of the login's own
 identities; on a simulation database (the demo, the tests) they name anyone registered.
@@ -20,15 +21,19 @@ import os
 import sqlalchemy as sa
 
 from cee_workflow.states.authority import Role
+from cee_workflow.storage.types import JSONData
 from cee_workflow.workflow.errors import IdentityRefused, NotPermitted
 from cee_workflow.workflow.identifiers import parse_importer_number
 from cee_workflow.workflow.jurisdiction import Actor, Administrator, Filer, Officer
+from cee_workflow.workflow.parties import Party
 
 OFFICER = sa.table("cee_officer", *(sa.column(c) for c in (
     "id", "name", "office", "unit", "role", "login", "active")))
 OFFICE = sa.table("cee_office", sa.column("code"), sa.column("kind"))
 IMPORTER = sa.table("cee_importer", sa.column("number"), sa.column("login"))
 ADMIN = sa.table("cee_administrator", *(sa.column(c) for c in ("id", "name", "login", "active")))
+PARTY = sa.table("cee_party", *(sa.column(c) for c in (
+    "id", "name", "role", "login", "importer", "active")), sa.column("principals", JSONData()))
 RESERVED = ("system", "sys")
 # The administrator a simulation database is created with (storage/migrate.py seeds it): the
 # registry of a demo or a test needs someone to keep it, and nobody's login is real there.
@@ -62,12 +67,16 @@ def identities(connection: sa.Connection, login: str) -> tuple[Actor | None, Adm
     filer = connection.execute(sa.select(IMPORTER.c.number)
                                .where(IMPORTER.c.login == login)).first()
     admin = connection.execute(sa.select(ADMIN).where(ADMIN.c.login == login)).first()
-    if officer is not None and filer is not None:
-        raise IdentityRefused(f"login {login!r} is mapped to officer {officer.id} and to the "
-                              f"filer of importer {filer.number}: an administrator must map "
-                              "it to one of them only")
+    party = connection.execute(sa.select(PARTY).where(PARTY.c.login == login)).first()
+    held = [f"officer {officer.id}"] if officer is not None else []
+    held += [f"the filer of importer {filer.number}"] if filer is not None else []
+    held += [f"party {party.id}"] if party is not None else []
+    if len(held) > 1:
+        raise IdentityRefused(f"login {login!r} is mapped to {' and to '.join(held)}: an "
+                              "administrator must map it to one of them only")
     actor = (_officer(connection, officer) if officer is not None
-             else Filer(filer.number) if filer is not None else None)
+             else Filer(filer.number) if filer is not None
+             else _party(connection, party) if party is not None else None)
     return actor, (_admin(admin) if admin is not None else None)
 
 
@@ -86,6 +95,13 @@ def by_label(connection: sa.Connection, text: str) -> Actor:
             raise NotPermitted(f"{text}: no such importer is registered; a filer acts for a "
                                "registered importer")
         return Filer(number)
+    if text.startswith("party:"):
+        row = connection.execute(sa.select(PARTY).where(
+            PARTY.c.id == text[len("party:"):])).first()
+        if row is None:
+            raise NotPermitted(f"{text}: no such party is registered; ask an administrator to "
+                               "run `cee party add`")
+        return _party(connection, row)
     if valid_officer_id(text):
         row = connection.execute(sa.select(OFFICER).where(OFFICER.c.id == text)).first()
         if row is not None:
@@ -137,12 +153,15 @@ def still_active(connection: sa.Connection, actor: Actor) -> None:
                                  .where(OFFICER.c.id == actor.id)).first()
     elif isinstance(actor, Administrator):
         row = connection.execute(sa.select(ADMIN.c.active).where(ADMIN.c.id == actor.id)).first()
+    elif isinstance(actor, Party):
+        row = connection.execute(sa.select(PARTY.c.active).where(PARTY.c.id == actor.id)).first()
     else:
         return
     if row is None:
         raise IdentityRefused(f"{actor.describe()} is not registered in this database")
     if not row.active:
-        what = "officer" if isinstance(actor, Officer) else "administrator"
+        what = ("officer" if isinstance(actor, Officer) else "party" if isinstance(actor, Party)
+                else "administrator")
         raise IdentityRefused(f"{what} {actor.id} is deactivated: it may no longer act or read "
                               "as an actor; ask an administrator")
 
@@ -162,3 +181,22 @@ def _admin(row) -> Administrator:
         raise IdentityRefused(f"administrator {row.id} is deactivated; ask another "
                               "administrator")
     return Administrator(id=row.id, name=row.name)
+
+
+def _party(connection: sa.Connection, row, *, principal: bool = False) -> Party:
+    """A trade party; an agent with the principals that authorized it (no sub-agency)."""
+    if not row.active:
+        raise IdentityRefused(f"party {row.id} is deactivated: it may no longer act or read "
+                              "as an actor; ask an administrator")
+    principals: list[Actor] = []
+    if row.role == "agent" and not principal:
+        for label in row.principals or ():
+            if label.startswith("filer:"):
+                principals.append(Filer(label[len("filer:"):]))
+                continue
+            found = connection.execute(sa.select(PARTY).where(
+                PARTY.c.id == label[len("party:"):])).first()
+            if found is not None and found.active and found.role != "agent":
+                principals.append(_party(connection, found, principal=True))
+    return Party(id=row.id, name=row.name, role=row.role, stands_with=row.importer,
+                 principals=tuple(principals))

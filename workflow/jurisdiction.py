@@ -15,6 +15,7 @@ from cee_workflow.states.authority import DO_14_004, Authority, Role, regime_at
 from cee_workflow.states.base import TransitionSpec
 from cee_workflow.states.params import DEFAULT_PARAMS, RuleParams
 from cee_workflow.workflow.errors import NotPermitted
+from cee_workflow.workflow.parties import PARTY_RULE, Party
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ class System:
 
 
 SYSTEM = System()
-Actor = Officer | Filer | Administrator | System
+Actor = Officer | Filer | Party | Administrator | System
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,10 @@ class CaseScope:
     port: str
     center: str
     case_id: str | None = None  # the id of an existing case (errors carry it)
+    kind: str = ""  # its lifecycle: a trade party's FILER authority reaches protests only
+    # (role, party id) of the parties its entries record (surety, consignee): read only when a
+    # party acts or reads (workflow/parties.py).
+    entry_parties: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -117,6 +122,8 @@ def authorize(spec: TransitionSpec, actor: Actor, case: CaseScope, day: date,
     if actor is SYSTEM:
         raise NotPermitted(f"{action} needs {spec.who} authority; the system acts only by law",
                            **_fields(spec, case))
+    if spec.authority is Authority.FILER and isinstance(actor, Party):
+        return _party_grant(spec, actor, case, regime_name, action)
     if spec.authority is Authority.FILER:
         if not isinstance(actor, Filer):
             raise NotPermitted(
@@ -131,7 +138,7 @@ def authorize(spec: TransitionSpec, actor: Actor, case: CaseScope, day: date,
         return Grant("FILER", regime_name)
     if not isinstance(actor, Officer):
         raise NotPermitted(f"{action} needs {spec.who} authority ({spec.citation}); "
-                           + ("a filer cannot take it" if isinstance(actor, Filer)
+                           + ("a filer cannot take it" if isinstance(actor, Filer | Party)
                               else f"{actor.describe()} cannot take it"),
                            **_fields(spec, case))
     if (spec.authority is Authority.HQ) != (actor.office_kind == "hq"):
@@ -157,6 +164,8 @@ def has_standing(actor: Actor, case: CaseScope) -> bool:
         return True
     if isinstance(actor, Filer):
         return actor.importer == case.importer
+    if isinstance(actor, Party):
+        return actor.stands_on(case)
     if isinstance(actor, Officer):  # Headquarters acts nationally, where the law names it
         return actor.office_kind == "hq" or actor.office in (case.port, case.center)
     return False
@@ -168,6 +177,29 @@ def require_standing(actor: Actor, case: CaseScope, action: str) -> None:
         raise NotPermitted(f"{actor.describe()} has no standing on {case.id}: {action} is not "
                            "yours to take (not your importer, port or center)",
                            case=case.case_id)
+
+
+def _party_grant(spec: TransitionSpec, actor: Party, case: CaseScope, regime_name: str,
+                 action: str) -> Grant:
+    """A trade party files and acts on protests only, where it stands (workflow/parties.py)."""
+    if case.kind != "protest":
+        raise NotPermitted(
+            f"{action} is the importer's (FILER, {spec.citation}); {actor.describe()} acts only "
+            f"on protests ({PARTY_RULE})", **_fields(spec, case))
+    if not actor.stands_on(case):
+        raise NotPermitted(
+            f"{actor.describe()} has no standing on {case.id} ({PARTY_RULE}): "
+            + _why_no_standing(actor), **_fields(spec, case))
+    return Grant("FILER", regime_name)
+
+
+def _why_no_standing(actor: Party) -> str:
+    if actor.role == "agent":
+        return ("no principal that authorized it stands on these entries; the principal "
+                "authorizes it with `cee party authorize`")
+    if actor.role in ("consignee", "surety"):
+        return f"the entries do not name it as their {actor.role} (`cee entry add --{actor.role}`)"
+    return f"it is registered for importer {actor.stands_with}, not this one"
 
 
 def _hq_refusal(spec: TransitionSpec, actor: Officer, action: str) -> str:

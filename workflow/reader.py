@@ -101,13 +101,16 @@ class Reader:
     def _admit(self, actor) -> None:
         """The Engine checks who `actor` is (workflow/engine_registry.py); a Reader cannot."""
 
-    def _read_scope(self, actor, case_id: str | None = None) -> str | None:
-        """The importer a filer `actor` is confined to (None: no confinement); with `case_id`,
-        NotPermitted unless the case is that importer's."""
+    def _read_scope(self, actor, case_id: str | None = None) -> str | reads.Confinement | None:
+        """What `actor` is confined to (None: no confinement): a filer its importer's cases, a
+        trade party the cases it stands on; with `case_id`, NotPermitted unless the case is
+        within it."""
         if actor is None:
             return None
         self._admit(actor)
-        own = getattr(actor, "importer", None)  # a Filer's; officers read every case
+        from cee_workflow.workflow.parties import read_scope_of
+
+        own = read_scope_of(actor)  # a filer's importer, a party's cases; officers read all
         if case_id is not None and own is not None:
             with snapshot(self.db) as connection:
                 _require(connection, case_id, own)
@@ -215,9 +218,12 @@ def _require(connection: sa.Connection, case_id: str, own: str | None = None) ->
     row = reads.case_row(connection, case_id)
     if row is None:
         raise NotFound("case", case_id, _LIST_HINT)
-    if own is not None and row.importer != own:
+    if isinstance(own, str) and row.importer != own:
         raise NotPermitted(f"filer for importer {own} may read only its own importer's cases; "
                            f"{case_id} is not one of them", case=case_id)
+    if isinstance(own, reads.Confinement) and not reads.case_admitted(connection, case_id, own):
+        raise NotPermitted(f"a party may read only the cases it stands on (19 U.S.C. "
+                           f"1514(c)(2)); {case_id} is not one of them", case=case_id)
     return row
 
 

@@ -80,10 +80,14 @@ def check_login(session: Session, login: str | None) -> str | None:
     if not _LOGIN.fullmatch(login):
         raise InvalidInput(f"login {login!r} must be 1–63 characters without spaces or control "
                            "characters (a PostgreSQL role or operating-system user name)")
+    from cee_workflow.storage.models import Party
+
     officer = session.exec(select(OfficerRow.id).where(OfficerRow.login == login)).first()
     filer = session.exec(select(Importer.number).where(Importer.login == login)).first()
-    if officer is not None or filer is not None:
-        held = f"officer {officer}" if officer is not None else f"the filer of importer {filer}"
+    party = session.exec(select(Party.id).where(Party.login == login)).first()
+    if officer is not None or filer is not None or party is not None:
+        held = (f"officer {officer}" if officer is not None else f"party {party}"
+                if party is not None else f"the filer of importer {filer}")
         raise InvalidInput(f"login {login!r} is already {held}'s: a login is one person")
     return login
 
@@ -144,7 +148,8 @@ def importer(session: Session, number: str) -> Importer:
 
 
 def add_entry(session: Session, number: str, importer_number: str, port: str,
-              entry_date: date) -> tuple[Entry, Importer]:
+              entry_date: date, surety: str | None = None,
+              consignee: str | None = None) -> tuple[Entry, Importer]:
     number = parse_entry_number(number)
     if (why := out_of_range(entry_date)) is not None:
         raise InvalidInput(f"the entry date {why}")
@@ -152,7 +157,11 @@ def add_entry(session: Session, number: str, importer_number: str, port: str,
         raise InvalidInput(f"entry {number} is already registered")
     owner = importer(session, importer_number)
     office(session, port, "port")
-    row = Entry(number=number, importer=owner.number, port=port, entry_date=entry_date)
+    from cee_workflow.workflow.registry_parties import entry_party
+
+    row = Entry(number=number, importer=owner.number, port=port, entry_date=entry_date,
+                surety=entry_party(session, surety, "surety"),
+                consignee=entry_party(session, consignee, "consignee"))
     session.add(row)
     session.flush()
     return row, owner

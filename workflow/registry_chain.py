@@ -1,12 +1,12 @@
 """The registry's own hash chain: who registered, changed or deactivated whom, and when.
 
-Every change to an office, officer, importer or administrator appends one `cee_registry_event`
-in the same transaction as the change. Each event's hash is SHA-256 over its predecessor's hash
-and the canonical JSON (sorted keys, no spaces, UTF-8) of its seq, instant, actor, action,
-subject and data — the same construction as the case events' chain. `audit verify` recomputes
-the chain and folds it into the registry it describes: a row no event explains, an edited or
-deleted event, or a row that differs from its events' fold is named (`problems`). The chain is
-also a Merkle source of signed checkpoints (workflow/merkle.py).
+Every change to an office, officer, importer, trade party or administrator appends one
+`cee_registry_event` in the same transaction as the change. Each event's hash is SHA-256 over
+its predecessor's hash and the canonical JSON (sorted keys, no spaces, UTF-8) of its seq,
+instant, actor, action, subject and data — the same construction as the case events' chain.
+`audit verify` recomputes the chain and folds it into the registry it describes: a row no event
+explains, an edited or deleted event, or a row that differs from its events' fold is named
+(`problems`). The chain is also a Merkle source of signed checkpoints (workflow/merkle.py).
 """
 
 from __future__ import annotations
@@ -19,7 +19,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from cee_workflow.storage.models import Administrator, Importer, Office, Officer, RegistryEvent
+from cee_workflow.storage.models import (
+    Administrator,
+    Importer,
+    Office,
+    Officer,
+    Party,
+    RegistryEvent,
+)
 from cee_workflow.storage.reference_data import CENTERS, PORTS
 
 GENESIS = "0" * 64
@@ -31,6 +38,8 @@ FOLDED = {
     "officer": (Officer.__table__, "id", ("name", "office", "unit", "role", "login", "active")),
     "importer": (Importer.__table__, "number", ("name", "center", "trusted", "login")),
     "administrator": (Administrator.__table__, "id", ("name", "login", "active")),
+    "party": (Party.__table__, "id", ("name", "role", "login", "importer", "principals",
+                                      "active")),
 }
 
 

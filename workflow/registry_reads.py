@@ -102,11 +102,24 @@ def importers(db, *, center: str | None = None, after: str | None = None,
         for i in rows])
 
 
-def entries(db, *, importer: str | None = None, port: str | None = None,
+def entry_scope(scope):
+    """The condition keeping a reader's entries to its scope (workflow/parties.read_scope_of):
+    a filer's importer number, or a party's Confinement — the entries of its importers and
+    those recording it (surety, consignee)."""
+    if isinstance(scope, str):
+        return Entry.importer == scope
+    conditions = [col(Entry.importer).in_(scope.importers)] if scope.importers else []
+    conditions += [getattr(Entry, column) == party for column, party in scope.entry_parties]
+    return sa.or_(*conditions) if conditions else sa.false()
+
+
+def entries(db, *, importer: str | None = None, port: str | None = None, scope=None,
             after: str | None = None, limit: int = STREAM_PAGE) -> Page:
     """Recorded entries in number order with their cases, a keyset page at a time (`after`:
-    an entry number, with or without dashes)."""
+    an entry number, with or without dashes); `scope`: a reader's (entry_scope)."""
     statement = select(Entry)
+    if scope is not None:
+        statement = statement.where(entry_scope(scope))
     if importer:
         statement = statement.where(Entry.importer == importer)
     if port:
@@ -120,10 +133,16 @@ def entries(db, *, importer: str | None = None, port: str | None = None,
                  parse_entry_number(after) if after else None, limit, documents)
 
 
-def entry(db, number: str) -> dict[str, Any]:
+def entry(db, number: str, *, scope=None) -> dict[str, Any]:
+    """One entry with its cases; NotFound also when it is outside the reader's `scope`
+    (nothing is said of an entry the reader may not see)."""
     key = parse_entry_number(number)
     with transaction(db, write=False) as session:
         row = session.get(Entry, key)
+        outside = scope is not None and session.exec(select(Entry.number).where(
+            Entry.number == key, entry_scope(scope))).first() is None
+        if row is not None and outside:
+            row = None
         if row is None:
             raise NotFound("entry", number, "list entries with `cee entry list`")
         return _entry(row, _cases_of(session, [key]).get(key, []))

@@ -27,9 +27,10 @@ from cee_workflow.states.base import Facts
 from cee_workflow.storage import queries
 from cee_workflow.storage.database import transaction
 from cee_workflow.storage.models import Case, Deadline
-from cee_workflow.workflow.advance import entry_facts, lifecycle_of, parse_inputs
+from cee_workflow.workflow.advance import entry_facts, lifecycle_of, parse_inputs, scope_of
 from cee_workflow.workflow.errors import InvalidInput
 from cee_workflow.workflow.jurisdiction import Filer, Officer
+from cee_workflow.workflow.parties import Party, with_entry_parties
 from cee_workflow.workflow.views import DeadlineView, Page
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ _NO_DEADLINE = date(9999, 12, 31)  # cases without a waiting deadline sort last
 
 
 def _held(actor: Any) -> tuple[Authority, ...]:
-    if isinstance(actor, Filer):
+    if isinstance(actor, Filer | Party):
         return (Authority.FILER,)
     if isinstance(actor, Officer):
         return _HELD.get(actor.office_kind, ())
@@ -108,8 +109,11 @@ def _candidates(actor: Any, kind: str | None, after: tuple[date, str] | None):
     any_kind = select(sa.func.min(Deadline.last_day)).where(waiting).scalar_subquery()
     key = sa.func.coalesce(legal, any_kind, _NO_DEADLINE)
     statement = select(Case, key.label("key")).where(opened)
-    if isinstance(actor, Filer):
-        statement = statement.where(Case.importer == actor.importer)
+    if isinstance(actor, Filer | Party):  # a filer its importer's; a party where it stands
+        from cee_workflow.storage.reads import confined
+        from cee_workflow.workflow.parties import read_scope_of
+
+        statement = statement.where(confined(Case.id, Case.importer, read_scope_of(actor)))
     elif isinstance(actor, Officer) and actor.office_kind != "hq":
         column = Case.port if actor.office_kind == "port" else Case.center
         statement = statement.where(column == actor.office)
@@ -153,7 +157,10 @@ def iter_queue(engine: Engine, actor: Any, *, kind: str | None = None,
             entries = queries.entries_of_cases(session, [c.id for c in cases])
             nearest = _nearest_deadlines(session, [c.id for c in cases])
             for case in cases:
-                item = _actionable(engine, actor, case, entry_facts(session, entries[case.id]),
+                scope = with_entry_parties(session, scope_of(case, entries[case.id]),
+                                           entries[case.id], actor)
+                item = _actionable(engine, actor, case, scope,
+                                   entry_facts(session, entries[case.id]),
                                    nearest.get(case.id), today)
                 if item is not None:
                     yield item
@@ -172,7 +179,7 @@ def queue(engine: Engine, actor: Any, *, kind: str | None = None) -> list[QueueI
     return list(iter_queue(engine, actor, kind=kind))
 
 
-def _actionable(engine: Engine, actor: Any, case: Case, facts, row: Deadline | None,
+def _actionable(engine: Engine, actor: Any, case: Case, scope, facts, row: Deadline | None,
                 today: date) -> QueueItem | None:
     from cee_workflow.workflow.engine import _availability
 
@@ -180,7 +187,7 @@ def _actionable(engine: Engine, actor: Any, case: Case, facts, row: Deadline | N
     allowed, needs = [], {}
     for trigger in dict.fromkeys(t.trigger for t in lifecycle.transitions_from(case.state)):
         specs = [s for s in lifecycle.specs_for(trigger) if case.state in s.sources]
-        availability = _availability(specs, actor, case, facts, today, engine.params)
+        availability = _availability(specs, actor, case, scope, facts, today, engine.params)
         if availability.allowed:
             allowed.append(trigger)
             if availability.inputs:
@@ -223,9 +230,13 @@ def blocked(engine: Engine, *, kind: str | None = None, center: str | None = Non
                  .where(Deadline.status == "blocked", Deadline.state == Case.state,
                         ~superseded))
     for column, value in ((Deadline.kind, kind), (Case.center, center), (Case.port, port),
-                          (Case.kind, case_kind), (Case.importer, importer)):
+                          (Case.kind, case_kind)):
         if value is not None:
             statement = statement.where(column == value)
+    if importer is not None:  # a filer's importer, or a party's Confinement
+        from cee_workflow.storage.reads import confined
+
+        statement = statement.where(confined(Case.id, Case.importer, importer))
     statement = statement.order_by(Deadline.due_at, Deadline.id)
     result = []
     with transaction(engine.db, write=False) as session:
