@@ -60,14 +60,15 @@ class Step(NamedTuple):
 
 
 def write_batch(session: Session, groups: Sequence[Group], steps: Sequence[Step],
-                sources: Sequence[str], now: datetime) -> tuple[set[str], dict[str, int]]:
+                sources: Sequence[str], now: datetime, *, seqs: bool = True
+                ) -> tuple[set[str], dict[str, int]]:
     """Write the batch; returns the ids updated (a case missing changed since it was read:
-    nothing of it is written) and {case id: the global seq of its new event}."""
+    nothing of it is written) and, with `seqs`, {case id: the global seq of its new event}."""
     if not steps:
         return set(), {}
     if session.get_bind().dialect.name == "postgresql":
         return _write_postgresql(session, groups, steps, sources, now)
-    return _write_sqlite(session, groups, steps, sources, now)
+    return _write_sqlite(session, groups, steps, sources, now, seqs)
 
 
 # --- PostgreSQL ------------------------------------------------------------------------------
@@ -148,7 +149,8 @@ def _write_postgresql(session: Session, groups: Sequence[Group], steps: Sequence
 
 
 def _write_sqlite(session: Session, groups: Sequence[Group], steps: Sequence[Step],
-                  sources: Sequence[str], now: datetime) -> tuple[set[str], dict[str, int]]:
+                  sources: Sequence[str], now: datetime, want_seqs: bool
+                  ) -> tuple[set[str], dict[str, int]]:
     connection = session.connection()
     dialect = connection.dialect
 
@@ -189,7 +191,8 @@ def _write_sqlite(session: Session, groups: Sequence[Group], steps: Sequence[Ste
             (instant, json.dumps(moving)))
     at = converter(EVENT, "at")(now)
     # SQLite holds the write lock: the events numbered above the highest now are this batch's.
-    mark = connection.exec_driver_sql("SELECT coalesce(max(seq), 0) FROM cee_event").scalar()
+    mark = connection.exec_driver_sql("SELECT coalesce(max(seq), 0) FROM cee_event").scalar() \
+        if want_seqs else 0
     connection.exec_driver_sql(
         'INSERT INTO cee_event (case_id, case_seq, at, actor, authority, regime, "trigger", '
         "from_state, to_state, note, data, prev_hash, hash) "
@@ -199,7 +202,8 @@ def _write_sqlite(session: Session, groups: Sequence[Group], steps: Sequence[Ste
          for s in kept for g in (groups[s.group],)])
     _insert_deadlines(connection, groups, kept, converter)
     seqs = dict(connection.exec_driver_sql(
-        "SELECT case_id, seq FROM cee_event WHERE seq > ?", (mark,)).all()) if kept else {}
+        "SELECT case_id, seq FROM cee_event WHERE seq > ?", (mark,)).all()) \
+        if kept and want_seqs else {}
     return {s.id for s in kept}, seqs
 
 

@@ -31,9 +31,9 @@ from cee_workflow.workflow.advance import (
     Context,
     apply,
     close_followers,
+    entry_fact_from_naming,
     entry_facts,
     event_view,
-    facts_from_naming,
     lifecycle_of,
     moves_timers,
     parse_inputs,
@@ -290,8 +290,10 @@ def _set_based(run: _Run, ctx: Context, rows: list[Any]) -> None:
         else:
             planned.append(row)
     sources = sorted({s for kind in {row.kind for row in rows} for s in run.sources(kind)})
-    written, seqs = write_batch(session, planner.groups, planner.steps, sources, ctx.now)
-    if run.engine._subscribers:
+    listened = bool(run.engine._subscribers)
+    written, seqs = write_batch(session, planner.groups, planner.steps, sources, ctx.now,
+                                seqs=listened)
+    if listened:
         ctx.events.extend(planner.events(seqs))
     for row, spec in zip(planned, planner.specs, strict=True):
         if row.id not in written:  # unreachable while the batch holds its locks
@@ -347,12 +349,11 @@ def naming_facts(rows: list[writes.NamingRow], ids: list[str]
         case_entries = entries[row.case_id]
         if not case_entries or case_entries[-1] != row.entry:
             case_entries.append(row.entry)
-        by_entry.setdefault(row.entry, {}).setdefault(row.naming_id,
-                                                       single.NamingRow(*row[1:]))
-    numbers = sorted(by_entry)
-    facts = facts_from_naming(numbers, [n for number in numbers
-                                        for n in by_entry[number].values()])
-    return entries, {f.number: f for f in facts}
+        naming = by_entry.setdefault(row.entry, {})
+        if row.naming_id not in naming:
+            naming[row.naming_id] = single.NamingRow(*row[1:])
+    return entries, {number: entry_fact_from_naming(number, list(naming.values()))
+                     for number, naming in sorted(by_entry.items())}
 
 
 def write_planned(ctx: Context, planned: list[Planned], sources: list[str], *,

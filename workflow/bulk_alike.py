@@ -70,11 +70,15 @@ class Planner:
         self._events: list[dict[str, Any]] = []  # per group: the event's shared fields
         self._decided: dict[tuple, Any] = {}  # key → _Decision, or _ALONE
         self._armed: dict[tuple, int] = {}  # (key, the timers' data) → group
+        self._escalation: list[int] = []  # per group: the highest level of its timers
+        self._days: dict[Any, date | None] = {}  # a bulletin day as kept in data → the date
+        self._lifecycles: dict[str, Lifecycle] = {}
 
     def plan(self, row: Any, entries: tuple[EntryFacts, ...], grant: Grant,
              levels: Mapping[tuple[str, datetime], int]) -> Refusal | None:
         """Plan `row`'s transition (a new step), or return the Refusal of its guards."""
-        lifecycle = lifecycle_of(row.kind)
+        lifecycle = self._lifecycles.get(row.kind) or self._lifecycles.setdefault(
+            row.kind, lifecycle_of(row.kind))
         reads = _reads(lifecycle, self.batch.trigger, row.state)
         key = None if reads is None else _key(row, entries, grant, reads)
         decision = self._decided.get(key, _ALONE) if key is not None else _ALONE
@@ -125,14 +129,18 @@ class Planner:
              grant: Grant, decision: _Decision, key: Any,
              levels: Mapping[tuple[str, datetime], int]) -> None:
         changes = decision.changes
-        keys = _timer_keys(lifecycle, decision.state, decision.spec)
-        if key is not None and keys is not None:
-            armed_key = (key, tuple(_hashable(row.data.get(k)) for k in keys
-                                    if k not in changes))
+        if decision.timer_keys is _UNSET:
+            keys = _timer_keys(lifecycle, decision.state, decision.spec)
+            decision.timer_keys = None if keys is None else tuple(
+                k for k in keys if k not in changes)
+        if key is not None and decision.timer_keys is not None:
+            data = row.data
+            armed_key = (key, tuple([_hashable(data.get(k)) for k in decision.timer_keys]))
             number = self._armed.get(armed_key)
             if number is None:
                 number, shareable = self._new_group(lifecycle, row, entries, grant, decision,
-                                                    keys)
+                                                    _timer_keys(lifecycle, decision.state,
+                                                                decision.spec))
                 if shareable:
                     self._armed[armed_key] = number
         else:
@@ -140,7 +148,7 @@ class Planner:
         group = self.groups[number]
         armed, escalation = None, row.escalation
         if group.moves_timers:
-            escalation = max((t["level"] for t in group.timers), default=0)
+            escalation = self._escalation[number]
             if levels and any((t["timer"], t["due_at"]) in levels for t in group.timers):
                 # the same deadline runs on, escalated already: its level carries on
                 armed = [{**t, "case_id": row.id, "armed_version": row.version + 1}
@@ -149,11 +157,12 @@ class Planner:
                 escalation = max((t["level"] for t in armed), default=0)
         day = changes["scheduled_for"] if "scheduled_for" in changes \
             else row.data.get("scheduled_for")
+        if day not in self._days:
+            self._days[day] = iso(day)
         self.steps.append(Step(
-            id=row.id, version=row.version, group=number, event_count=row.event_count,
-            head_hash=row.head_hash,
-            hash=self._templates[number].hash(row.head_hash, row.id, row.event_count + 1),
-            escalation=escalation, scheduled_for=iso(day), armed=armed))
+            row.id, row.version, number, row.event_count, row.head_hash,
+            self._templates[number].hash(row.head_hash, row.id, row.event_count + 1),
+            escalation, self._days[day], armed))
         self.specs.append(decision.spec)
 
     def _new_group(self, lifecycle: Lifecycle, row: Any, entries: tuple[EntryFacts, ...],
@@ -186,6 +195,7 @@ class Planner:
             from_state=row.state, to_state=decision.state, note=b.note,
             moves_timers=moves_timers(spec), timers=tuple(timers)))
         self._templates.append(CanonicalTemplate(event))
+        self._escalation.append(max((t["level"] for t in timers), default=0))
         self._events.append(event)
         return len(self.groups) - 1, shareable
 
@@ -197,13 +207,18 @@ class Planner:
                                 case_seq=step.event_count + 1, **self._events[step.group])
 
 
-class _Decision:
-    """A transition's outcome for a case: the state written, the spec taken, the changes."""
+_UNSET = object()
 
-    __slots__ = ("state", "spec", "changes")
+
+class _Decision:
+    """A transition's outcome for a case: the state written, the spec taken, the changes (and,
+    once known, the data keys its timers read that the changes do not set)."""
+
+    __slots__ = ("state", "spec", "changes", "timer_keys")
 
     def __init__(self, state: str, spec: TransitionSpec, changes: dict[str, Any]):
         self.state, self.spec, self.changes = state, spec, changes
+        self.timer_keys: Any = _UNSET
 
 
 @cache
