@@ -130,10 +130,10 @@ def naming_of_cases(session: Session, ids: Sequence[str], *, own_data: bool = Tr
     data = "nc.data" if own_data else "CASE WHEN nc.id = ce.case_id THEN NULL ELSE nc.data END"
     if connection.dialect.name == "postgresql":
         return [NamingRow(*row) for row in connection.exec_driver_sql(
-            _NAMING_SQL.format(ids="= ANY(%b::text[])", data=data), (list(ids),))]
+            _NAMING_SQL.format(ids="= ANY(%b::text[])", data=data), (list(ids),)).all()]
     rows = connection.exec_driver_sql(
         _NAMING_SQL.format(ids="IN (SELECT value FROM json_each(?))", data=data),
-        (json.dumps(list(ids)),))
+        (json.dumps(list(ids)),)).all()
     return [NamingRow(case_id, entry, importer, port, date.fromisoformat(entry_date), version,
                       naming, kind, state, None if data is None else json.loads(data))
             for case_id, entry, importer, port, entry_date, version, naming, kind, state, data
@@ -146,7 +146,7 @@ def escalated_levels(session: Session, ids: Sequence[str]
     rows = session.execute(
         sa.select(DEADLINE.c.case_id, DEADLINE.c.timer, DEADLINE.c.due_at, DEADLINE.c.level)
         .where(DEADLINE.c.case_id.in_(_id_list(session)), DEADLINE.c.status == "pending",
-               DEADLINE.c.level > 0), {"ids": _id_param(session, ids)})
+               DEADLINE.c.level > 0), {"ids": _id_param(session, ids)}).all()
     levels: dict[str, dict[tuple[str, datetime], int]] = {}
     for case_id, timer, due_at, level in rows:
         levels.setdefault(case_id, {})[(timer, due_at)] = level
