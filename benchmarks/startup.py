@@ -38,7 +38,7 @@ def wall(command: list[str]) -> tuple[float, float]:
 
 def heavy_imports(argv: list[str]) -> list[str]:
     """The heavy modules `cee ARGV` has imported by the time it exits (help, usage errors)."""
-    probe = ("import contextlib, io, sys, cli\n"
+    probe = ("import contextlib, io, sys\nfrom cee_workflow import cli\n"
              "with contextlib.redirect_stdout(io.StringIO()):\n"
              f"    try:\n        cli.main({argv!r})\n    except SystemExit:\n        pass\n"
              f"print(' '.join(m for m in {HEAVY_MODULES!r} if m in sys.modules))")

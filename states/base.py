@@ -20,6 +20,7 @@ from typing import Any
 from cee_workflow.states.authority import Authority, Role
 from cee_workflow.states.calendar import add_period, out_of_range, roll_forward
 from cee_workflow.states.params import RuleParams
+from cee_workflow.states.reads import Reads
 
 STAY = "="  # a transition that keeps the state (e.g. amending a protest)
 
@@ -330,6 +331,9 @@ class TransitionSpec:
     # Open cases of other lifecycles on the same entries that this transition closes, in the
     # same transaction, by their SYSTEM trigger (a liquidation closes the entry's open PSCs).
     closes: tuple[Cascade, ...] = ()
+    # What the guards and effect read of a case (states/reads.py): a bulk run decides once for
+    # cases alike in it. None: decided case by case.
+    reads: Reads | None = None
 
     @property
     def who(self) -> str:
@@ -406,6 +410,16 @@ class TimerSpec:
     # A data key read when `anchor` is absent: cases recorded before the rulebook named the
     # anchor (a denial recorded before `summons_from` existed counts from `denied_on`).
     anchor_before: str | None = None
+    # The data keys `applies` reads (states/reads.py); None with an `applies`: armed case by
+    # case in a bulk run.
+    reads: tuple[str, ...] | None = None
+
+    def data_read(self) -> tuple[str, ...] | None:
+        """Every data key this timer's rows depend on, or None if that is not declared."""
+        if self.applies is not None and self.reads is None:
+            return None
+        named = (self.anchor, self.anchor_before, self.extended, *(self.reads or ()))
+        return tuple(key for key in named if key)
 
     def last_day(self, data: Mapping[str, Any], params: RuleParams) -> date | None:
         anchor = iso(data.get(self.anchor) or (data.get(self.anchor_before)

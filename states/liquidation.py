@@ -67,6 +67,7 @@ from cee_workflow.states.liquidation_rules import (
     within_liquidation_period,
 )
 from cee_workflow.states.protest_parties import ISSUES, IssueList
+from cee_workflow.states.reads import Reads
 
 WITHIN_PERIOD = Guard("within liquidation period", "19 U.S.C. 1504(a)", within_liquidation_period)
 NO_OPEN_PSC = Guard("no PSC in team review", PSC_REVIEW, no_open_psc)
@@ -77,6 +78,11 @@ POSTING = Guard("posted on or after the bulletin, within the period", "19 CFR 15
                 "19 U.S.C. 1504(a)", posting_valid)
 # A PSC follows its entry's scheduled liquidation: these re-arm its escalation timer.
 FOLLOWED_BY = ("psc",)
+# What a liquidation's guards and effect read of the case (states/reads.py): the bulletin, the
+# liquidation deadline, the entry date (the protest period depends on it, 1514(c)(3)) and
+# whether a PSC is in team review on the entry.
+LIQUIDATION_READS = Reads(data=("scheduled_for", "liquidation_deadline", "entry_date"),
+                          entries=("pscs_in_review",))
 
 DEEMED_LIQUIDATION = TimerSpec(
     name="deemed_liquidation",
@@ -241,6 +247,7 @@ LIQUIDATION = Lifecycle(
                               citation="19 CFR 159.9(c)(1)")),
             effect=lambda f: effect_liquidated(f, f.legal("posted_on"), f.inputs["type"]),
             closes=CLOSES_PSCS,
+            reads=LIQUIDATION_READS,
         ),
         TransitionSpec(
             "auto_liquidate", ("scheduled",), "liquidated", Authority.SYSTEM,
@@ -249,6 +256,7 @@ LIQUIDATION = Lifecycle(
             guards=(WITHIN_PERIOD, BULLETIN_REACHED, NO_OPEN_PSC),
             effect=lambda f: effect_liquidated(f, iso(f.data["scheduled_for"]), "6"),
             closes=CLOSES_PSCS,
+            reads=LIQUIDATION_READS,
         ),
         TransitionSpec(
             "liquidate_over_psc", ("scheduled",), "liquidated", Authority.CENTER,
@@ -296,6 +304,7 @@ LIQUIDATION = Lifecycle(
             effect=lambda f: {**effect_liquidated(f, iso(f.data["liquidation_deadline"]), "7"),
                               "deemed": True},
             closes=CLOSES_PSCS,
+            reads=Reads(data=("liquidation_deadline", "entry_date")),
         ),
         TransitionSpec(
             "reliquidate", LIQUIDATED, "reliquidated", Authority.CENTER,
@@ -318,6 +327,7 @@ LIQUIDATION = Lifecycle(
             summary="final and conclusive: no protest filed in time and no reliquidation window",
             guards=(Guard("windows closed, no open protest", "19 U.S.C. 1514(a)",
                           windows_closed),),
+            reads=Reads(data=("finality_date",), entries=("open_protests",)),
         ),
         *EXAMINATION,  # presentation for examination, release, deemed exclusion (1499(c)(5)(A))
     ),

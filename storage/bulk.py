@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session
 
+from cee_workflow.storage.lock_order import neighbours_of
 from cee_workflow.storage.models import Case, Deadline, Event
 
 CASE = Case.__table__
@@ -58,15 +59,27 @@ def scopes_of(session: Session, ids: Sequence[str]) -> list[sa.Row]:
                            .where(CASE.c.id.in_(list(ids)))).all()
 
 
-def lock_cases(session: Session, ids: Sequence[str]) -> list[sa.Row]:
+def lock_cases(session: Session, ids: Sequence[str], *, neighbours: bool = False
+               ) -> list[sa.Row]:
     """The cases' rows, in id order; on PostgreSQL locked FOR UPDATE in that order (case before
     deadline, like every advance and the sweep). SQLite serializes writers already. The ids
-    are one parameter (an array; SQLite: a JSON array), so the text is the same every batch."""
+    are one parameter (an array; SQLite: a JSON array), so the text is the same every batch.
+
+    With `neighbours` (PostgreSQL), every case naming one of their entries is locked too, in
+    the same statement and the same id order: the global lock order (storage/lock_order.py)
+    and the batch's own lock in one — only the batch's rows are returned."""
+    wanted = _id_list(session)
+    if neighbours and _is_postgres(session):
+        wanted = sa.union(wanted, neighbours_of(sa.bindparam("ids", type_=ARRAY(sa.String))))
     statement = (sa.select(*(CASE.c[name] for name in CASE_COLUMNS))
-                 .where(CASE.c.id.in_(_id_list(session))).order_by(CASE.c.id))
+                 .where(CASE.c.id.in_(wanted)).order_by(CASE.c.id))
     if _is_postgres(session):
         statement = statement.with_for_update()
-    return session.execute(statement, {"ids": _id_param(session, ids)}).all()
+    rows = session.execute(statement, {"ids": _id_param(session, ids)}).all()
+    if neighbours and _is_postgres(session):
+        batch = set(ids)
+        rows = [row for row in rows if row.id in batch]
+    return rows
 
 
 def _id_list(session: Session) -> Any:
@@ -99,23 +112,28 @@ class NamingRow(NamedTuple):
 
 _NAMING_SQL = (
     "SELECT ce.case_id, ce.entry, e.importer, e.port, e.entry_date, e.summary_version, "
-    "nc.id, nc.kind, nc.state, nc.data FROM cee_case_entry AS ce "
+    "nc.id, nc.kind, nc.state, {data} FROM cee_case_entry AS ce "
     "JOIN cee_entry AS e ON e.number = ce.entry "
     "LEFT JOIN cee_case_entry AS ne ON ne.entry = ce.entry "
     "LEFT JOIN cee_case AS nc ON nc.id = ne.case_id WHERE ce.case_id {ids} "
     "ORDER BY ce.case_id, ce.entry, nc.id")
 
 
-def naming_of_cases(session: Session, ids: Sequence[str]) -> list[NamingRow]:
+def naming_of_cases(session: Session, ids: Sequence[str], *, own_data: bool = True
+                    ) -> list[NamingRow]:
     """For a batch of cases, in one statement of a fixed text: each entry each case names, and
     every case naming that entry — all the batch's guards and timers read of entries (the
-    single advance's read, `storage.single.case_for_transition`, for many cases at once)."""
+    single advance's read, `storage.single.case_for_transition`, for many cases at once).
+    Without `own_data`, a case's row naming its own entry comes with data None (the caller
+    read it already: it is not sent twice)."""
     connection = session.connection()
+    data = "nc.data" if own_data else "CASE WHEN nc.id = ce.case_id THEN NULL ELSE nc.data END"
     if connection.dialect.name == "postgresql":
         return [NamingRow(*row) for row in connection.exec_driver_sql(
-            _NAMING_SQL.format(ids="= ANY(%b::text[])"), (list(ids),))]
+            _NAMING_SQL.format(ids="= ANY(%b::text[])", data=data), (list(ids),)).all()]
     rows = connection.exec_driver_sql(
-        _NAMING_SQL.format(ids="IN (SELECT value FROM json_each(?))"), (json.dumps(list(ids)),))
+        _NAMING_SQL.format(ids="IN (SELECT value FROM json_each(?))", data=data),
+        (json.dumps(list(ids)),)).all()
     return [NamingRow(case_id, entry, importer, port, date.fromisoformat(entry_date), version,
                       naming, kind, state, None if data is None else json.loads(data))
             for case_id, entry, importer, port, entry_date, version, naming, kind, state, data
@@ -128,7 +146,7 @@ def escalated_levels(session: Session, ids: Sequence[str]
     rows = session.execute(
         sa.select(DEADLINE.c.case_id, DEADLINE.c.timer, DEADLINE.c.due_at, DEADLINE.c.level)
         .where(DEADLINE.c.case_id.in_(_id_list(session)), DEADLINE.c.status == "pending",
-               DEADLINE.c.level > 0), {"ids": _id_param(session, ids)})
+               DEADLINE.c.level > 0), {"ids": _id_param(session, ids)}).all()
     levels: dict[str, dict[tuple[str, datetime], int]] = {}
     for case_id, timer, due_at, level in rows:
         levels.setdefault(case_id, {})[(timer, due_at)] = level

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from cee_workflow.storage.models import Case, CaseEntry
 
@@ -27,6 +28,13 @@ _THEIRS = CASE_ENTRY.alias("theirs")
 _OURS = CASE_ENTRY.alias("ours")
 
 
+def neighbours_of(ids: sa.BindParameter) -> sa.Select:
+    """The ids of the cases naming an entry one of `ids` (an array bind) names."""
+    return (sa.select(_THEIRS.c.case_id)
+            .select_from(_THEIRS.join(_OURS, _OURS.c.entry == _THEIRS.c.entry))
+            .where(_OURS.c.case_id == sa.any_(ids)))
+
+
 def lock_with_neighbours(conn: sa.Connection, case_ids: Sequence[str], *,
                          skip_locked: bool = False, nowait: bool = False) -> list[str]:
     """PostgreSQL: lock FOR UPDATE, in case-id order, `case_ids` and every case naming one of
@@ -34,14 +42,12 @@ def lock_with_neighbours(conn: sa.Connection, case_ids: Sequence[str], *,
     SQLite it locks nothing and returns []."""
     if conn.dialect.name != "postgresql" or not case_ids:
         return []
-    ids = list(case_ids)
-    neighbours = (sa.select(_THEIRS.c.case_id)
-                  .select_from(_THEIRS.join(_OURS, _OURS.c.entry == _THEIRS.c.entry))
-                  .where(_OURS.c.case_id.in_(ids)))
+    ids = sa.bindparam("ids", list(case_ids), type_=ARRAY(sa.String))  # one bind, one text
     # FOR UPDATE sits above the sort in PostgreSQL's plan (LockRows over Sort): the rows are
     # locked in the order of ORDER BY.
     statement = (sa.select(CASE.c.id)
-                 .where(sa.or_(CASE.c.id.in_(ids), CASE.c.id.in_(neighbours)))
+                 .where(CASE.c.id.in_(sa.union(sa.select(sa.func.unnest(ids)),
+                                               neighbours_of(ids))))
                  .order_by(CASE.c.id)
                  .with_for_update(skip_locked=skip_locked, nowait=nowait))
     return list(conn.execute(statement).scalars())

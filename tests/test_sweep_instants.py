@@ -16,7 +16,6 @@ from sweep_population import postgres_only
 
 from cee_workflow.storage import bulk as bulk_writes
 from cee_workflow.workflow import audit_verify
-from cee_workflow.workflow import bulk as bulk_workflow
 
 
 def _timed_verify(engine, monkeypatch):
@@ -60,19 +59,17 @@ def test_each_bulk_batch_is_dated_once_it_holds_its_cases(cast, engine, clock, m
     case = cast.entry()
     officer = cast.actor("c007")
     def officer_acts_first(real_lock):
-        def lock(on, ids):
+        def lock(on, ids, **options):
             if case.id in ids and not probed:
                 probed.append(True)
                 clock.advance(timedelta(hours=1))
                 engine.advance(case.id, "start_summary_review", actor=officer)
-            return real_lock(on, ids)
+            return real_lock(on, ids, **options)
         return lock
 
     probed: list[bool] = []
-    # Whichever lock the batch takes first: its cases' neighbourhood (the global lock order,
-    # for a trigger that re-arms other cases) or its cases alone.
-    monkeypatch.setattr(bulk_workflow, "lock_with_neighbours",
-                        officer_acts_first(bulk_workflow.lock_with_neighbours))
+    # The batch's one lock: its cases, with their neighbourhood (the global lock order) for a
+    # trigger that re-arms other cases.
     monkeypatch.setattr(bulk_writes, "lock_cases", officer_acts_first(bulk_writes.lock_cases))
     result = engine.advance_many("extend", actor=officer, case_ids=[case.id],
                                  inputs={"reason": "01"})

@@ -195,21 +195,25 @@ def facts_from_naming(numbers: list[str], naming: list[single.NamingRow]
     by_entry: dict[str, list[single.NamingRow]] = {}
     for row in naming:
         by_entry.setdefault(row.entry, []).append(row)
-    facts = []
-    for number in numbers:
-        rows = by_entry[number]
-        entry = queries.EntryRow(number, rows[0].importer, rows[0].port, rows[0].entry_date,
-                                 rows[0].summary_version)
-        case = next((queries.CaseOfEntry(r.case_id, r.state, r.data) for r in rows
-                     if r.kind == "liquidation"), None)
-        open_of = {kind: tuple(r.case_id for r in rows
-                               if r.kind == kind and r.state not in closed)
-                   for kind, closed in _OPEN_NAMING.items()}
-        review = tuple(r.case_id for r in rows if r.kind == "psc" and r.state in PSC_HOLDING)
-        data_of = {r.case_id: r.data for r in rows if r.kind == "protest"}
-        facts.append(_entry_fact(entry, case, open_of["protest"], open_of["psc"], review,
-                                 data_of))
-    return tuple(facts)
+    return tuple(entry_fact_from_naming(number, by_entry[number]) for number in numbers)
+
+
+def entry_fact_from_naming(number: str, rows: list[Any]) -> EntryFacts:
+    """One entry's facts from its naming rows (each with the entry's row and one case naming
+    it: `storage.single.NamingRow`'s fields)."""
+    entry = queries.EntryRow(number, rows[0].importer, rows[0].port, rows[0].entry_date,
+                             rows[0].summary_version)
+    case = next((queries.CaseOfEntry(r.case_id, r.state, r.data) for r in rows
+                 if r.kind == "liquidation"), None)
+    if len(rows) == 1 and rows[0].kind in ("liquidation", None):
+        # named by its liquidation case alone (most entries): no protest, no PSC open
+        return _entry_fact(entry, case, (), (), (), None)
+    open_of = {kind: tuple(r.case_id for r in rows
+                           if r.kind == kind and r.state not in closed)
+               for kind, closed in _OPEN_NAMING.items()}
+    review = tuple(r.case_id for r in rows if r.kind == "psc" and r.state in PSC_HOLDING)
+    data_of = {r.case_id: r.data for r in rows if r.kind == "protest"}
+    return _entry_fact(entry, case, open_of["protest"], open_of["psc"], review, data_of)
 
 
 def _entry_fact(entry: queries.EntryRow, case: queries.CaseOfEntry | None,

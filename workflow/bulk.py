@@ -20,32 +20,26 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
 
-from cee_workflow.states.base import EntryFacts, Facts, Refusal, TransitionSpec, iso
+from cee_workflow.states.base import EntryFacts, Facts, TransitionSpec, iso
 from cee_workflow.states.calendar import legal_date
 from cee_workflow.states.liquidation import BULLETIN_RUN_GUARDS, BULLETIN_TRIGGER, LIQUIDATION
 from cee_workflow.storage import bulk as writes
 from cee_workflow.storage import queries, single
+from cee_workflow.storage.bulk_alike import write_batch
 from cee_workflow.storage.database import transaction
-from cee_workflow.storage.lock_order import lock_with_neighbours
 from cee_workflow.workflow.advance import (
     Context,
     apply,
-    chained_event,
     close_followers,
+    entry_fact_from_naming,
     entry_facts,
-    event_data,
     event_view,
-    facts_from_naming,
     lifecycle_of,
     moves_timers,
     parse_inputs,
-    transition_values,
 )
-from cee_workflow.workflow.errors import (
-    InvalidInput,
-    RuleViolation,
-    UnknownTrigger,
-)
+from cee_workflow.workflow.bulk_alike import Batch, Planner
+from cee_workflow.workflow.errors import InvalidInput, RuleViolation, UnknownTrigger
 from cee_workflow.workflow.jurisdiction import Actor, CaseScope, Grant, Officer, authorize
 from cee_workflow.workflow.lock_order import kind_of, reaches_other_cases
 
@@ -106,8 +100,12 @@ class _Run:
     selection: Selection | None
     result: BulkResult
     inputs: dict[str, dict[str, Any]] = field(default_factory=dict)  # parsed, per kind
+    _specs: dict[str, tuple[TransitionSpec, ...]] = field(default_factory=dict)
+    _sources: dict[str, list[str]] = field(default_factory=dict)
 
     def specs(self, kind: str) -> tuple[TransitionSpec, ...]:
+        if kind in self._specs:
+            return self._specs[kind]
         lifecycle = lifecycle_of(kind)
         specs = lifecycle.specs_for(self.trigger)
         if not specs:
@@ -119,7 +117,14 @@ class _Run:
         if kind not in self.inputs:
             self.inputs[kind] = parse_inputs(specs[0], self.raw_inputs,
                                               legal_date(self.engine.clock.now()))
+        self._specs[kind] = specs
         return specs
+
+    def sources(self, kind: str) -> list[str]:
+        """The states `trigger` leaves, for cases of `kind`."""
+        if kind not in self._sources:
+            self._sources[kind] = sorted({s for spec in self.specs(kind) for s in spec.sources})
+        return self._sources[kind]
 
     def authorize(self, row: Any, day: date) -> Grant:
         """Authority and jurisdiction over the group the case belongs to."""
@@ -232,9 +237,10 @@ def _batch(run: _Run, ids: list[str]) -> list:
     """One transaction: lock, check, compute, write. Returns the events written."""
     engine = run.engine
     with transaction(engine.db) as session:
-        if any(reaches_other_cases(kind_of(case_id), run.trigger) for case_id in ids):
-            lock_with_neighbours(session.connection(), ids)  # the global lock order, up front
-        locked = writes.lock_cases(session, ids)
+        # A trigger that writes other cases takes the global lock order up front: its cases and
+        # every case naming their entries, in id order (storage/lock_order.py), in one statement.
+        reaching = any(reaches_other_cases(kind_of(case_id), run.trigger) for case_id in ids)
+        locked = writes.lock_cases(session, ids, neighbours=reaching)
         # The instant once the batch's cases are locked: an officer's advance that committed
         # while this batch waited for them is earlier than this batch's events (audit verify
         # checks that a case's events never go backwards).
@@ -260,50 +266,46 @@ def _why_not(run: _Run, row: Any) -> str | None:
         why = run.selection.changed(row)
         if why:
             return why
-    sources = sorted({s for spec in run.specs(row.kind) for s in spec.sources})
+    sources = run.sources(row.kind)
     if row.state not in sources:
         return f"is {row.state}; {run.trigger} is possible only from {', '.join(sources)}"
     return None
 
 
 def _set_based(run: _Run, ctx: Context, rows: list[Any]) -> None:
-    """Guards per case in Python; the writes of the whole batch in a few statements."""
+    """Guards once per group of cases alike (workflow/bulk_alike.py); the writes of the whole
+    batch in a few statements (storage/bulk_alike.py)."""
     session, result = ctx.session, run.result
-    entries, facts_of, levels = batch_facts(session, [row.id for row in rows])
+    entries, facts_of, levels = batch_facts(session, [row.id for row in rows],
+                                            data_of={row.id: row.data for row in rows})
     grants: dict[tuple[str, ...], Grant] = {}
-    planned: list[Planned] = []
+    planner = Planner(Batch(run.trigger, run.actor.label, run.note, ctx.now, ctx.today,
+                            ctx.params), run.inputs.__getitem__)
+    planned: list[Any] = []
     for row in rows:
-        lifecycle = lifecycle_of(row.kind)
-        first = run.specs(row.kind)[0]
-        key = _group(first, row)
+        key = _group(run.specs(row.kind)[0], row)
         if key not in grants:
             grants[key] = run.authorize(row, ctx.today)
-        grant = grants[key]
-        inputs = run.inputs[row.kind]
-        facts = Facts(today=ctx.today, data=row.data, inputs=inputs,
-                      entries=tuple(facts_of[n] for n in entries[row.id]), params=ctx.params,
-                      importer=row.importer, division=row.division)
-        outcome = lifecycle.fire(row.state, run.trigger, facts)
-        if isinstance(outcome, Refusal):
-            result.skipped.append((row.id, f"{outcome.reason} ({outcome.guard.citation})"))
-            continue
-        dest, spec = outcome
-        changes = spec.effect(facts) if spec.effect else {}
-        values, armed = transition_values(lifecycle, row, spec, dest, changes,
-                                          levels.get(row.id, {}), ctx.params, facts.entries)
-        event, new = chained_event(
-            row, ctx.now, actor=run.actor.label, authority=grant.authority,
-            regime=grant.regime, trigger=run.trigger, note=run.note, values=values,
-            data=event_data(spec, inputs, changes, None))
-        planned.append(Planned(row, spec, event, new, armed))
-    sources = sorted({s for row in rows for spec in run.specs(row.kind) for s in spec.sources})
-    kept = write_planned(ctx, planned, sources, listened=bool(run.engine._subscribers))
-    close_planned(ctx, kept, entries, facts_of)
-    written = {item.row.id for item in kept}
-    for item in planned:
-        if item.row.id not in written:  # unreachable while the batch holds its locks
-            result.skipped.append((item.row.id, "was changed by someone else meanwhile"))
-    result.done += len(kept)
+        refusal = planner.plan(row, tuple(facts_of[n] for n in entries[row.id]), grants[key],
+                               levels.get(row.id, {}))
+        if refusal is not None:
+            result.skipped.append((row.id, f"{refusal.reason} ({refusal.guard.citation})"))
+        else:
+            planned.append(row)
+    sources = sorted({s for kind in {row.kind for row in rows} for s in run.sources(kind)})
+    listened = bool(run.engine._subscribers)
+    written, seqs = write_batch(session, planner.groups, planner.steps, sources, ctx.now,
+                                seqs=listened)
+    if listened:
+        ctx.events.extend(planner.events(seqs))
+    for row, spec in zip(planned, planner.specs, strict=True):
+        if row.id not in written:  # unreachable while the batch holds its locks
+            result.skipped.append((row.id, "was changed by someone else meanwhile"))
+        elif spec.closes and any(facts_of[n].open_pscs for n in entries[row.id]):
+            if ctx.session.identity_map:
+                ctx.session.expire_all()
+            close_followers(ctx, row, spec, entries[row.id], run.trigger)
+    result.done += len(written)
 
 
 # --- shared with the sweep's set-based fires (workflow/sweep_fires.py) ----------------------
@@ -319,15 +321,19 @@ class Planned(NamedTuple):
     armed: list[dict[str, Any]]  # the deadlines the new state arms
 
 
-def batch_facts(session, ids: list[str], entries: dict[str, list[str]] | None = None
+def batch_facts(session, ids: list[str], entries: dict[str, list[str]] | None = None, *,
+                data_of: Mapping[str, Any] | None = None
                 ) -> tuple[dict[str, list[str]], dict[str, EntryFacts],
                            dict[str, dict[tuple[str, Any], int]]]:
     """What a batch's guards and timers read, in three statements for the whole batch: each
     case's entry numbers (unless given), each entry's facts, and the escalation levels of
-    pending deadlines."""
+    pending deadlines. `data_of`: the batch cases' data, read already (not read again)."""
     if entries is None and ids:  # one statement for the entries and their facts
-        return (*naming_facts(writes.naming_of_cases(session, ids), ids),
-                writes.escalated_levels(session, ids))
+        naming = writes.naming_of_cases(session, ids, own_data=data_of is None)
+        if data_of is not None:
+            naming = [row._replace(data=data_of[row.case_id]) if row.naming_id == row.case_id
+                      else row for row in naming]
+        return (*naming_facts(naming, ids), writes.escalated_levels(session, ids))
     if entries is None:
         entries = {}
     numbers = sorted({n for case_entries in entries.values() for n in case_entries})
@@ -346,12 +352,11 @@ def naming_facts(rows: list[writes.NamingRow], ids: list[str]
         case_entries = entries[row.case_id]
         if not case_entries or case_entries[-1] != row.entry:
             case_entries.append(row.entry)
-        by_entry.setdefault(row.entry, {}).setdefault(row.naming_id,
-                                                       single.NamingRow(*row[1:]))
-    numbers = sorted(by_entry)
-    facts = facts_from_naming(numbers, [n for number in numbers
-                                        for n in by_entry[number].values()])
-    return entries, {f.number: f for f in facts}
+        naming = by_entry.setdefault(row.entry, {})
+        if row.naming_id not in naming:
+            naming[row.naming_id] = single.NamingRow(*row[1:])
+    return entries, {number: entry_fact_from_naming(number, list(naming.values()))
+                     for number, naming in sorted(by_entry.items())}
 
 
 def write_planned(ctx: Context, planned: list[Planned], sources: list[str], *,
