@@ -34,10 +34,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from cee_workflow.storage.reads import Confinement
-
 if TYPE_CHECKING:
     from cee_workflow.states.base import Acting
+    from cee_workflow.storage.reads import Confinement
     from cee_workflow.workflow.jurisdiction import CaseScope
 
 PARTY_ROLES = ("consignee", "surety", "payer", "drawback_claimant", "agent")
@@ -106,6 +105,8 @@ def read_scope_of(actor: Any) -> str | Confinement | None:
             entry_parties.add((who.role, who.id))
         elif who.stands_with:
             importers.add(who.stands_with)
+    from cee_workflow.storage.reads import Confinement  # SQLAlchemy: not at start-up
+
     return Confinement(tuple(sorted(importers)), tuple(sorted(entry_parties)))
 
 
