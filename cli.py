@@ -87,9 +87,11 @@ class Settings:
 
 def own_importer(settings: Settings) -> str | None:
     """The importer a filer reads as (its own cases only), or None for anyone else."""
+    actor = settings.read_actor()
+    if actor is None:  # nobody to confine (a simulation database): no jurisdiction to load
+        return None
     from cee_workflow.workflow.jurisdiction import Filer
 
-    actor = settings.read_actor()
     return actor.importer if isinstance(actor, Filer) else None
 
 
@@ -567,8 +569,8 @@ def case_list(settings: Settings, kind, state, center, port, overdue, escalated,
     """Cases in id order, filtered (a page on a terminal; see --limit, --all, --after)."""
     from datetime import UTC
 
+    from cee_workflow.workflow.office_codes import require_office
     from cee_workflow.workflow.reader import Reader, case_filters
-    from cee_workflow.workflow.registry_reads import require_office
 
     if blocked or overdue or escalated:  # blocked deadlines are listed with their cases
         from cee_workflow.commands.worklists import list_cases
@@ -612,7 +614,7 @@ def deadlines_list(settings: Settings, due_before, kind, center, limit, all_rows
     from cee_workflow.commands.render import days_left, eastern, today_of
     from cee_workflow.commands.worklists import with_blocked
     from cee_workflow.states.calendar import start_of_legal_day
-    from cee_workflow.workflow.registry_reads import require_office
+    from cee_workflow.workflow.office_codes import require_office
 
     before = start_of_legal_day(parse_day(due_before, "--due-before")) if due_before else None
     own = own_importer(settings)  # a filer reads its own importer's deadlines only
@@ -682,7 +684,7 @@ def deadlines_forecast(settings: Settings, until, center, summary, jsonl):
     instant = start_of_legal_day(parse_day(until, "--until") + timedelta(days=1)) - timedelta(
         microseconds=1)
     from cee_workflow.commands.render import eastern
-    from cee_workflow.workflow.registry_reads import require_office
+    from cee_workflow.workflow.office_codes import require_office
 
     engine = settings.engine()
     require_office(engine.db, center, "center", "--center")
@@ -752,7 +754,7 @@ def liquidate(settings: Settings, bulletin, center, batch_size):
 
     An interrupted run leaves whole batches done; run it again to finish: nothing is done twice.
     """
-    from cee_workflow.workflow.registry_reads import require_office
+    from cee_workflow.workflow.office_codes import require_office
 
     day = parse_day(bulletin, "--bulletin")
     engine, actor = settings.engine(), settings.actor()

@@ -15,7 +15,7 @@ from cee_workflow.commands.render import LEVEL_NAMES, days_left, eastern, table,
 def list_cases(settings, *, kind, state, center, port, overdue, escalated, blocked, limit,
                actor=None):
     from cee_workflow.cli import emit
-    from cee_workflow.workflow.registry_reads import require_office
+    from cee_workflow.workflow.office_codes import require_office
     from cee_workflow.workflow.worklist import blocked as blocked_deadlines
 
     engine = settings.engine()
@@ -54,7 +54,7 @@ def list_cases(settings, *, kind, state, center, port, overdue, escalated, block
 
 def list_deadlines(settings, *, before, kind, center, limit):
     from cee_workflow.cli import emit
-    from cee_workflow.workflow.registry_reads import require_office
+    from cee_workflow.workflow.office_codes import require_office
     from cee_workflow.workflow.worklist import blocked as blocked_deadlines
 
     engine = settings.engine()
