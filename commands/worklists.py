@@ -116,4 +116,6 @@ def any_blocked(db) -> bool:
 
     with snapshot(db) as connection:
         return connection.execute(sa.text(
-            "SELECT 1 FROM cee_deadline WHERE status = 'blocked' LIMIT 1")).first() is not None
+            # ordered as the index is: SQLite would otherwise scan ix_cee_deadline_case whole
+            "SELECT 1 FROM cee_deadline WHERE status = 'blocked' ORDER BY due_at, id LIMIT 1")
+        ).first() is not None
