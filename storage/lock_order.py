@@ -25,6 +25,7 @@ CASE = Case.__table__
 CASE_ENTRY = CaseEntry.__table__
 _THEIRS = CASE_ENTRY.alias("theirs")
 _OURS = CASE_ENTRY.alias("ours")
+_MINE = CASE.alias("mine")
 
 
 def lock_with_neighbours(conn: sa.Connection, case_ids: Sequence[str], *,
@@ -38,10 +39,14 @@ def lock_with_neighbours(conn: sa.Connection, case_ids: Sequence[str], *,
     neighbours = (sa.select(_THEIRS.c.case_id)
                   .select_from(_THEIRS.join(_OURS, _OURS.c.entry == _THEIRS.c.entry))
                   .where(_OURS.c.case_id.in_(ids)))
+    # One IN over the union, not `id IN (ids) OR id IN (neighbours)`: PostgreSQL plans that OR
+    # as a filter over a scan of every case (0.7 s a call at 1,000,000 cases, for a sweep's
+    # every fire that reaches other cases); over the union it probes the primary key.
+    wanted = sa.union(sa.select(_MINE.c.id).where(_MINE.c.id.in_(ids)), neighbours)
     # FOR UPDATE sits above the sort in PostgreSQL's plan (LockRows over Sort): the rows are
     # locked in the order of ORDER BY.
     statement = (sa.select(CASE.c.id)
-                 .where(sa.or_(CASE.c.id.in_(ids), CASE.c.id.in_(neighbours)))
+                 .where(CASE.c.id.in_(wanted))
                  .order_by(CASE.c.id)
                  .with_for_update(skip_locked=skip_locked, nowait=nowait))
     return list(conn.execute(statement).scalars())
