@@ -89,9 +89,12 @@ class Settings:
 
 def own_importer(settings: Settings) -> str | None:
     """The importer a filer reads as (its own cases only), or None for anyone else."""
+    actor = settings.read_actor()
+    if actor is None:  # nobody to confine (a simulation database): no jurisdiction to load
+        return None
     from cee_workflow.workflow.parties import read_scope_of
 
-    return read_scope_of(settings.read_actor())
+    return read_scope_of(actor)
 
 
 def parse_instant(text: str) -> datetime:

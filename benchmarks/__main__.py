@@ -28,6 +28,11 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--size", type=int, required=True, help="entries on the bulletin")
     run.add_argument("--background", type=int, help="other entries over two years "
                      "(default: size/4, at least 2000)")
+    run.add_argument("--national", action="store_true",
+                     help="write the population set-based (benchmarks/national.py): for "
+                          "millions of cases, e.g. --size 10000 --background 990000")
+    run.add_argument("--sweep-due", type=int, default=runner.SWEEP_DUE,
+                     help=f"due timers of the sweep scenario (default {runner.SWEEP_DUE:,})")
     run.add_argument("--scenario", action="append", choices=runner.SCENARIOS,
                      help="run only these (repeatable; default: all)")
     run.add_argument("--processes", type=int, action="append",
@@ -68,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     results = runner.run(args.db, args.size, scenarios=tuple(args.scenario or runner.SCENARIOS),
                          out=None if args.no_write else args.out, background=args.background,
                          processes=tuple(args.processes) if args.processes else None,
-                         merge=args.merge, rounds=args.rounds, log=log)
+                         merge=args.merge, rounds=args.rounds, log=log,
+                         national=args.national, sweep_due=args.sweep_due)
     for record in results["scenarios"]:
         print(report.line(record))
     return 0

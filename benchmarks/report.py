@@ -78,6 +78,8 @@ def table(documents: list[dict[str, Any]]) -> str:
     notes = []
     for doc in documents:
         db = f"{doc['database']} {doc['database_version']}"
+        if doc.get("layout", {}).get("generator") == NATIONAL:
+            db += f" ({doc['population']['cases']:,} cases)"
         for r in doc["scenarios"]:
             if r.get("unit") == "MB":
                 met = "yes" if r["met"] else "**no**"
@@ -134,9 +136,18 @@ def _measured(scenarios: list[dict[str, Any]]) -> str:
         for (at, commit), names in groups.items()) + "."
 
 
+NATIONAL = "national"  # results/national/: runs on a set-based population of millions
+
+
+def documents(results: Path) -> list[dict[str, Any]]:
+    """The newest result file of each database, then those of the national-scale runs."""
+    national = results / NATIONAL
+    return latest(results) + (latest(national) if national.is_dir() else [])
+
+
 def update_readme(readme: Path, results: Path) -> None:
     text = readme.read_text()
-    block = f"{START}\n{table(latest(results))}\n{END}"
+    block = f"{START}\n{table(documents(results))}\n{END}"
     if START in text and END in text:
         before, rest = text.split(START, 1)
         after = rest.split(END, 1)[1]

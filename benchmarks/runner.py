@@ -41,13 +41,15 @@ def run(url: str, size: int, *, scenarios=SCENARIOS, out: Path | None = None,
         background: int | None = None, sweep_due: int = SWEEP_DUE, advances: int = ADVANCES,
         processes: tuple[int, ...] | None = None, startup_runs: int = 15, merge: bool = False,
         rounds: int = 1, sample_every: int = SAMPLE_EVERY, log=print,
-        tick=None) -> dict[str, Any]:
+        tick=None, national: bool = False) -> dict[str, Any]:
     """Run the suite on a scratch database of `url`'s kind; returns (and writes) the results.
 
     `merge`: the scenarios run replace theirs in the day's file of this database, which must be
     of the same size and layout; the others stay as measured, each record saying when and at
     which commit (a re-measure after a change that touches only some scenarios). `tick(label)`
-    is called after each step of `steps(…)` (the progress bar of `python -m benchmarks`)."""
+    is called after each step of `steps(…)` (the progress bar of `python -m benchmarks`).
+    `national`: the population is written set-based (`benchmarks.national`: millions of cases
+    in minutes) instead of row by row; same layout, same groups."""
     if tick is not None:
         log = _ticking(log, tick)
     with scratch_database(url) as scratch:
@@ -60,12 +62,18 @@ def run(url: str, size: int, *, scenarios=SCENARIOS, out: Path | None = None,
                         background=background if background is not None else max(2000, size // 4),
                         sweep_due=min(sweep_due, max(size, 1)))
         log(f"generating {layout.to_dict()} on {kind}")
-        counts = generate(engine.db, layout, DEFAULT_PARAMS)
+        if national:
+            from benchmarks.national import generate_national
+            counts = generate_national(engine.db, layout, DEFAULT_PARAMS)
+        else:
+            counts = generate(engine.db, layout, DEFAULT_PARAMS)
         log(f"generated {counts.to_dict()}")
         results: dict[str, Any] = {
             "date": datetime.now(UTC).date().isoformat(), "database": kind,
             "database_version": database_version(engine.db), "machine": machine(),
-            "size": size, "layout": layout.to_dict(), "population": counts.to_dict(),
+            "size": size, "layout": {**layout.to_dict(),
+                                      "generator": "national" if national else "per-row"},
+            "population": counts.to_dict(),
             "floor_includes": " ".join(TRUE_FLOOR_DOC.split()),
             "per_row_floor_includes": " ".join(FLOOR_DOC.split()),
             "contention": contention(), "rounds": rounds, "scenarios": []}

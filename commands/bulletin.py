@@ -27,7 +27,7 @@ def liquidate(settings: Settings, bulletin, center, batch_size):
 
     An interrupted run leaves whole batches done; run it again to finish: nothing is done twice.
     """
-    from cee_workflow.workflow.registry_reads import require_office
+    from cee_workflow.workflow.office_codes import require_office
 
     day = parse_day(bulletin, "--bulletin")
     engine, actor = settings.engine(), settings.actor()

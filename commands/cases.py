@@ -163,8 +163,8 @@ def case_list(settings: Settings, kind, state, center, port, overdue, escalated,
     """Cases in id order, filtered (a page on a terminal; see --limit, --all, --after)."""
     from datetime import UTC
 
+    from cee_workflow.workflow.office_codes import require_office
     from cee_workflow.workflow.reader import Reader, case_filters
-    from cee_workflow.workflow.registry_reads import require_office
 
     if blocked or overdue or escalated:  # blocked deadlines are listed with their cases
         from cee_workflow.commands.worklists import list_cases

@@ -37,17 +37,21 @@ def deadlines_list(settings: Settings, due_before, kind, center, limit, all_rows
     from cee_workflow.commands.render import LEVEL_NAMES as LEVELS
     from cee_workflow.commands.render import days_left, eastern, today_of
     from cee_workflow.commands.worklists import with_blocked
-    from cee_workflow.states.calendar import start_of_legal_day
-    from cee_workflow.workflow.registry_reads import require_office
+    from cee_workflow.workflow.office_codes import require_office
 
-    before = start_of_legal_day(parse_day(due_before, "--due-before")) if due_before else None
+    before = None
+    if due_before:  # the calendar loads the rulebooks: only when a date is to be read
+        from cee_workflow.states.calendar import start_of_legal_day
+
+        before = start_of_legal_day(parse_day(due_before, "--due-before"))
     own = own_importer(settings)  # a filer reads its own importer's deadlines only
     filters = {"before": before, "kind": kind, "center": center, "importer": own}
-    engine = settings.engine()
-    require_office(engine.db, center, "center", "--center")
-    page, stream = with_blocked(engine, before=before, kind=kind, center=center, importer=own,
-                                page=lambda **at: engine.deadline_page(**at, **filters),
-                                stream=lambda **at: engine.iter_deadlines(**at, **filters))
+    reader = settings.reader()  # the light Reader; the engine only if a deadline is blocked
+    require_office(reader.db, center, "center", "--center")
+    page, stream = with_blocked(settings.engine, before=before, kind=kind, center=center,
+                                importer=own, db=reader.db,
+                                page=lambda **at: reader.deadline_page(**at, **filters),
+                                stream=lambda **at: reader.iter_deadlines(**at, **filters))
     today = today_of(settings)
     print_list(settings, page=page, stream=stream, limit=limit, all_rows=all_rows, after=after,
                jsonl=jsonl, table=lambda headers, rows, header=True: table(
@@ -107,7 +111,7 @@ def deadlines_forecast(settings: Settings, until, center, summary, jsonl):
     instant = start_of_legal_day(parse_day(until, "--until") + timedelta(days=1)) - timedelta(
         microseconds=1)
     from cee_workflow.commands.render import eastern
-    from cee_workflow.workflow.registry_reads import require_office
+    from cee_workflow.workflow.office_codes import require_office
 
     engine = settings.engine()
     require_office(engine.db, center, "center", "--center")

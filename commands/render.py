@@ -40,6 +40,9 @@ def wide() -> bool:
 
 def to_terminal() -> bool:
     """Whether stdout is a terminal (rich's test: FORCE_COLOR/TTY_COMPATIBLE count too)."""
+    if not sys.stdout.isatty() and not any(
+            name in os.environ for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")):
+        return False  # piped, nothing forcing a terminal: rich need not load to say so
     from rich.console import Console
 
     return Console(file=sys.stdout).is_terminal

@@ -15,7 +15,7 @@ from cee_workflow.commands.render import LEVEL_NAMES, days_left, eastern, table,
 def list_cases(settings, *, kind, state, center, port, overdue, escalated, blocked, limit,
                actor=None):
     from cee_workflow.cli import emit
-    from cee_workflow.workflow.registry_reads import require_office
+    from cee_workflow.workflow.office_codes import require_office
     from cee_workflow.workflow.worklist import blocked as blocked_deadlines
 
     engine = settings.engine()
@@ -56,7 +56,7 @@ def list_cases(settings, *, kind, state, center, port, overdue, escalated, block
 
 def list_deadlines(settings, *, before, kind, center, limit):
     from cee_workflow.cli import emit
-    from cee_workflow.workflow.registry_reads import require_office
+    from cee_workflow.workflow.office_codes import require_office
     from cee_workflow.workflow.worklist import blocked as blocked_deadlines
 
     engine = settings.engine()
@@ -78,15 +78,21 @@ def list_deadlines(settings, *, before, kind, center, limit):
 
 
 
-def with_blocked(engine, *, before, kind, center, page, stream, importer=None):
+def with_blocked(engine, *, before, kind, center, page, stream, importer=None, db=None):
     """`deadlines list`'s page and stream readers with the blocked deadlines ahead of the pending
     ones: all of them on the first page (a few; each waits on the law), none after it (a cursor
-    names a pending row)."""
+    names a pending row). `engine` may be a callable that makes the engine: it is called only
+    if `db` (the database, read with Core) holds a blocked deadline at all — the reasons need
+    the rulebooks, a list of pending rows does not."""
     from cee_workflow.workflow.views import Page
-    from cee_workflow.workflow.worklist import blocked as blocked_deadlines
 
     def stuck():
-        return [r for r in blocked_deadlines(engine, kind=kind, center=center,
+        if db is not None and not any_blocked(db):
+            return []
+        from cee_workflow.workflow.worklist import blocked as blocked_deadlines
+
+        made = engine() if callable(engine) else engine
+        return [r for r in blocked_deadlines(made, kind=kind, center=center,
                                              importer=importer)
                 if before is None or r.due_at <= before]
 
@@ -102,3 +108,16 @@ def with_blocked(engine, *, before, kind, center, page, stream, importer=None):
         yield from stream(after=after)
 
     return first_page, every_row
+
+
+def any_blocked(db) -> bool:
+    """Whether any deadline is blocked (ix_cee_deadline_blocked: no scan of the others)."""
+    import sqlalchemy as sa
+
+    from cee_workflow.storage.database import snapshot
+
+    with snapshot(db) as connection:
+        return connection.execute(sa.text(
+            # ordered as the index is: SQLite would otherwise scan ix_cee_deadline_case whole
+            "SELECT 1 FROM cee_deadline WHERE status = 'blocked' ORDER BY due_at, id LIMIT 1")
+        ).first() is not None

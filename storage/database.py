@@ -18,8 +18,8 @@ URL_ENV = "CEE_DATABASE_URL"
 # The alembic head this code expects (tests/test_storage.py checks it against the migrations),
 # read with plain SQL so that every command need not import alembic.
 # Revisions in order: 0004 → 0010 (keyset indexes) → 0005 (event stream) → 0007 (request ids)
-# → 0006 (identity, registry) → 0008 (trade parties).
-SCHEMA_REVISION = "0008"
+# → 0006 (identity, registry) → 0008 (trade parties) → 0009 (blocked deadlines index).
+SCHEMA_REVISION = "0009"
 # Our alembic version table: the default `alembic_version` belongs to the host application when
 # the engine shares its database (storage/migrate.py adopts a legacy one).
 VERSION_TABLE = "cee_alembic_version"

@@ -215,6 +215,10 @@ class Deadline(SQLModel, table=True):
         sa.Index("ix_cee_deadline_pending_due", "due_at", "id",
                  postgresql_where=sa.text("status = 'pending'"),
                  sqlite_where=sa.text("status = 'pending'")),
+        # The few blocked deadlines every `deadlines list` heads its first page with.
+        sa.Index("ix_cee_deadline_blocked", "due_at", "id",
+                 postgresql_where=sa.text("status = 'blocked'"),
+                 sqlite_where=sa.text("status = 'blocked'")),
     )
 
     id: int | None = Field(default=None, primary_key=True)

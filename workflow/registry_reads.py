@@ -14,31 +14,12 @@ from sqlmodel import col, select
 
 from cee_workflow.storage.database import transaction
 from cee_workflow.storage.models import Case, CaseEntry, Entry, Importer, Office, Officer
-from cee_workflow.workflow.errors import InvalidInput, NotFound
+from cee_workflow.workflow.errors import NotFound
 from cee_workflow.workflow.identifiers import format_entry_number, parse_entry_number
-from cee_workflow.workflow.suggest import did_you_mean
+from cee_workflow.workflow.office_codes import offices_of, require_office  # noqa: F401, E402 (re-exported)
 from cee_workflow.workflow.views import Page
 
 STREAM_PAGE = 1000  # rows per statement when a whole list is streamed (workflow/reader.py)
-
-
-def offices_of(db, kind: str | None = None) -> list[str]:
-    with transaction(db, write=False) as session:
-        statement = select(Office.code).order_by(Office.code)
-        if kind:
-            statement = statement.where(Office.kind == kind)
-        return list(session.exec(statement))
-
-
-def require_office(db, code: str | None, kind: str, option: str) -> None:
-    """A filter naming no registered port or center is a typo, not "nothing found": exit 2
-    with the nearest codes and every known one."""
-    if code is None:
-        return
-    known = offices_of(db, kind)
-    if code not in known:
-        raise InvalidInput(f"{option} {code}: no {kind} has that code"
-                           + did_you_mean(code, known, what=f"known {kind}s"))
 
 
 class Listed(dict):
