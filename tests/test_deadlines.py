@@ -57,6 +57,14 @@ def _liquidated(cast, engine):
     return cast.liquidated().id
 
 
+def _presented(cast, engine):
+    """Merchandise presented for examination on 2025-01-08 (1499(c)(5)(A))."""
+    case = cast.entry(entry_date="2025-01-06")
+    cast.at("2025-01-10")
+    return engine.advance(case.id, "present_for_examination", actor=cast.actor("p2704"),
+                          inputs={"presented_on": "2025-01-08"}).id
+
+
 def _accepted(cast, engine, **inputs):
     case = protest(cast, engine, **inputs)
     return engine.advance(case.id, "accept", actor=cast.actor("p2704")).id
@@ -113,6 +121,8 @@ TIMERS = [
     (_unliquidated, "auto_liquidation_schedule", "2025-11-16", ("state", "scheduled")),
     (_extended, "deemed_liquidation", "2027-01-06", ("state", "liquidated")),
     (_scheduled, "bulletin_posting", "2025-02-07", ("state", "liquidated")),
+    (_presented, "deemed_exclusion", "2025-02-07", ("data", ("deemed_excluded_on",
+                                                             "2025-02-07"))),
     (_liquidated, "finalization", "2025-08-06", ("state", "final")),
     (_accepted, "decision_limit", "2027-03-03", ("escalation", 2)),
     (lambda c, e: _accepted(c, e, exclusion=True), "exclusion_deemed_denial", "2025-04-02",
