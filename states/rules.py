@@ -125,7 +125,8 @@ RULES: tuple[Rule, ...] = (
          _one(60, "19 U.S.C. 1515(c)")),
     Rule("set_aside_decision_days", "a request to set aside a denial of further review not "
          "acted on within this of the request is considered denied", "days", "request date",
-         _one(60, "19 U.S.C. 1515(c) (as amended by Pub. L. 103-182 §617)")),
+         _one(60, "UNCONFIRMED: 19 U.S.C. 1515(c) (as amended by Pub. L. 103-182 §617); the "
+                  "'considered denied' sentence not found in a quoted text")),
     Rule("summons_period_days", "summons to the Court of International Trade within this of "
          "the denial", "days", "denial date", _one(180, "28 U.S.C. 2636(a); 19 CFR 174.31")),
     # --- post-summary correction (19 CFR 101.9(b); REFERENCE.md §3) ---
