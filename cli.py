@@ -27,6 +27,8 @@ class Settings:
         self.db, self.actor_text, self.as_json, self.now_text = db, actor, as_json, now
         self._engine = None
         self._reader = None
+        self._simulation = True  # the light Reader's database (set when it is made)
+        self._read_as = None  # who reads, as the light Reader resolved it (a real database)
 
     def engine(self, *, check_schema: bool = True):
         """The engine for --db, with a settable clock at --now (simulation databases only)."""
@@ -45,6 +47,8 @@ class Settings:
                         "--now moves the clock only on a simulation database (created with "
                         "`cee db upgrade --simulation`); real actions cannot be backdated")
                 engine.clock = SettableClock(parse_instant(self.now_text))
+            if self._read_as is not None:  # resolved by the Reader before the engine was made
+                engine.recognize(self._read_as)
             self._engine = engine
         return self._engine
 
@@ -63,8 +67,7 @@ class Settings:
             click.get_current_context().call_on_close(reader.close)
             if check_schema:
                 reader.check_schema()
-            if not is_simulation(reader.db):  # who reads is established: the engine knows
-                return self.engine()
+            self._simulation = is_simulation(reader.db)
             self._reader = reader
         return self._reader
 
@@ -79,12 +82,19 @@ class Settings:
 
     def read_actor(self):
         """Who reads: the established identity on a real database (a filer sees only its
-        importer's cases); on a simulation database the --as actor, if any."""
-        if self.actor_text:
-            return self.actor()
-        if self._engine is None and self.reader() is not self._engine:
-            return None  # the light Reader: a simulation database
-        return None if self.engine().is_simulation() else self.actor()
+        importer's cases); on a simulation database the --as actor, if any. The light Reader
+        resolves it on a real database (no engine, no rulebooks); an engine made later in the
+        same command recognizes it (it resolves the login itself and finds the same actor)."""
+        reader = self.reader()
+        if reader is self._engine:  # the engine reads: --now, or a command that made it
+            if self.actor_text:
+                return self.actor()
+            return None if reader.is_simulation() else self.actor()
+        if self._simulation:
+            return self.actor() if self.actor_text else None
+        if self._read_as is None:
+            self._read_as = reader.established_actor(self.actor_text)
+        return self._read_as
 
 
 def own_importer(settings: Settings) -> str | None:

@@ -7,6 +7,7 @@ connects the CLI and the API as each, and drops them at the end.
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -228,3 +229,83 @@ def test_sqlite_the_operating_system_user_acts(cli_env, tmp_path):
     assert "needs a registry administrator; officer pete" in err
     assert os.stat(tmp_path / "real.db").st_mode & 0o077 == 0
     cee("audit", "verify", db=db)
+
+
+# What a list or a show on a real database must not load: the engine, the ORM, the rulebooks.
+# Plain `import sqlalchemy` loads none of them (test_cli_show.py checks that probe).
+HEAVY = ("sqlmodel", "pydantic", "sqlalchemy.orm", "transitions", "cee_workflow.workflow.engine",
+         "cee_workflow.storage.models", "cee_workflow.states.liquidation",
+         "cee_workflow.states.protest")
+
+
+def _read_loading(url: str, *args: str) -> tuple[list[str], str]:
+    """Run `cee ARGS` in a fresh interpreter on `url`: what of HEAVY it loaded, and stdout."""
+    import subprocess
+    import sys
+
+    code = ("import contextlib, io, json, sys\nfrom cee_workflow import cli\nout = io.StringIO()\n"
+            "with contextlib.redirect_stdout(out):\n    try:\n"
+            f"        cli.main(['--db', {url!r}, '--json', *{list(args)!r}])\n"
+            "    except SystemExit as exit:\n        assert not exit.code, exit.code\n"
+            f"print(json.dumps([[m for m in {HEAVY!r} if m in sys.modules], out.getvalue()]))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, timeout=120, env=os.environ.copy())
+    import json
+
+    loaded, stdout = json.loads(done.stdout.splitlines()[-1])
+    return loaded, stdout
+
+
+@ON_POSTGRES
+def test_postgres_reads_resolve_the_login_without_the_engine(pg):
+    """`case list`, `deadlines list` and `case show` on a real database establish who reads
+    (the login's filer here, confined to its importer) with the light Reader: no engine, no
+    ORM, no rulebook is loaded, and what they print is what the engine's reads give."""
+    _register(pg)
+    pete = pg.as_("pete")
+    acme_case = cee_json("entry", "add", E1, "--importer", ACME, "--port", "2704", "--date",
+                         TODAY, db=pete)
+    cee_json("entry", "add", E2, "--importer", BETA, "--port", "2704", "--date", TODAY, db=pete)
+    acme = pg.as_("acme")
+    loaded, listed = _read_loading(acme, "case", "list")
+    assert loaded == [] and [c["id"] for c in json.loads(listed)] == [acme_case["id"]]
+    loaded, deadlines = _read_loading(acme, "deadlines", "list")
+    assert loaded == [] and {d["case_id"] for d in json.loads(deadlines)} == {acme_case["id"]}
+    loaded, shown = _read_loading(acme, "case", "show", acme_case["id"])
+    assert loaded == [] and json.loads(shown)["id"] == acme_case["id"]
+    engine = Engine(acme)
+    try:
+        expected = [c.to_dict() for c in engine.list_cases(actor=engine.actor())]
+    finally:
+        engine.close()
+    assert json.loads(listed) == json.loads(json.dumps(expected, default=str))
+    # The light Reader's identity is the engine's: an unmapped login reads nothing, and `--as`
+    # may name only the login's own identity.
+    _, err = cee("case", "list", db=pg.as_("nobody"), expect=4)
+    assert f"login '{pg.names['nobody']}' is not mapped" in err
+    _, err = cee("case", "list", db=acme, actor="pete", expect=4)
+    assert "--as pete is refused" in err
+    # A command that reads first and then needs the engine (blocked deadlines are the
+    # engine's) goes on as the same reader: the engine recognizes the Reader's actor.
+    assert [c["id"] for c in cee_json("case", "list", "--overdue", db=acme)] == []
+
+
+@ON_POSTGRES
+def test_postgres_an_engine_recognizes_only_the_logins_own_actor(pg):
+    _register(pg)
+    engine = Engine(pg.as_("pete"))
+    try:
+        pete = engine.actor()
+        same = Officer(id=pete.id, name=pete.name, office=pete.office,
+                       office_kind=pete.office_kind, unit=pete.unit, role=pete.role)
+        assert engine.recognize(same) is same
+        engine.add_entry(E1, importer=ACME, port="2704", entry_date=LEGAL_TODAY, actor=same)
+        raised = Officer(id=pete.id, name=pete.name, office=pete.office,
+                         office_kind=pete.office_kind, unit=pete.unit, role=Role.DIRECTOR)
+        with pytest.raises(IdentityRefused, match="not the established identity"):
+            engine.recognize(raised)
+        with pytest.raises(IdentityRefused, match="not resolved by this engine"):
+            engine.add_entry(E2, importer=ACME, port="2704", entry_date=LEGAL_TODAY,
+                             actor=raised)
+    finally:
+        engine.close()

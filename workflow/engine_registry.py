@@ -124,6 +124,21 @@ class RegistryMixin:
         self._resolved[id(found)] = weakref.ref(found)
         return found
 
+    def recognize(self, actor: Actor) -> Actor:
+        """Accept `actor` — resolved by a `Reader` or another `Engine` of this database — as
+        resolved by this engine, once this engine has resolved the established identity
+        itself and found the same actor (else IdentityRefused): a hand-made `Officer` that
+        happens to be the login's is as good as the login's own, and no other is."""
+        from cee_workflow.workflow.errors import IdentityRefused
+        from cee_workflow.workflow.jurisdiction import Administrator
+
+        found = self._resolve(actor.label, registrar=isinstance(actor, Administrator))
+        if found != actor:
+            raise IdentityRefused(f"{actor.describe()} is not the established identity of this "
+                                  "database's login; get it from engine.actor()")
+        self._resolved[id(actor)] = weakref.ref(actor)
+        return actor
+
     def _admit(self, actor: Actor, *, active_check: bool = True) -> None:
         """On a real database only actors this engine resolved act (a hand-made `Officer` is
         refused); on every database a deactivated one is refused (`active_check=False`: the

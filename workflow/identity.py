@@ -22,10 +22,9 @@ import sqlalchemy as sa
 
 from cee_workflow.states.authority import Role
 from cee_workflow.storage.types import JSONData
+from cee_workflow.workflow.actors import Actor, Administrator, Filer, Officer, Party
 from cee_workflow.workflow.errors import IdentityRefused, NotPermitted
 from cee_workflow.workflow.identifiers import parse_importer_number
-from cee_workflow.workflow.jurisdiction import Actor, Administrator, Filer, Officer
-from cee_workflow.workflow.parties import Party
 
 OFFICER = sa.table("cee_officer", *(sa.column(c) for c in (
     "id", "name", "office", "unit", "role", "login", "active")))

@@ -11,74 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from cee_workflow.states.authority import DO_14_004, Authority, Role, regime_at
+from cee_workflow.states.authority import DO_14_004, Authority, regime_at
 from cee_workflow.states.base import TransitionSpec
 from cee_workflow.states.params import DEFAULT_PARAMS, RuleParams
+from cee_workflow.workflow.actors import (  # noqa: F401 (re-exported: the actors live there)
+    SYSTEM,
+    Actor,
+    Administrator,
+    Filer,
+    Officer,
+    System,
+)
 from cee_workflow.workflow.errors import NotPermitted
 from cee_workflow.workflow.parties import PARTY_RULE, Party
-
-
-@dataclass(frozen=True)
-class Officer:
-    id: str
-    name: str
-    office: str
-    office_kind: str  # port | center
-    unit: str | None
-    role: Role
-
-    @property
-    def label(self) -> str:
-        return self.id
-
-    def describe(self) -> str:
-        unit = f"/{self.unit}" if self.unit else ""
-        return f"officer {self.id} ({self.role.value}, {self.office_kind} {self.office}{unit})"
-
-
-@dataclass(frozen=True)
-class Filer:
-    """The importer of record, or its broker acting for it."""
-
-    importer: str
-
-    @property
-    def label(self) -> str:
-        return f"filer:{self.importer}"
-
-    def describe(self) -> str:
-        return f"filer for importer {self.importer}"
-
-
-@dataclass(frozen=True)
-class Administrator:
-    """Keeps the registry (offices, officers, importers); takes no action on a case."""
-
-    id: str
-    name: str
-
-    @property
-    def label(self) -> str:
-        return self.id
-
-    def describe(self) -> str:
-        return f"administrator {self.id} (registry only)"
-
-
-@dataclass(frozen=True)
-class System:
-    """Operation of law. Only the engine's own scheduler holds this actor."""
-
-    @property
-    def label(self) -> str:
-        return "system"
-
-    def describe(self) -> str:
-        return "the system (operation of law)"
-
-
-SYSTEM = System()
-Actor = Officer | Filer | Party | Administrator | System
 
 
 @dataclass(frozen=True)

@@ -90,7 +90,7 @@ class Party:
 def read_scope_of(actor: Any) -> str | Confinement | None:
     """What a reader is confined to: a filer its importer's cases (the importer number); a
     party the cases it stands on (a Confinement); officers and the rest, nothing."""
-    from cee_workflow.workflow.jurisdiction import Filer
+    from cee_workflow.workflow.actors import Filer
 
     if isinstance(actor, Filer):
         return actor.importer
@@ -127,7 +127,7 @@ def acting_of(actor: Any, scope: CaseScope) -> Acting | None:
     """The protestant a FILER actor files or acts as: the importer, the party, or an agent's
     principal on the case (the filing records it from the actor, never from an input)."""
     from cee_workflow.states.base import Acting
-    from cee_workflow.workflow.jurisdiction import Filer
+    from cee_workflow.workflow.actors import Filer
 
     if isinstance(actor, Filer):
         return Acting(actor.importer)

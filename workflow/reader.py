@@ -98,6 +98,15 @@ class Reader:
             return (case, [EventView.of(row) for row in reads.events_of(connection, case_id)],
                     [DeadlineView.of(row) for row in reads.deadlines_of(connection, case_id)])
 
+    def established_actor(self, text: str | None = None):
+        """Who reads a real database: the established identity (PostgreSQL login role, SQLite
+        OS user) mapped to its officer, filer or trade party, as `Engine.actor` resolves it;
+        `text` (`--as`) may only name it (IdentityRefused). Loads no engine and no rulebook."""
+        from cee_workflow.workflow.identity import resolve
+
+        with snapshot(self.db) as connection:
+            return resolve(connection, text, simulation=False)
+
     def _admit(self, actor) -> None:
         """The Engine checks who `actor` is (workflow/engine_registry.py); a Reader cannot."""
 
