@@ -468,10 +468,11 @@ def test_a_sweep_never_waits_for_a_case_an_officer_holds_beyond_its_own(cast, en
     # auto-schedule re-arming the entry's open PSC) must not wait for that case while an
     # officer's transaction holds it — that wait, against an officer who locked in the global
     # order and waits for the claimed case, is a deadlock. The row is left pending, reported
-    # as deferred, and the next pass fires it.
+    # as deferred, and the next pass fires it; the other rows of its batch fire.
     import sqlalchemy as sa
 
     entry = cast.entry()
+    other = cast.entry()  # due in the same batch; nothing of it is held
     psc = engine.open_case("psc", actor=cast.actor(f"filer:{cast.ACME}"),
                            entries=list(entry.entries), reason="value")
     cast.at("2025-11-17")  # the entry's auto-schedule is due
@@ -485,6 +486,9 @@ def test_a_sweep_never_waits_for_a_case_an_officer_holds_beyond_its_own(cast, en
     finally:
         holder.dispose()
     assert first.deferred == 1 and f"{entry.id} auto_schedule" not in first.fired, first
+    # The batch's neighbourhoods are locked in one statement; one held case defers its own
+    # row only: the rest of the batch fires in the same pass.
+    assert f"{other.id} auto_schedule" in first.fired, first
     pending = {d.timer for d in engine.deadlines(entry.id) if d.status == "pending"}
     assert "auto_liquidation_schedule" in pending
     second = engine.sweep()

@@ -85,13 +85,16 @@ def sweep(engine, now: datetime | None, limit: int = 10_000, batch: int = 200,
             began = began or at
             ctx = Context(session=session, now=at, today=legal_date(at), params=engine.params)
             due = Counter(row.case_id for row, _ in rows)
+            # Every neighbourhood the batch's fires reach, locked in one statement; if another
+            # transaction holds one of them, row by row, so that only its rows wait.
+            free = _neighbourhoods_free(ctx, rows)
             run: list = []  # fires to write together, waiting for the next row-by-row act
             fresh = True  # nothing written in this transaction since the claim read the cases
             # Act in the order the stages fell due, not the order of each row's first pending
             # stage: a late pass must fire an auto-schedule before a deemed liquidation.
             for row, case in sorted(rows, key=lambda r: (_stage_at(r[0], at, ctx.params),
                                                          r[0].id)):
-                if not _neighbours_free(ctx, row, case):
+                if not free and not _neighbours_free(ctx, row, case):
                     result.deferred += 1  # an officer holds a case it would write: next pass
                     handled += 1
                     continue
@@ -122,14 +125,37 @@ def _neighbours_free(ctx: Context, row: DeadlineRow, case: CaseRow) -> bool:
     order, so it must never wait: NOWAIT, and if another transaction holds one of them the row
     is left pending for the next pass (False). Escalations and fires touching only their own
     case need nothing more."""
+    if not _reaches_neighbours(ctx, row, case):
+        return True
+    return _lock_nowait(ctx, [row.case_id])
+
+
+def _neighbourhoods_free(ctx: Context, rows: list) -> bool:
+    """Whether the neighbourhoods of every fire of the batch that writes other cases are now
+    held by this transaction — taken in one statement, in case-id order, NOWAIT (so a batch
+    of auto-schedules costs one round trip, not one per row). False if another transaction
+    holds any of them: then `_neighbours_free` row by row, so that only the rows reaching a
+    held case wait for the next pass."""
+    reaching = sorted({row.case_id for row, case in rows if _reaches_neighbours(ctx, row, case)})
+    return _lock_nowait(ctx, reaching) if reaching else True
+
+
+def _reaches_neighbours(ctx: Context, row: DeadlineRow, case: CaseRow) -> bool:
+    """PostgreSQL: whether the row's due stage is a fire whose transition may write other
+    cases (storage/lock_order.py)."""
     if ctx.session.get_bind().dialect.name != "postgresql" or not row.action:
-        return True
+        return False
     stage = reached(stages(row.action, row.level, row.warn_at, row.due_at, ctx.params), ctx.now)
-    if stage is None or stage.kind != "fire" or not reaches_other_cases(case.kind, row.action):
-        return True
+    return (stage is not None and stage.kind == "fire"
+            and reaches_other_cases(case.kind, row.action))
+
+
+def _lock_nowait(ctx: Context, case_ids: list[str]) -> bool:
+    """Lock `case_ids` and their neighbours NOWAIT in a savepoint; False (nothing held by the
+    attempt) if another transaction holds one of them."""
     savepoint = ctx.session.begin_nested()
     try:
-        lock_with_neighbours(ctx.session.connection(), [row.case_id], nowait=True)
+        lock_with_neighbours(ctx.session.connection(), case_ids, nowait=True)
     except sa.exc.OperationalError as error:
         if getattr(error.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
             raise
