@@ -111,6 +111,9 @@ DEEMED_EXCLUSION = TimerSpec(
             "deemed excluded at the end of the 30th day",
     applies=lambda data: bool(data.get("presented_on")) and not data.get("released_on")
     and not data.get("deemed_excluded_on"),
+    # What `applies` reads (states/reads.py): declared, so that a bulk run (the Friday
+    # bulletin) arms this state's timers once per group of cases alike, not case by case.
+    reads=("released_on", "deemed_excluded_on"),
 )
 
 TRANSITIONS = (

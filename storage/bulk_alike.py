@@ -92,11 +92,13 @@ t AS (SELECT * FROM unnest(%b::int[], %b::int[], {_TIMER_ARRAYS})
       AS t (grp, n, {_TIMER_NAMES})),
 p AS (SELECT * FROM unnest(%b::text[], %b::int[], %b::int[], {_TIMER_ARRAYS})
       AS t (case_id, n, armed_version, {_TIMER_NAMES})),
-u AS (UPDATE cee_case AS c SET state = g.state, data = c.data || g.changes,
-             head_hash = v.hash, escalation = v.escalation, scheduled_for = v.scheduled_for,
+vg AS MATERIALIZED (SELECT v.id, v.version, v.hash, v.escalation, v.scheduled_for, g.state,
+                           g.changes FROM v JOIN g ON g.n = v.grp),
+u AS (UPDATE cee_case AS c SET state = vg.state, data = c.data || vg.changes,
+             head_hash = vg.hash, escalation = vg.escalation, scheduled_for = vg.scheduled_for,
              version = c.version + 1, event_count = c.event_count + 1, updated_at = %b
-      FROM v JOIN g ON g.n = v.grp
-      WHERE c.id = v.id AND c.version = v.version AND c.state = ANY(%b::text[])
+      FROM vg
+      WHERE c.id = vg.id AND c.version = vg.version AND c.state = ANY(%b::text[])
       RETURNING c.id),
 w AS (SELECT v.*, g.moves FROM v JOIN u ON u.id = v.id JOIN g ON g.n = v.grp),
 x AS (UPDATE cee_deadline AS d SET status = 'cancelled', settled_at = %b

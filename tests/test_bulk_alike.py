@@ -20,7 +20,7 @@ from test_bulk import BULLETIN, DAY, scheduled, tables, twin  # noqa: F401  (twi
 from cee_workflow import Engine
 from cee_workflow.states.base import Lifecycle
 from cee_workflow.states.reads import Reads
-from cee_workflow.workflow import bulk_alike
+from cee_workflow.workflow import bulk, bulk_alike
 from cee_workflow.workflow.audit import GENESIS, CanonicalTemplate, chain_hash
 
 
@@ -39,7 +39,15 @@ def decisions(monkeypatch):
 
 
 def test_cases_alike_are_decided_once_and_written_as_single_advances_write(
-        cast, engine, clock, twin, db_url, decisions):  # noqa: F811
+        cast, engine, clock, twin, db_url, decisions, monkeypatch):  # noqa: F811
+    written: list[int] = []  # groups per batch written: what the database gets once per group
+    real_write = bulk.write_batch
+
+    def write_batch(session, groups, steps, *args, **kwargs):
+        written.append(len(groups))
+        return real_write(session, groups, steps, *args, **kwargs)
+
+    monkeypatch.setattr(bulk, "write_batch", write_batch)
     ids = scheduled(cast, 6) + scheduled(cast, 3, entry_date="2025-01-02")
     cast.at(BULLETIN)
     other = twin()
@@ -47,6 +55,10 @@ def test_cases_alike_are_decided_once_and_written_as_single_advances_write(
     result = engine.liquidate_bulletin(DAY, actor=cast.actor("c007"), batch_size=20)
     assert (result.done, result.skipped) == (9, [])
     assert len(decisions) == 2  # one per entry date: the liquidation deadline differs
+    # Their timers too are armed once per entry date: every timer of the liquidated state
+    # declares what it reads (one that did not — the deemed exclusion's `applies` — made each
+    # case a group of its own, and the bulletin's write statement joined them pairwise).
+    assert written == [2]
     single = Engine(other, clock=clock)
     try:
         for case_id in sorted(ids):
