@@ -235,6 +235,9 @@ LIQUIDATION = Lifecycle(
                                          auto_schedule_possible)),
             effect=lambda f: {"scheduled_for": auto_bulletin_day(f).isoformat()},
             rearms=FOLLOWED_BY,
+            # the guards and effect read the period's end and the entry date (states/reads.py):
+            # the sweep decides its auto-schedules once per entry date
+            reads=Reads(data=("liquidation_deadline", "entry_date")),
         ),
         TransitionSpec(
             "liquidate", ("scheduled",), "liquidated", Authority.CENTER,

@@ -153,67 +153,6 @@ def escalated_levels(session: Session, ids: Sequence[str]
     return levels
 
 
-def compare_and_set_cases(session: Session, rows: Sequence[dict[str, Any]],
-                          sources: Sequence[str], now: datetime) -> set[str]:
-    """Compare-and-set a batch of cases; returns the ids updated.
-
-    Each row: id, version (as read), state, data, head_hash, escalation, scheduled_for. A case
-    is updated only if it is still at that version and in one of `sources`; a case missing from
-    the result changed since it was read. Driver SQL with a fixed text whatever the batch size
-    (SQLAlchemy would compile a statement for every batch's VALUES): on PostgreSQL one
-    UPDATE … FROM unnest(arrays) … RETURNING, on SQLite one executemany.
-    """
-    if not rows:
-        return set()
-    connection = session.connection()
-    dialect = connection.dialect
-    # The column types' own conversions, as the ORM writes them (SQLite keeps text: the same text).
-    as_date = CASE.c.scheduled_for.type.dialect_impl(dialect).bind_processor(dialect) or _same
-    as_instant = CASE.c.updated_at.type.dialect_impl(dialect).bind_processor(dialect) or _same
-    if dialect.name == "postgresql":
-        # %b: the arrays go in binary, each element as it is (a text array would be quoted
-        # and escaped character by character, client-side, for every case's whole data)
-        sql = ('UPDATE cee_case AS c SET state = v.state, data = v.data::jsonb, '
-               "head_hash = v.head_hash, escalation = v.escalation, "
-               "scheduled_for = v.scheduled_for, version = c.version + 1, "
-               "event_count = c.event_count + 1, updated_at = %s "
-               "FROM unnest(%b::text[], %b::int[], %b::text[], %b::text[], %b::text[], "
-               "%b::int[], %b::date[]) "
-               "AS v (id, version, state, data, head_hash, escalation, scheduled_for) "
-               "WHERE c.id = v.id AND c.version = v.version AND c.state = ANY(%b::text[]) "
-               "RETURNING c.id")
-        params = (as_instant(now), [r["id"] for r in rows], [r["version"] for r in rows],
-                  [r["state"] for r in rows], [json.dumps(r["data"]) for r in rows],
-                  [r["head_hash"] for r in rows], [r["escalation"] for r in rows],
-                  [as_date(r["scheduled_for"]) for r in rows], list(sources))
-        return {case_id for (case_id,) in connection.exec_driver_sql(sql, params)}
-    marks = ", ".join("?" * len(sources))
-    sql = ('UPDATE cee_case SET state = ?, data = ?, head_hash = ?, escalation = ?, '
-           "scheduled_for = ?, version = version + 1, event_count = event_count + 1, "
-           f"updated_at = ? WHERE id = ? AND version = ? AND state IN ({marks})")
-    updated_at = as_instant(now)
-    result = connection.exec_driver_sql(sql, [
-        (r["state"], json.dumps(r["data"]), r["head_hash"], r["escalation"],
-         as_date(r["scheduled_for"]), updated_at, r["id"], r["version"], *sources)
-        for r in rows])
-    if result.rowcount == len(rows):
-        return {r["id"] for r in rows}
-    # Some case changed since it was read (unreachable while the batch holds SQLite's write
-    # lock): those updated are the ones whose head is now the hash this batch wrote.
-    heads = dict(session.execute(sa.select(CASE.c.id, CASE.c.head_hash)
-                                 .where(CASE.c.id.in_([r["id"] for r in rows]))).all())
-    return {r["id"] for r in rows if heads.get(r["id"]) == r["head_hash"]}
-
-
-def cancel_pending(session: Session, ids: Sequence[str], now: datetime) -> None:
-    """The cases left their states: their pending deadlines end."""
-    if ids:
-        session.execute(sa.update(DEADLINE)
-                        .where(DEADLINE.c.case_id.in_(list(ids)),
-                               DEADLINE.c.status == "pending")
-                        .values(status="cancelled", settled_at=now))
-
-
 def insert_events(session: Session, rows: Sequence[dict[str, Any]], *, seqs: bool = True
                   ) -> list[int]:
     """A multi-row INSERT of events; with `seqs`, their global sequence numbers in order.
@@ -236,15 +175,6 @@ def insert_events(session: Session, rows: Sequence[dict[str, Any]], *, seqs: boo
         .where(EVENT.c.case_id.in_({r["case_id"] for r in rows}),
                EVENT.c.case_seq >= min(r["case_seq"] for r in rows))))
     return [found[(r["case_id"], r["case_seq"])] for r in rows]
-
-
-def insert_deadlines(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    if _is_postgres(session):
-        _insert_unnest(session, "cee_deadline", DEADLINE_TYPES, rows)
-        return
-    _insert_many(session, DEADLINE, rows)
 
 
 _BINDS: dict[tuple[str, str], tuple[str, list[str], list[Any]]] = {}

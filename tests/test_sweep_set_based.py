@@ -72,3 +72,33 @@ def test_set_based_fires_write_exactly_the_rows_a_row_by_row_sweep_writes(cast, 
     assert f"{made['psc'][0]} auto_liquidate" in fired
     assert engine.get(made["psc"][1]).state == "closed_by_liquidation"
 
+
+
+def test_fires_alike_are_decided_once_and_written_as_one_group(cast, engine, monkeypatch):
+    # Five entries of one day: their auto-schedules read the same entry date and period end
+    # (the transition declares it), fall due at the same instant and share one note — the
+    # shared machine decides once, and their timers are armed once, for all five.
+    from cee_workflow.states.base import Lifecycle
+    from cee_workflow.workflow import sweep_fires
+
+    ids = [cast.entry().id for _ in range(5)]
+    sweep_pass(engine, eastern("2025-11-10", 12))  # the deemed liquidation's warnings
+    decided: list[str] = []
+    real_fire = Lifecycle.fire
+    monkeypatch.setattr(Lifecycle, "fire", lambda self, state, trigger, facts: (
+        decided.append(trigger), real_fire(self, state, trigger, facts))[1])
+    groups: list[int] = []
+    real_write = sweep_fires.write_batch
+
+    def write_batch(session, planned_groups, steps, *args, **kwargs):
+        groups.append(len(planned_groups))
+        return real_write(session, planned_groups, steps, *args, **kwargs)
+
+    monkeypatch.setattr(sweep_fires, "write_batch", write_batch)
+    result = sweep_pass(engine, eastern("2025-11-17", 12))
+    assert sorted(f for f in result.fired if f.endswith("auto_schedule")) == sorted(
+        f"{case_id} auto_schedule" for case_id in ids)
+    assert decided.count("auto_schedule") == 1
+    assert groups == [1]
+    assert {engine.get(case_id).state for case_id in ids} == {"scheduled"}
+    assert engine.verify_audit().ok

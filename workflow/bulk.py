@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, NamedTuple
+from typing import Any
 
 from cee_workflow.states.base import EntryFacts, Facts, TransitionSpec, iso
 from cee_workflow.states.calendar import legal_date
@@ -33,9 +33,7 @@ from cee_workflow.workflow.advance import (
     close_followers,
     entry_fact_from_naming,
     entry_facts,
-    event_view,
     lifecycle_of,
-    moves_timers,
     parse_inputs,
 )
 from cee_workflow.workflow.bulk_alike import Batch, Planner
@@ -280,7 +278,7 @@ def _set_based(run: _Run, ctx: Context, rows: list[Any]) -> None:
                                             data_of={row.id: row.data for row in rows})
     grants: dict[tuple[str, ...], Grant] = {}
     planner = Planner(Batch(run.trigger, run.actor.label, run.note, ctx.now, ctx.today,
-                            ctx.params), run.inputs.__getitem__)
+                            ctx.params), lambda row, _trigger: run.inputs[row.kind])
     planned: list[Any] = []
     for row in rows:
         key = _group(run.specs(row.kind)[0], row)
@@ -309,16 +307,6 @@ def _set_based(run: _Run, ctx: Context, rows: list[Any]) -> None:
 
 
 # --- shared with the sweep's set-based fires (workflow/sweep_fires.py) ----------------------
-
-
-class Planned(NamedTuple):
-    """One case's transition, computed and not yet written."""
-
-    row: Any  # the case as read (plain row)
-    spec: TransitionSpec
-    event: dict[str, Any]
-    new: dict[str, Any]  # the case row's new values (chained_event)
-    armed: list[dict[str, Any]]  # the deadlines the new state arms
 
 
 def batch_facts(session, ids: list[str], entries: dict[str, list[str]] | None = None, *,
@@ -357,43 +345,6 @@ def naming_facts(rows: list[writes.NamingRow], ids: list[str]
             naming[row.naming_id] = single.NamingRow(*row[1:])
     return entries, {number: entry_fact_from_naming(number, list(naming.values()))
                      for number, naming in sorted(by_entry.items())}
-
-
-def write_planned(ctx: Context, planned: list[Planned], sources: list[str], *,
-                  listened: bool) -> list[Planned]:
-    """Write planned transitions with a few statements: compare-and-set of the cases (each
-    still at the version read and in one of `sources`), the old state's pending deadlines
-    cancelled, the events and the new deadlines inserted in the order planned. Returns the
-    ones written; a case missing changed since it was read. With `listened`, the events'
-    numbers are read back and added to ctx.events (to be told after the commit)."""
-    session = ctx.session
-    updated = writes.compare_and_set_cases(session, [
-        {"id": item.row.id, "version": item.row.version, "state": item.new["state"],
-         "data": item.new["data"], "head_hash": item.new["head_hash"],
-         "escalation": item.new.get("escalation", item.row.escalation),
-         "scheduled_for": item.new["scheduled_for"]}
-        for item in planned], sources, ctx.now)
-    kept = [item for item in planned if item.row.id in updated]
-    writes.cancel_pending(session, [item.row.id for item in kept if moves_timers(item.spec)],
-                          ctx.now)
-    seqs = writes.insert_events(session, [item.event for item in kept], seqs=listened)
-    writes.insert_deadlines(session, [d for item in kept for d in item.armed])
-    if listened:
-        ctx.events.extend(event_view(seq, item.event)
-                          for seq, item in zip(seqs, kept, strict=True))
-    return kept
-
-
-def close_planned(ctx: Context, kept: list[Planned], entries: Mapping[str, list[str]],
-                  facts_of: Mapping[str, EntryFacts]) -> None:
-    """After the set-based writes: the open cases each written transition closes (the open PSCs
-    of a liquidated entry), one at a time — only the few entries that have any are touched."""
-    for item in kept:
-        if item.spec.closes and any(facts_of[n].open_pscs for n in entries[item.row.id]):
-            if ctx.session.identity_map:
-                ctx.session.expire_all()
-            close_followers(ctx, item.row, item.spec, entries[item.row.id],
-                            item.event["trigger"])
 
 
 def _one_at_a_time(run: _Run, ctx: Context, rows: list[Any]) -> None:

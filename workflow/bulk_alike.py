@@ -61,8 +61,10 @@ class Batch:
 class Planner:
     """Plans a batch's transitions, case by case in order, sharing what cases alike share."""
 
-    def __init__(self, batch: Batch, inputs_of: Callable[[str], Mapping[str, Any]]):
+    def __init__(self, batch: Batch, inputs_of: Callable[[Any, str], Mapping[str, Any]]):
+        # inputs_of(row, trigger): the parsed inputs of the trigger taken from the row's state
         self.batch, self.inputs_of = batch, inputs_of
+        self._trigger, self._note = batch.trigger, batch.note  # of the case being planned
         self.groups: list[Group] = []
         self.steps: list[Step] = []
         self.specs: list[TransitionSpec] = []  # the spec each step takes
@@ -75,12 +77,17 @@ class Planner:
         self._lifecycles: dict[str, Lifecycle] = {}
 
     def plan(self, row: Any, entries: tuple[EntryFacts, ...], grant: Grant,
-             levels: Mapping[tuple[str, datetime], int]) -> Refusal | None:
-        """Plan `row`'s transition (a new step), or return the Refusal of its guards."""
+             levels: Mapping[tuple[str, datetime], int], *, trigger: str | None = None,
+             note: str | None = None) -> Refusal | None:
+        """Plan `row`'s transition (a new step), or return the Refusal of its guards.
+        `trigger`, `note`: this case's, where they are not the batch's (the sweep's fires)."""
         lifecycle = self._lifecycles.get(row.kind) or self._lifecycles.setdefault(
             row.kind, lifecycle_of(row.kind))
-        reads = _reads(lifecycle, self.batch.trigger, row.state)
-        key = None if reads is None else _key(row, entries, grant, reads)
+        self._trigger = trigger or self.batch.trigger
+        self._note = self.batch.note if note is None else note
+        reads = _reads(lifecycle, self._trigger, row.state)
+        key = None if reads is None else (self._trigger, self._note,
+                                          *_key(row, entries, grant, reads))
         decision = self._decided.get(key, _ALONE) if key is not None else _ALONE
         if key is not None and key not in self._decided:
             decision, shareable = self._decide(lifecycle, row, entries, reads)
@@ -115,10 +122,11 @@ class Planner:
 
     def _run(self, lifecycle: Lifecycle, row: Any, data: Mapping[str, Any],
              entries: tuple[Any, ...]) -> Any:
-        facts = Facts(today=self.batch.today, data=data, inputs=self.inputs_of(row.kind),
+        facts = Facts(today=self.batch.today, data=data,
+                      inputs=self.inputs_of(row, self._trigger),
                       entries=entries, params=self.batch.params, importer=row.importer,
                       division=row.division)
-        outcome = lifecycle.fire(row.state, self.batch.trigger, facts)
+        outcome = lifecycle.fire(row.state, self._trigger, facts)
         if isinstance(outcome, Refusal):
             return outcome
         dest, spec = outcome
@@ -183,16 +191,16 @@ class Planner:
                       for t in timer_rows(lifecycle, decision.state, row.id, row.version + 1,
                                           merged, b.params)]  # type: ignore[arg-type]
         shareable = keys is not None and {k for _, k in seen} <= set(keys) | set(changes)
-        evdata = jsonable(event_data(spec, self.inputs_of(row.kind), changes, None))
+        evdata = jsonable(event_data(spec, self.inputs_of(row, self._trigger), changes, None))
         event = {"at": b.now.astimezone(UTC), "actor": b.actor, "authority": grant.authority,
-                 "regime": grant.regime, "trigger": b.trigger, "from_state": row.state,
-                 "to_state": decision.state, "note": b.note, "data": evdata}
+                 "regime": grant.regime, "trigger": self._trigger, "from_state": row.state,
+                 "to_state": decision.state, "note": self._note, "data": evdata}
         self.groups.append(Group(
             state=decision.state, changes=jsonable(changes),
             event_data=json.dumps(evdata, sort_keys=True, separators=(",", ":"),
                                   ensure_ascii=False),
-            actor=b.actor, authority=grant.authority, regime=grant.regime, trigger=b.trigger,
-            from_state=row.state, to_state=decision.state, note=b.note,
+            actor=b.actor, authority=grant.authority, regime=grant.regime,
+            trigger=self._trigger, from_state=row.state, to_state=decision.state, note=self._note,
             moves_timers=moves_timers(spec), timers=tuple(timers)))
         self._templates.append(CanonicalTemplate(event))
         self._escalation.append(max((t["level"] for t in timers), default=0))

@@ -1,12 +1,15 @@
 """The sweep's set-based fires: many due timers' SYSTEM transitions in a few statements.
 
 Within a claimed batch, a run of due fires is written together: the deadline rows settled by one
-compare-and-set UPDATE, the facts of every case read at once, the guards run per case in Python
-(the same shared machine as `apply`), and the cases, events and new deadlines written by the bulk
-path's statements (workflow/bulk.write_planned) — the very rows `apply` would write, in the
+compare-and-set UPDATE, the facts of every case read at once, the guards run through the bulk
+path's planner (workflow/bulk_alike.py: the shared machine `apply` runs, once per group of fires
+alike — same timer, due instant and what the transition declares it reads — and per case only
+its chained hash and bulletin day), and the cases, events and new deadlines written by the
+bulletin's batch statement (storage/bulk_alike.py) — the very rows `apply` would write, in the
 order the stages fell due. What `apply` does beyond that stays on the sweep's per-row path: a
-transition that cascades, re-arms other cases, sends notices or raises the entry summary's
-version; a timer with an `otherwise` fallback; a case with two rows due in the batch.
+transition that cascades, sends notices or raises the entry summary's version; a timer with an
+`otherwise` fallback; a case with two rows due in the batch. A fire that re-arms other open
+cases ends its run, and they re-arm as `apply` re-arms them.
 """
 
 from __future__ import annotations
@@ -15,22 +18,22 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from cee_workflow.states.base import Facts, Refusal, TransitionSpec
+from cee_workflow.states.base import Refusal, TransitionSpec
 from cee_workflow.storage import bulk as writes
 from cee_workflow.storage import queries
+from cee_workflow.storage.bulk_alike import write_batch
 from cee_workflow.storage.sweep_claims import CaseRow, DeadlineRow, settle_many
 from cee_workflow.workflow.advance import (
     Context,
-    chained_event,
-    event_data,
+    close_followers,
     lifecycle_of,
     parse_inputs,
     rearm,
     rearm_targets,
     scope_of,
-    transition_values,
 )
-from cee_workflow.workflow.bulk import Planned, batch_facts, close_planned, write_planned
+from cee_workflow.workflow.bulk import batch_facts
+from cee_workflow.workflow.bulk_alike import Batch, Planner
 from cee_workflow.workflow.errors import Conflict, RuleViolation
 from cee_workflow.workflow.jurisdiction import SYSTEM, Grant, authorize
 
@@ -118,39 +121,41 @@ def _fire_independent(ctx: Context, run: list[Claimed], sweeper: str, listened: 
     if prefix:
         last = _fire(ctx, prefix, {c.id: entries[c.id] for _, c in prefix}, sweeper, listened,
                      result)
-        if last is not None and last.spec.rearms:
+        if last is not None and last[1].rearms:
             # The transition moved dates other open cases of its entries follow: they re-arm.
+            case, spec = last
             if ctx.session.identity_map:
                 ctx.session.expire_all()
-            for kind in last.spec.rearms:  # kind by kind, in id order, as `apply`
-                for target in rearm_targets(ctx.session, entries[last.row.id], (kind,),
-                                            last.row.id):
+            for kind in spec.rearms:  # kind by kind, in id order, as `apply`
+                for target in rearm_targets(ctx.session, entries[case.id], (kind,), case.id):
                     rearm(ctx, queries.get_case(ctx.session, target, for_update=True))
     return run[cut:]
 
 
 def _fire(ctx: Context, run: list[Claimed], entries: dict[str, list[str]], sweeper: str,
-          listened: bool, result: Any) -> Planned | None:
-    """Guards per case, then the writes of the whole run (its deadline rows settled 'fired'
-    already: the escalation levels read are those of the other pending rows, as in `apply`)."""
+          listened: bool, result: Any) -> tuple[CaseRow, TransitionSpec] | None:
+    """Guards, then the writes of the whole run (its deadline rows settled 'fired' already: the
+    escalation levels read are those of the other pending rows, as in `apply`). Fires alike —
+    same timer, due instant and what the transition reads — are decided once and written once
+    per group (workflow/bulk_alike.py: the bulletin's planner and its batch statement).
+    Returns the last case of the run and its spec if it fired (its re-arms come next)."""
     _, facts_of, levels = batch_facts(ctx.session, list(entries), entries)
     grants: dict[tuple[str, str, str], tuple[Grant, dict[str, Any]]] = {}
-    planned: list[Planned] = []
-    fired: list[str] = []
+    planner = Planner(Batch(trigger="", actor=SYSTEM.label, note="", now=ctx.now,
+                            today=ctx.today, params=ctx.params),
+                      lambda row, trigger: grants[(row.kind, trigger, row.state)][1])
+    planned: list[CaseRow] = []
     blocked: list[int] = []
     for deadline, case in run:
-        lifecycle = lifecycle_of(case.kind)
         action = deadline.action
         key = (case.kind, action, case.state)
         if key not in grants:  # SYSTEM acts by law: one decision for all alike
-            spec = next(s for s in lifecycle.specs_for(action) if case.state in s.sources)
+            spec = next(s for s in _leaving(*key))
             grants[key] = (authorize(spec, SYSTEM, scope_of(case), ctx.today, ctx.params),
                            parse_inputs(spec, {}, ctx.today))
-        grant, inputs = grants[key]
-        facts = Facts(today=ctx.today, data=case.data, inputs=inputs,
-                      entries=tuple(facts_of[n] for n in entries[case.id]), params=ctx.params,
-                      importer=case.importer, division=case.division)
-        outcome = lifecycle.fire(case.state, action, facts)
+        outcome = planner.plan(case, tuple(facts_of[n] for n in entries[case.id]),
+                               grants[key][0], levels.get(case.id, {}), trigger=action,
+                               note=f"{deadline.timer} due {deadline.due_at:%Y-%m-%d}")
         if isinstance(outcome, Refusal):
             # The law's condition is not met (a protest still open at finality): the row is
             # blocked — recorded, not fired and not lost; a resolving protest re-arms it.
@@ -160,22 +165,25 @@ def _fire(ctx: Context, run: list[Claimed], entries: dict[str, list[str]], sweep
             blocked.append(deadline.id)
             result.blocked.append(f"{case.id} {action}: {refusal.message}")
             continue
-        dest, spec = outcome
-        changes = spec.effect(facts) if spec.effect else {}
-        values, armed = transition_values(lifecycle, case, spec, dest, changes,
-                                          levels.get(case.id, {}), ctx.params, facts.entries)
-        event, new = chained_event(
-            case, ctx.now, actor=SYSTEM.label, authority=grant.authority, regime=grant.regime,
-            trigger=action, note=f"{deadline.timer} due {deadline.due_at:%Y-%m-%d}",
-            values=values, data=event_data(spec, inputs, changes, None))
-        planned.append(Planned(case, spec, event, new, armed))
-        fired.append(f"{case.id} {action}")
-    states = sorted({item.row.state for item in planned})
-    if len(write_planned(ctx, planned, states, listened=listened)) != len(planned):
+        planned.append(case)
+    states = sorted({case.state for case in planned})
+    written, seqs = write_batch(ctx.session, planner.groups, planner.steps, states, ctx.now,
+                                seqs=listened)
+    if len(written) != len(planned):
         # Unreachable while the batch holds its cases' locks; as in `apply`, never half-done.
         raise Conflict("a case changed while the sweep was firing its timers; sweep again")
-    close_planned(ctx, planned, entries, facts_of)  # a liquidation closes its entry's PSCs
+    if listened:
+        ctx.events.extend(planner.events(seqs))
+    for case, spec, step in zip(planned, planner.specs, planner.steps, strict=True):
+        # a liquidation closes its entry's open PSCs: one at a time, only those entries
+        if spec.closes and any(facts_of[n].open_pscs for n in entries[case.id]):
+            if ctx.session.identity_map:
+                ctx.session.expire_all()
+            close_followers(ctx, case, spec, entries[case.id],
+                            planner.groups[step.group].trigger)
     settle_many(ctx.session, blocked, "blocked", ctx.now, sweeper, from_status="fired")
-    result.fired.extend(fired)
-    fired_last = planned and planned[-1].row.id == run[-1][1].id
-    return planned[-1] if fired_last else None
+    result.fired.extend(f"{case.id} {group.trigger}" for case, step in
+                        zip(planned, planner.steps, strict=True)
+                        for group in (planner.groups[step.group],))
+    fired_last = planned and planned[-1].id == run[-1][1].id
+    return (planned[-1], planner.specs[-1]) if fired_last else None
