@@ -31,6 +31,10 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--national", action="store_true",
                      help="write the population set-based (benchmarks/national.py): for "
                           "millions of cases, e.g. --size 10000 --background 990000")
+    run.add_argument("--pending", type=int, default=0,
+                     help="pad the pending deadlines to this many with far-future ones "
+                          "(PostgreSQL), so the sweep claims its due rows among them, e.g. "
+                          "10000000")
     run.add_argument("--sweep-due", type=int, default=runner.SWEEP_DUE,
                      help=f"due timers of the sweep scenario (default {runner.SWEEP_DUE:,})")
     run.add_argument("--scenario", action="append", choices=runner.SCENARIOS,
@@ -59,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command in ("postgresql", "sqlite"):
         return _one_database(args)
+    if args.command == "run" and args.pending and args.db.startswith("sqlite"):
+        parser.error("--pending pads the pending deadlines on PostgreSQL only")
     if args.command == "run" and args.merge and args.no_write:
         parser.error("--merge writes into the day's file; it cannot go with --no-write")
     if args.command == "readme":
@@ -74,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
                          out=None if args.no_write else args.out, background=args.background,
                          processes=tuple(args.processes) if args.processes else None,
                          merge=args.merge, rounds=args.rounds, log=log,
-                         national=args.national, sweep_due=args.sweep_due)
+                         national=args.national, sweep_due=args.sweep_due,
+                         pending=args.pending)
     for record in results["scenarios"]:
         print(report.line(record))
     return 0

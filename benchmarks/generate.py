@@ -85,11 +85,13 @@ class Counts:
     pending: int = 0
     states: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    padding: int = 0  # pending deadlines added far in the future (benchmarks.national.pad_pending)
 
     def to_dict(self) -> dict[str, Any]:
         return {"cases": self.cases, "events": self.events, "deadlines": self.deadlines,
                 "pending_deadlines": self.pending, "states": dict(sorted(self.states.items())),
-                "seconds": round(self.seconds, 1)}
+                "seconds": round(self.seconds, 1),
+                **({"padding_pending": self.padding} if self.padding else {})}
 
 
 def officer_of(center: str) -> str:

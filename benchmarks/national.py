@@ -200,6 +200,45 @@ def generate_national(db: sa.Engine, layout: Layout, params: RuleParams) -> Coun
     return counts
 
 
+PADDING_FROM = "2031-01-05 05:00:00+00"  # after every date the population's timers reach
+
+
+def pad_pending(db: sa.Engine, pending: int, counts: Counts) -> int:
+    """PostgreSQL: add pending deadlines, set-based, until `pending` are pending — timer
+    `padding`, due (warned at the same instant: nothing escalates before) one second apart
+    from 2031-01-05, on the finalized cases (which no scenario
+    writes) — so that the sweep claims its due rows among that many pending ones (the claim's
+    index range scan, not a population's history, is what the size tests). Returns the rows
+    added; `counts` is updated."""
+    missing = pending - counts.pending
+    if missing <= 0:
+        return 0
+    if db.dialect.name != "postgresql":
+        raise ValueError("--pending pads the pending deadlines on PostgreSQL only")
+    with db.begin() as connection:
+        # each finalized case k (of n) gets rows j = 0, 1, …: row j * n + k, due that many
+        # seconds after the start (a join, not an array subscript per row)
+        connection.exec_driver_sql(
+            "INSERT INTO cee_deadline (case_id, timer, kind, state, armed_version, last_day, "
+            "due_at, warn_at, action, citation, status, level, next_at) "
+            "SELECT id, 'padding', 'service', 'final', 1, at::date, at, at, NULL, "
+            "'benchmark padding (benchmarks/national.py)', 'pending', 0, at FROM ("
+            "SELECT f.id, %(start)s::timestamptz + (j * f.n + f.k) * interval '1 second' AS at "
+            "FROM (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k, count(*) OVER () AS n "
+            "FROM cee_case WHERE state = 'final') AS f, "
+            "generate_series(0, %(missing)s / greatest(f.n, 1)) AS j "
+            "WHERE j * f.n + f.k < %(missing)s ORDER BY j, f.k) AS r",
+            {"start": PADDING_FROM, "missing": missing})
+        added = connection.exec_driver_sql(
+            "SELECT count(*) FROM cee_deadline WHERE timer = 'padding'").scalar()
+    with db.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("VACUUM ANALYZE cee_deadline")
+    counts.pending += added
+    counts.deadlines += added
+    counts.padding = added
+    return added
+
+
 def _write_chunk(connection, pg: bool, layout: Layout, low: int, high: int,
                  lengths: dict[str, int], per_center: int) -> None:
     def q(sql: str):  # psycopg reads % as a placeholder even without parameters

@@ -41,7 +41,7 @@ def run(url: str, size: int, *, scenarios=SCENARIOS, out: Path | None = None,
         background: int | None = None, sweep_due: int = SWEEP_DUE, advances: int = ADVANCES,
         processes: tuple[int, ...] | None = None, startup_runs: int = 15, merge: bool = False,
         rounds: int = 1, sample_every: int = SAMPLE_EVERY, log=print,
-        tick=None, national: bool = False) -> dict[str, Any]:
+        tick=None, national: bool = False, pending: int = 0) -> dict[str, Any]:
     """Run the suite on a scratch database of `url`'s kind; returns (and writes) the results.
 
     `merge`: the scenarios run replace theirs in the day's file of this database, which must be
@@ -49,7 +49,8 @@ def run(url: str, size: int, *, scenarios=SCENARIOS, out: Path | None = None,
     which commit (a re-measure after a change that touches only some scenarios). `tick(label)`
     is called after each step of `steps(…)` (the progress bar of `python -m benchmarks`).
     `national`: the population is written set-based (`benchmarks.national`: millions of cases
-    in minutes) instead of row by row; same layout, same groups."""
+    in minutes) instead of row by row; same layout, same groups. `pending`: pad the pending
+    deadlines to that many (PostgreSQL; benchmarks.national.pad_pending), for the sweep."""
     if tick is not None:
         log = _ticking(log, tick)
     with scratch_database(url) as scratch:
@@ -67,6 +68,9 @@ def run(url: str, size: int, *, scenarios=SCENARIOS, out: Path | None = None,
             counts = generate_national(engine.db, layout, DEFAULT_PARAMS)
         else:
             counts = generate(engine.db, layout, DEFAULT_PARAMS)
+        if pending:
+            from benchmarks.national import pad_pending
+            log(f"padded {pad_pending(engine.db, pending, counts)} pending deadlines")
         log(f"generated {counts.to_dict()}")
         results: dict[str, Any] = {
             "date": datetime.now(UTC).date().isoformat(), "database": kind,
@@ -185,8 +189,10 @@ def sweep(db, url: str, layout: Layout, counts, log, *, rounds: int = 1,
     record = compare("sweep", snap, spec, 1, TARGETS["sweep"], log,
                      sides=("engine", "floor", "per_row"), rounds=rounds)
     record["floor"] = "true floor (benchmarks/true_sweep.py); per_row: benchmarks/floors.py"
+    padded = (f", {counts.padding} of them padding due from 2031 on finalized cases"
+              if counts.padding else "")
     record["rows"] = (f"{layout.sweep_due} due timers (auto-schedule) among "
-                      f"{counts.pending} pending; batches of {SWEEP_BATCH}")
+                      f"{counts.pending} pending{padded}; batches of {SWEEP_BATCH}")
     return record
 
 

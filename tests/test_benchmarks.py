@@ -93,6 +93,23 @@ def test_a_tiny_run_compares_engine_true_floor_and_per_row_floor_on_identical_ro
     assert "advance x1" in table and "sweep" in table and "true floor" in table
 
 
+def test_the_sweep_can_claim_among_padded_pending_deadlines(server_url, tmp_path):
+    """`--pending N` pads the pending deadlines (PostgreSQL, set-based) to N, due in 2031 on
+    finalized cases: the sweep still fires exactly the due rows, engine and floors alike."""
+    if server_url.startswith("sqlite"):
+        with pytest.raises(ValueError, match="PostgreSQL only"):
+            run(server_url, 20, background=2000, sweep_due=10, scenarios=("sweep",),
+                out=None, log=lambda _: None, national=True, pending=50_000)
+        return
+    results = run(server_url, 20, background=2000, sweep_due=10, scenarios=("sweep",),
+                  out=None, sample_every=1, log=lambda _: None, national=True, pending=50_000)
+    assert results["population"]["pending_deadlines"] == 50_000
+    assert 0 < results["population"]["padding_pending"] < 50_000
+    [sweep] = results["scenarios"]
+    assert sweep["verified"] and sweep["engine_done"] == sweep["floor_done"] == 10, sweep
+    assert "among 50000 pending" in sweep["rows"] and "padding" in sweep["rows"]
+
+
 def test_the_true_floor_hashes_the_canonical_event_byte_for_byte(db_url):
     """The chain hash the database computes over the canonical form it builds is the hash
     `workflow.audit.chain_hash` computes: quoting of awkward strings included."""
