@@ -79,7 +79,8 @@ def table(documents: list[dict[str, Any]]) -> str:
     for doc in documents:
         db = f"{doc['database']} {doc['database_version']}"
         if doc.get("layout", {}).get("generator") == NATIONAL:
-            db += f" ({doc['population']['cases']:,} cases)"
+            db += (f" ({doc['population']['cases']:,} cases, {doc['size']:,} on the "
+                   "bulletin)")
         for r in doc["scenarios"]:
             if r.get("unit") == "MB":
                 met = "yes" if r["met"] else "**no**"
@@ -137,12 +138,15 @@ def _measured(scenarios: list[dict[str, Any]]) -> str:
 
 
 NATIONAL = "national"  # results/national/: runs on a set-based population of millions
+# results/million/: the bulletin and the sweep at 1,000,000 entries on the bulletin (national
+# generator), the sweep among 10,000,000 pending deadlines on PostgreSQL
+SCALES = (NATIONAL, "million")
 
 
 def documents(results: Path) -> list[dict[str, Any]]:
-    """The newest result file of each database, then those of the national-scale runs."""
-    national = results / NATIONAL
-    return latest(results) + (latest(national) if national.is_dir() else [])
+    """The newest result file of each database, then those of each national-scale folder."""
+    return latest(results) + [doc for scale in SCALES if (results / scale).is_dir()
+                              for doc in latest(results / scale)]
 
 
 def update_readme(readme: Path, results: Path) -> None:

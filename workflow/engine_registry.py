@@ -129,8 +129,8 @@ class RegistryMixin:
         resolved by this engine, once this engine has resolved the established identity
         itself and found the same actor (else IdentityRefused): a hand-made `Officer` that
         happens to be the login's is as good as the login's own, and no other is."""
+        from cee_workflow.workflow.actors import Administrator
         from cee_workflow.workflow.errors import IdentityRefused
-        from cee_workflow.workflow.jurisdiction import Administrator
 
         found = self._resolve(actor.label, registrar=isinstance(actor, Administrator))
         if found != actor:
