@@ -106,8 +106,10 @@ def table(documents: list[dict[str, Any]]) -> str:
                        f"{_cell(r.get('engine_seconds'))} | {_cell(r.get('floor_seconds'))} | "
                        f"{ratio} | {_floor_kind(r)} | {per_row} | ≤ {r['target']}× | "
                        f"{'yes' if r['met'] else '**no**'} |")
-            if r.get("notes") and not r.get("met"):
+            if r.get("notes") and not r.get("met") and not r.get("why_missed"):
                 notes.append(f"- {doc['database']} {r['name']}: {r['notes']}")
+        notes.extend(f"- {doc['database']} {r['name']}: {r['why_missed']}"
+                     for r in doc["scenarios"] if r.get("why_missed") and not r.get("met"))
         m = doc["machine"]
         pop = doc["population"]
         measured = _measured(doc["scenarios"])
