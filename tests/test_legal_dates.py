@@ -1,4 +1,4 @@
-"""Dated legal acts (states/base.py `LegalDate`, REFERENCE.md §6): an act keeps the instant it
+"""Dated legal acts (states/inputs.py `LegalDate`, REFERENCE.md §6): an act keeps the instant it
 was recorded (`at`) and the legal date the law counts from, bounded by today and by the act it
 follows; `cee case history` shows both; a bad date exits 2, a date before its predecessor 5."""
 
