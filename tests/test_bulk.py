@@ -375,8 +375,8 @@ def test_the_facts_read_with_the_case_are_the_facts_read_on_their_own(db_url):
     the demo (every kind, open and closed protests and PSCs, entries under review), they equal
     what `entry_facts` reads in statements of its own."""
     from cee_workflow.storage.database import transaction
-    from cee_workflow.workflow.advance import entry_facts, facts_from_naming
     from cee_workflow.workflow.demo import run_demo
+    from cee_workflow.workflow.entry_facts import entry_facts, facts_from_naming
 
     cases = run_demo(db_url, lambda *_: None)
     assert {c.kind for c in cases} == {"liquidation", "protest", "psc", "prior_disclosure"}

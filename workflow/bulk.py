@@ -31,12 +31,12 @@ from cee_workflow.workflow.advance import (
     Context,
     apply,
     close_followers,
-    entry_fact_from_naming,
     entry_facts,
     lifecycle_of,
     parse_inputs,
 )
 from cee_workflow.workflow.bulk_alike import Batch, Planner
+from cee_workflow.workflow.entry_facts import entry_fact_from_naming
 from cee_workflow.workflow.errors import InvalidInput, RuleViolation, UnknownTrigger
 from cee_workflow.workflow.jurisdiction import Actor, CaseScope, Grant, Officer, authorize
 from cee_workflow.workflow.lock_order import kind_of, reaches_other_cases

@@ -225,7 +225,7 @@ def _own_facts(facts: tuple, case_id: str, state: str, data: dict) -> tuple:
     if not any(f.liquidation_case == case_id for f in facts):
         return facts
     from cee_workflow.storage.queries import CaseOfEntry, EntryRow
-    from cee_workflow.workflow.advance import _entry_fact
+    from cee_workflow.workflow.entry_facts import _entry_fact
 
     return tuple(
         _entry_fact(EntryRow(f.number, f.importer, f.port, f.entry_date, f.summary_version),
