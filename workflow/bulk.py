@@ -318,10 +318,7 @@ def batch_facts(session, ids: list[str], entries: dict[str, list[str]] | None = 
     pending deadlines. `data_of`: the batch cases' data, read already (not read again)."""
     if entries is None and ids:  # one statement for the entries and their facts
         naming = writes.naming_of_cases(session, ids, own_data=data_of is None)
-        if data_of is not None:
-            naming = [row._replace(data=data_of[row.case_id]) if row.naming_id == row.case_id
-                      else row for row in naming]
-        return (*naming_facts(naming, ids), writes.escalated_levels(session, ids))
+        return (*naming_facts(naming, ids, data_of=data_of), writes.escalated_levels(session, ids))
     if entries is None:
         entries = {}
     numbers = sorted({n for case_entries in entries.values() for n in case_entries})
@@ -330,10 +327,15 @@ def batch_facts(session, ids: list[str], entries: dict[str, list[str]] | None = 
     return entries, facts_of, levels
 
 
-def naming_facts(rows: list[writes.NamingRow], ids: list[str]
+def naming_facts(rows: list[writes.NamingRow], ids: list[str], *,
+                 data_of: Mapping[str, Any] | None = None
                  ) -> tuple[dict[str, list[str]], dict[str, EntryFacts]]:
     """Each case's entry numbers and each entry's facts, from the batch's naming rows (the
-    same facts `entry_facts` reads, as a single advance gets them from its naming rows)."""
+    same facts `entry_facts` reads, as a single advance gets them from its naming rows).
+    `data_of`: the batch cases' own data, where the rows were read without it."""
+    if data_of is not None:
+        rows = [row._replace(data=data_of[row.case_id]) if row.naming_id == row.case_id
+                else row for row in rows]
     entries: dict[str, list[str]] = {case_id: [] for case_id in ids}
     by_entry: dict[str, dict[str | None, single.NamingRow]] = {}
     for row in rows:  # ordered by case, entry, naming case

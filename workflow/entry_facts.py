@@ -6,6 +6,7 @@ number of entries, or taken from the naming rows a single advance read with its 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import cache
 from typing import Any
 
 from sqlmodel import Session
@@ -106,6 +107,7 @@ def _summary_facts(case: Case) -> dict[str, Any]:
     }
 
 
+@cache
 def _closed_states(kind: str) -> tuple[str, ...]:
     """The states in which a case of `kind` is not open: not yet opened, or terminal."""
     lifecycle = LIFECYCLES[kind]

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from cee_workflow.states.base import Refusal, TransitionSpec
+from cee_workflow.states.base import EntryFacts, Refusal, TransitionSpec
 from cee_workflow.storage import bulk as writes
 from cee_workflow.storage import queries
 from cee_workflow.storage.bulk_alike import write_batch
@@ -32,8 +32,9 @@ from cee_workflow.workflow.advance import (
     rearm_targets,
     scope_of,
 )
-from cee_workflow.workflow.bulk import batch_facts
+from cee_workflow.workflow.bulk import naming_facts
 from cee_workflow.workflow.bulk_alike import Batch, Planner
+from cee_workflow.workflow.entry_facts import _closed_states
 from cee_workflow.workflow.errors import Conflict, RuleViolation
 from cee_workflow.workflow.jurisdiction import SYSTEM, Grant, authorize
 
@@ -98,7 +99,12 @@ def _fire_independent(ctx: Context, run: list[Claimed], sweeper: str, listened: 
     changes the facts another's guards read), ending at the first case whose transition
     re-arms other open cases (as `apply`, right after it); returns the rest, to be read
     afresh."""
-    entries = queries.entries_of_cases(ctx.session, [case.id for _, case in run])
+    # One statement for the run's entries and their facts (the bulletin's naming read; the
+    # cases' own data is the claimed rows', current under their locks): deadline rows settled
+    # below change no fact a guard reads.
+    ids = [case.id for _, case in run]
+    naming = writes.naming_of_cases(ctx.session, ids, own_data=False) if ids else []
+    entries, facts_of = naming_facts(naming, ids, data_of={c.id: c.data for _, c in run})
     seen: set[str] = set()
     cut = 0
     for _, case in run:
@@ -108,20 +114,20 @@ def _fire_independent(ctx: Context, run: list[Claimed], sweeper: str, listened: 
         seen |= named
         cut += 1
     rearming = [(d, c) for d, c in run[:cut] if _rearms(c.kind, d.action, c.state)]
-    if rearming:  # one statement for the run: which of its cases have open cases to re-arm
-        kinds = sorted({k for d, c in rearming for k in _rearms(c.kind, d.action, c.state)})
-        numbers = sorted({n for _, c in rearming for n in entries[c.id]})
-        targets = rearm_targets(ctx.session, numbers, kinds, None, by_entry=True)
+    # Which of its cases have other open cases to re-arm: the naming rows say. The run's fires
+    # write no other case before its last (their cases share no entry), so this holds for it.
+    others = _open_others(naming) if rearming else {}
+    if rearming:
         for d, c in rearming:
-            if any(set(targets.get(n, ())) - {c.id} for n in entries[c.id]):
+            if others.get(c.id, set()) & set(_rearms(c.kind, d.action, c.state)):
                 cut = run.index((d, c)) + 1
                 break
     settled = settle_many(ctx.session, [d.id for d, _ in run[:cut]], "fired", ctx.now, sweeper)
     prefix = [(d, c) for d, c in run[:cut] if d.id in settled]  # else another sweep settled it
     if prefix:
-        last = _fire(ctx, prefix, {c.id: entries[c.id] for _, c in prefix}, sweeper, listened,
-                     result)
-        if last is not None and last[1].rearms:
+        last = _fire(ctx, prefix, {c.id: entries[c.id] for _, c in prefix}, facts_of, sweeper,
+                     listened, result)
+        if last is not None and others.get(last[0].id, set()) & set(last[1].rearms):
             # The transition moved dates other open cases of its entries follow: they re-arm.
             case, spec = last
             if ctx.session.identity_map:
@@ -132,14 +138,26 @@ def _fire_independent(ctx: Context, run: list[Claimed], sweeper: str, listened: 
     return run[cut:]
 
 
-def _fire(ctx: Context, run: list[Claimed], entries: dict[str, list[str]], sweeper: str,
-          listened: bool, result: Any) -> tuple[CaseRow, TransitionSpec] | None:
+def _open_others(naming: list[writes.NamingRow]) -> dict[str, set[str]]:
+    """{case: the kinds of the other open cases naming its entries} — `rearm_targets`'
+    question for the whole run, answered from its naming rows (every case naming each entry)."""
+    others: dict[str, set[str]] = {}
+    for row in naming:
+        if row.naming_id not in (None, row.case_id) and \
+                row.state not in _closed_states(row.kind):
+            others.setdefault(row.case_id, set()).add(row.kind)
+    return others
+
+
+def _fire(ctx: Context, run: list[Claimed], entries: dict[str, list[str]],
+          facts_of: dict[str, EntryFacts], sweeper: str, listened: bool, result: Any
+          ) -> tuple[CaseRow, TransitionSpec] | None:
     """Guards, then the writes of the whole run (its deadline rows settled 'fired' already: the
     escalation levels read are those of the other pending rows, as in `apply`). Fires alike —
     same timer, due instant and what the transition reads — are decided once and written once
     per group (workflow/bulk_alike.py: the bulletin's planner and its batch statement).
     Returns the last case of the run and its spec if it fired (its re-arms come next)."""
-    _, facts_of, levels = batch_facts(ctx.session, list(entries), entries)
+    levels = writes.escalated_levels(ctx.session, list(entries))
     grants: dict[tuple[str, str, str], tuple[Grant, dict[str, Any]]] = {}
     planner = Planner(Batch(trigger="", actor=SYSTEM.label, note="", now=ctx.now,
                             today=ctx.today, params=ctx.params),
