@@ -16,11 +16,13 @@ SQLite serializes writers (BEGIN IMMEDIATE): nothing to order there.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from cee_workflow.storage.models import Case, CaseEntry
+from cee_workflow.storage.prepared import Prepared
 
 CASE = Case.__table__
 CASE_ENTRY = CaseEntry.__table__
@@ -42,12 +44,18 @@ def lock_with_neighbours(conn: sa.Connection, case_ids: Sequence[str], *,
     SQLite it locks nothing and returns []."""
     if conn.dialect.name != "postgresql" or not case_ids:
         return []
-    ids = sa.bindparam("ids", list(case_ids), type_=ARRAY(sa.String))  # one bind, one text
+    rows, _ = _lock_statement(skip_locked, nowait).run(conn, {"ids": list(case_ids)})
+    return [row[0] for row in rows]
+
+
+@cache
+def _lock_statement(skip_locked: bool, nowait: bool) -> Prepared:
+    """Built and compiled once (a single advance runs it before everything else)."""
+    ids = sa.bindparam("ids", type_=ARRAY(sa.String))  # one bind, one text
     # FOR UPDATE sits above the sort in PostgreSQL's plan (LockRows over Sort): the rows are
     # locked in the order of ORDER BY.
-    statement = (sa.select(CASE.c.id)
-                 .where(CASE.c.id.in_(sa.union(sa.select(sa.func.unnest(ids)),
-                                               neighbours_of(ids))))
-                 .order_by(CASE.c.id)
-                 .with_for_update(skip_locked=skip_locked, nowait=nowait))
-    return list(conn.execute(statement).scalars())
+    return Prepared(sa.select(CASE.c.id)
+                    .where(CASE.c.id.in_(sa.union(sa.select(sa.func.unnest(ids)),
+                                                  neighbours_of(ids))))
+                    .order_by(CASE.c.id)
+                    .with_for_update(skip_locked=skip_locked, nowait=nowait))

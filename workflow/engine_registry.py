@@ -20,8 +20,8 @@ from cee_workflow.workflow.jurisdiction import SYSTEM, Actor
 
 
 class RegistryMixin:
-    """Needs `db`, `clock`, `is_simulation()`, `_require_real_time()` and `_resolved` (a
-    dict the engine's __init__ makes)."""
+    """Needs `db`, `clock`, `is_simulation()` (and its cache, `_simulation`),
+    `_require_real_time()` and `_resolved` (a dict the engine's __init__ makes)."""
 
     def add_office(self, code: str, kind: str, name: str, *, actor: Actor | None = None
                    ) -> None:
@@ -149,8 +149,10 @@ class RegistryMixin:
         from cee_workflow.workflow.identity import still_active
 
         known = self._resolved.get(id(actor))
-        with self._identity_reads():  # its faults typed (a locked SQLite file says so)
-            simulation = self.is_simulation()
+        simulation = self._simulation  # read once per engine (Engine.is_simulation)
+        if simulation is None:
+            with self._identity_reads():  # its faults typed (a locked SQLite file says so)
+                simulation = self.is_simulation()
         if not simulation and (known is None or known() is not actor):
             raise IdentityRefused(
                 f"{actor.describe()} was not resolved by this engine: on a real database the "

@@ -21,6 +21,7 @@ import os
 import sqlalchemy as sa
 
 from cee_workflow.states.authority import Role
+from cee_workflow.storage.prepared import Prepared
 from cee_workflow.storage.types import JSONData
 from cee_workflow.workflow.actors import Actor, Administrator, Filer, Officer, Party
 from cee_workflow.workflow.errors import IdentityRefused, NotPermitted
@@ -145,20 +146,22 @@ def resolve(connection: sa.Connection, text: str | None, *, simulation: bool,
         "yourself")
 
 
+_ACTIVE = tuple((kind, Prepared(sa.select(table.c.active).where(table.c.id == sa.bindparam("id"))))
+                for kind, table in ((Officer, OFFICER), (Administrator, ADMIN), (Party, PARTY)))
+
+
 def still_active(connection: sa.Connection, actor: Actor) -> None:
     """IdentityRefused if `actor` was deactivated (checked at the moment it acts)."""
-    if isinstance(actor, Officer):
-        row = connection.execute(sa.select(OFFICER.c.active)
-                                 .where(OFFICER.c.id == actor.id)).first()
-    elif isinstance(actor, Administrator):
-        row = connection.execute(sa.select(ADMIN.c.active).where(ADMIN.c.id == actor.id)).first()
-    elif isinstance(actor, Party):
-        row = connection.execute(sa.select(PARTY.c.active).where(PARTY.c.id == actor.id)).first()
-    else:
+    statement = next((s for kind, s in _ACTIVE if isinstance(actor, kind)), None)
+    if statement is None:  # a filer: its importer's login, resolved with it
         return
-    if row is None:
+    if connection.in_transaction():  # every advance asks: prepared, in its transaction
+        rows = statement.run(connection, {"id": actor.id})[0]
+    else:
+        rows = connection.execute(statement.statement, {"id": actor.id}).all()
+    if not rows:
         raise IdentityRefused(f"{actor.describe()} is not registered in this database")
-    if not row.active:
+    if not rows[0][0]:
         what = ("officer" if isinstance(actor, Officer) else "party" if isinstance(actor, Party)
                 else "administrator")
         raise IdentityRefused(f"{what} {actor.id} is deactivated: it may no longer act or read "
