@@ -81,7 +81,9 @@ from cee_workflow.states.protest_parties import (
     role_may_protest,
 )
 from cee_workflow.states.protest_set_aside import (
+    SET_ASIDE_BY_HQ,
     SET_ASIDE_DEEMED_REFUSAL,
+    SET_ASIDE_INPUTS,
     SET_ASIDE_RULE,
     considered_denied,
     no_request_pending,
@@ -137,20 +139,6 @@ _RELIQUIDATE = tuple(
 _DUTIES = Input("duties", "the change the decision makes to the duties: refund (type 5), bill "
                 "(type 4) or no_change (type 8) (19 CFR 173.2(d))", "choice",
                 tuple(RELIQUIDATION_TYPES), default="refund")
-_SET_ASIDE_INPUTS = (
-    LegalDate("requested_on", "the date of the protestant's written request to set aside",
-              citation="19 U.S.C. 1515(c)",
-              not_before=(data_bound("further_review_denied_on",
-                                     "the denial of further review"),)),
-)
-# Headquarters acting on a request the protestant recorded reads its date from the record.
-_SET_ASIDE_BY_HQ = (
-    LegalDate("requested_on", "the date of the protestant's written request to set aside "
-              "(default: the request on record)", citation="19 U.S.C. 1515(c)",
-              today_by_default=False,
-              not_before=(data_bound("further_review_denied_on",
-                                     "the denial of further review"),)),
-)
 _DECIDE = "19 U.S.C. 1515(a); 19 CFR 174.21(a)"
 # The protestant's acts on its protest: the party of record, or its authorized agent (174.14
 # for an amendment; the engine's reading for the others, workflow/parties.py).
@@ -356,7 +344,7 @@ PROTEST = Lifecycle(
                           set_aside_in_time),
                     Guard("the request not considered denied", SET_ASIDE_RULE,
                           not_considered_denied)),
-            inputs=_SET_ASIDE_BY_HQ,
+            inputs=SET_ASIDE_BY_HQ,
             restarts_timers=True,
             effect=set_aside,
         ),
@@ -370,7 +358,7 @@ PROTEST = Lifecycle(
                           set_aside_in_time),
                     Guard("the request not considered denied", SET_ASIDE_RULE,
                           not_considered_denied)),
-            inputs=_SET_ASIDE_BY_HQ,
+            inputs=SET_ASIDE_BY_HQ,
             effect=set_aside,
         ),
         TransitionSpec(
@@ -384,7 +372,7 @@ PROTEST = Lifecycle(
                     Guard("requested within 60 days of the denial", SET_ASIDE_RULE,
                           set_aside_in_time),
                     Guard("no request pending", SET_ASIDE_RULE, no_request_pending)),
-            inputs=_SET_ASIDE_INPUTS,
+            inputs=SET_ASIDE_INPUTS,
             restarts_timers=True,
             effect=requested,
         ),

@@ -17,7 +17,15 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from cee_workflow.states.base import Facts, Period, TimerKind, TimerSpec, iso
+from cee_workflow.states.base import (
+    Facts,
+    LegalDate,
+    Period,
+    TimerKind,
+    TimerSpec,
+    data_bound,
+    iso,
+)
 
 SET_ASIDE_RULE = "19 U.S.C. 1515(c)"
 
@@ -94,4 +102,21 @@ SET_ASIDE_DEEMED_REFUSAL = TimerSpec(
             "request is considered denied",
     applies=lambda data: bool(data.get("set_aside_requested_on"))
     and not data.get("set_aside_decided_on"),
+)
+
+
+# The request's date, a dated legal act: the 60 days count from it (1515(c)); not before the
+# denial it asks to set aside.
+_AFTER_DENIAL = (data_bound("further_review_denied_on", "the denial of further review"),)
+SET_ASIDE_INPUTS = (
+    LegalDate("requested_on", "the date of the protestant's written request to set aside",
+              citation="19 U.S.C. 1515(c)",
+              not_before=_AFTER_DENIAL),
+)
+# Headquarters acting on a request the protestant recorded reads its date from the record.
+SET_ASIDE_BY_HQ = (
+    LegalDate("requested_on", "the date of the protestant's written request to set aside "
+              "(default: the request on record)", citation="19 U.S.C. 1515(c)",
+              today_by_default=False,
+              not_before=_AFTER_DENIAL),
 )
