@@ -33,7 +33,7 @@ from cee_workflow.storage import queries, single
 from cee_workflow.storage.models import Case, Office
 from cee_workflow.storage.single import CaseRow
 from cee_workflow.workflow.audit import chain_hash
-from cee_workflow.workflow.entry_facts import _closed_states, arming_data, entry_facts
+from cee_workflow.workflow.entry_facts import arming_data, closed_states, entry_facts
 from cee_workflow.workflow.errors import (
     Conflict,
     InvalidInput,
@@ -271,7 +271,7 @@ def apply(ctx: Context, case: Case | CaseRow, trigger: str, actor: Actor, *, not
                                "applied; reload and try again", case=case.id, trigger=trigger)
     for kind in spec.rearms:  # cases of these kinds on the same entries follow this change
         naming = queries.open_cases_naming(ctx.session, entries,
-                                           {kind: _closed_states(kind)})[kind]
+                                           {kind: closed_states(kind)})[kind]
         for target_id in sorted({i for ids in naming.values() for i in ids} - {case.id}):
             rearm(ctx, queries.get_case(ctx.session, target_id, for_update=True))
     return updated
@@ -429,7 +429,7 @@ def rearm_targets(session: Session, entries: list[str], kinds: tuple[str, ...] |
                   case_id: str | None, *, by_entry: bool = False) -> Any:
     """The open cases of `kinds` naming `entries`, other than `case_id`, in id order: those a
     transition with `rearms` re-arms (as `apply` does). With `by_entry`: {entry: [ids]}."""
-    naming = queries.open_cases_naming(session, entries, {k: _closed_states(k) for k in kinds})
+    naming = queries.open_cases_naming(session, entries, {k: closed_states(k) for k in kinds})
     if by_entry:
         merged: dict[str, list[str]] = {}
         for of_kind in naming.values():

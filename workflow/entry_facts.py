@@ -108,7 +108,7 @@ def _summary_facts(case: Case) -> dict[str, Any]:
 
 
 @cache
-def _closed_states(kind: str) -> tuple[str, ...]:
+def closed_states(kind: str) -> tuple[str, ...]:
     """The states in which a case of `kind` is not open: not yet opened, or terminal."""
     lifecycle = LIFECYCLES[kind]
     return (lifecycle.initial, *(s.name for s in lifecycle.states if s.terminal))
@@ -116,7 +116,7 @@ def _closed_states(kind: str) -> tuple[str, ...]:
 
 # The cases a guard counts as open on an entry: protests not yet filed or resolved, and PSCs.
 _OPEN_NAMING = {"protest": (LIFECYCLES["protest"].initial, *RESOLVED),
-                "psc": _closed_states("psc")}
+                "psc": closed_states("psc")}
 # Of a PSC's open states, the one that holds its entry's liquidation (REFERENCE.md §3).
 _NOT_HOLDING = {"psc": tuple(s for s in LIFECYCLES["psc"].state_names if s not in PSC_HOLDING)}
 

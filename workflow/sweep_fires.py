@@ -34,7 +34,7 @@ from cee_workflow.workflow.advance import (
 )
 from cee_workflow.workflow.bulk import naming_facts
 from cee_workflow.workflow.bulk_alike import Batch, Planner
-from cee_workflow.workflow.entry_facts import _closed_states
+from cee_workflow.workflow.entry_facts import closed_states
 from cee_workflow.workflow.errors import Conflict, RuleViolation
 from cee_workflow.workflow.jurisdiction import SYSTEM, Grant, authorize
 
@@ -144,7 +144,7 @@ def _open_others(naming: list[writes.NamingRow]) -> dict[str, set[str]]:
     others: dict[str, set[str]] = {}
     for row in naming:
         if row.naming_id not in (None, row.case_id) and \
-                row.state not in _closed_states(row.kind):
+                row.state not in closed_states(row.kind):
             others.setdefault(row.case_id, set()).add(row.kind)
     return others
 
