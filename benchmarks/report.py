@@ -62,6 +62,15 @@ def _floor_kind(r: dict[str, Any]) -> str:
     return "true floor" if floor else "per-row floor"
 
 
+def _all_centers(r: dict[str, Any]) -> str:
+    """The bulletin's all-centers reference, where it was measured (benchmarks/true_floor)."""
+    if r.get("all_centers_ratio") is None:
+        return ""
+    return (f"; the floor center by center, as each center's officer posts it; every center "
+            f"in one pass (no officer may): {r['floor_all_seconds']:.2f} s, engine ÷ it "
+            f"{r['all_centers_ratio']:.2f}×")
+
+
 def _latency(r: dict[str, Any]) -> str:
     engine, floor = r.get("engine_latency_ms"), r.get("floor_latency_ms")
     if not engine or not floor:
@@ -102,6 +111,7 @@ def table(documents: list[dict[str, Any]]) -> str:
             ratio = "—" if r.get("ratio") is None else f"{r['ratio']:.2f}×"
             per_row = "—" if r.get("per_row_ratio") is None else f"{r['per_row_ratio']:.2f}×"
             verified = "" if r.get("verified", True) else " (rows differ!)"
+            verified += _all_centers(r)
             out.append(f"| {db} | {r['name']} | {r.get('rows', '')}{verified}{_latency(r)} | "
                        f"{_cell(r.get('engine_seconds'))} | {_cell(r.get('floor_seconds'))} | "
                        f"{ratio} | {_floor_kind(r)} | {per_row} | ≤ {r['target']}× | "

@@ -152,8 +152,10 @@ def bulletin(db, url: str, now: datetime, log, *, rounds: int = 1,
     spec = {"scenario": "bulletin", "url": url, "now": now.isoformat(),
             "day": BULLETIN_DAY.isoformat(), "batch": BULLETIN_BATCH}
     record = compare("bulletin", snap, spec, 1, TARGETS["bulletin"], log,
-                     sides=("engine", "floor", "per_row"), rounds=rounds)
-    record["floor"] = "true floor (benchmarks/true_floor.py); per_row: benchmarks/floors.py"
+                     sides=("engine", "floor", "floor_all", "per_row"), rounds=rounds)
+    record["floor"] = ("true floor (benchmarks/true_floor.py), each center's bulletin in turn; "
+                       "floor_all: every center's entries in one pass in id order (which no "
+                       "officer may run: a reference); per_row: benchmarks/floors.py")
     record["rows"] = f"liquidate {snap.size} entries scheduled for {BULLETIN_DAY}"
     ran = record.get("ratio") is not None
     peak = {"name": "bulletin_peak_rss_mb", "processes": 1,
@@ -233,9 +235,10 @@ def compare(name: str, snap: Snapshot, spec: dict[str, Any], processes: int, tar
         record[f"{side}_runs"] = [round(x, 3) for x in seconds[side]]
     ratios = [e / f for e, f in zip(seconds["engine"], seconds["floor"], strict=True)]
     record["ratio"] = round(statistics.median(ratios), 2)
-    if "per_row" in sides:
-        record["per_row_ratio"] = round(statistics.median(
-            [e / f for e, f in zip(seconds["engine"], seconds["per_row"], strict=True)]), 2)
+    for side, key in (("per_row", "per_row_ratio"), ("floor_all", "all_centers_ratio")):
+        if side in sides:
+            record[key] = round(statistics.median(
+                [e / f for e, f in zip(seconds["engine"], seconds[side], strict=True)]), 2)
     for side, values in latencies.items():
         record[f"{side}_latency_ms"] = percentiles(values)
     record["met"] = record["ratio"] <= target
@@ -320,7 +323,7 @@ def steps(kind: str, scenarios=SCENARIOS, processes: tuple[int, ...] | None = No
     measurement): the length of its progress bar."""
     if processes is None:
         processes = (1, 2, 4) if kind == "postgresql" else (1,)
-    per = {"bulletin": 3 * rounds, "advance": 2 * rounds * len(processes), "sweep": 3 * rounds,
+    per = {"bulletin": 4 * rounds, "advance": 2 * rounds * len(processes), "sweep": 3 * rounds,
            "startup": 1, "reads": 1}
     return 1 + sum(per[name] for name in scenarios)
 

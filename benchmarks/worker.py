@@ -18,6 +18,7 @@ import resource
 import sys
 import time
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from benchmarks import floors, true_floor, true_sweep
@@ -44,7 +45,9 @@ def main(spec: dict[str, Any]) -> dict[str, Any]:
         columns = {c["name"] for c in sa.inspect(db).get_columns("cee_case")}
         driver = floors.Driver(raw.driver_connection, db.dialect.name,
                                scheduled_column="scheduled_for" in columns)
-        bulletin = true_floor.bulletin if spec["side"] == "floor" else floors.bulletin
+        bulletin = {"floor": true_floor.bulletin, "per_row": floors.bulletin,
+                    "floor_all": partial(true_floor.bulletin, per_center=False)
+                    }.get(spec["side"], floors.bulletin)
         run = {
             "bulletin": lambda: bulletin(driver, day, now, DEFAULT_PARAMS, officers,
                                          spec["batch"]),

@@ -85,12 +85,17 @@ def test_a_tiny_run_compares_engine_true_floor_and_per_row_floor_on_identical_ro
     for name, done in (("bulletin", 60), ("sweep", 40)):  # both have a set-based true floor
         assert by_name[name]["per_row_done"] == done and by_name[name]["per_row_ratio"] > 0
         assert by_name[name]["floor"].startswith("true floor")
+    # the bulletin's floor runs center by center, as each center's officer posts it; the
+    # all-centers pass (one id order, which no officer may run) is measured beside it
+    assert by_name["bulletin"]["floor_all_done"] == 60
+    assert by_name["bulletin"]["all_centers_ratio"] > 0
     assert set(by_name["advance x1"]["engine_latency_ms"]) == {"mean", "p50", "p90", "p99", "n"}
     assert by_name["advance x1"]["engine_latency_ms"]["n"] == 30
     assert 0 < by_name["bulletin_peak_rss_mb"]["engine"] < 1000  # VmHWM of the worker, in MB
     assert results["scenarios"] == written["scenarios"]
     table = report.table(report.latest(tmp_path))
     assert "advance x1" in table and "sweep" in table and "true floor" in table
+    assert "every center in one pass (no officer may)" in table
 
 
 def test_the_sweep_can_claim_among_padded_pending_deadlines(server_url, tmp_path):
@@ -182,4 +187,4 @@ def test_the_progress_bar_counts_every_step_of_a_run(tmp_path):
     run("sqlite://", 30, background=40, sweep_due=10, advances=10,
         scenarios=("bulletin", "advance", "sweep"), out=None, rounds=2, log=lambda _: None,
         tick=ticks.append)
-    assert len(ticks) == steps("sqlite", ("bulletin", "advance", "sweep"), None, 2) == 17
+    assert len(ticks) == steps("sqlite", ("bulletin", "advance", "sweep"), None, 2) == 19
