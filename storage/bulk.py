@@ -140,13 +140,22 @@ def naming_of_cases(session: Session, ids: Sequence[str], *, own_data: bool = Tr
             in rows]
 
 
-def escalated_levels(session: Session, ids: Sequence[str]
+def escalated_levels(session: Session, ids: Sequence[str], timers: Sequence[str] | None = None
                      ) -> dict[str, dict[tuple[str, datetime], int]]:
-    """{case: {(timer, due_at): level}} of the cases' pending deadlines that have escalated."""
-    rows = session.execute(
+    """{case: {(timer, due_at): level}} of the cases' pending deadlines that have escalated;
+    with `timers`, only those of these timers (the only ones a transition can carry on: the
+    timers its destination arms)."""
+    statement = (
         sa.select(DEADLINE.c.case_id, DEADLINE.c.timer, DEADLINE.c.due_at, DEADLINE.c.level)
         .where(DEADLINE.c.case_id.in_(_id_list(session)), DEADLINE.c.status == "pending",
-               DEADLINE.c.level > 0), {"ids": _id_param(session, ids)}).all()
+               DEADLINE.c.level > 0))
+    values: dict[str, Any] = {"ids": _id_param(session, ids)}
+    if timers is not None:
+        if not timers:
+            return {}
+        statement = statement.where(DEADLINE.c.timer.in_(sa.bindparam("timers", expanding=True)))
+        values["timers"] = sorted(timers)
+    rows = session.execute(statement, values).all()
     levels: dict[str, dict[tuple[str, datetime], int]] = {}
     for case_id, timer, due_at, level in rows:
         levels.setdefault(case_id, {})[(timer, due_at)] = level

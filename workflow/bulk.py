@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from cee_workflow.states.base import EntryFacts, Facts, TransitionSpec, iso
+from cee_workflow.states.base import STAY, EntryFacts, Facts, TransitionSpec, iso
 from cee_workflow.states.calendar import legal_date
 from cee_workflow.states.liquidation import BULLETIN_RUN_GUARDS, BULLETIN_TRIGGER, LIQUIDATION
 from cee_workflow.storage import bulk as writes
@@ -123,6 +123,19 @@ class _Run:
         if kind not in self._sources:
             self._sources[kind] = sorted({s for spec in self.specs(kind) for s in spec.sources})
         return self._sources[kind]
+
+    def arming_timers(self, rows: list[Any]) -> set[str]:
+        """The timers the trigger may arm on these cases: of every state a spec leaving a
+        case's state ends in (its own, where it stays). Only their escalation can carry on
+        (workflow/timers.carry_levels: the same timer, due the same instant)."""
+        names: set[str] = set()
+        for kind, state in {(row.kind, row.state) for row in rows}:
+            lifecycle = lifecycle_of(kind)
+            for spec in self.specs(kind):
+                if state in spec.sources:
+                    dest = state if spec.dest == STAY else spec.dest
+                    names.update(timer.name for timer in lifecycle.timers_of(dest))
+        return names
 
     def authorize(self, row: Any, day: date) -> Grant:
         """Authority and jurisdiction over the group the case belongs to."""
@@ -275,7 +288,8 @@ def _set_based(run: _Run, ctx: Context, rows: list[Any]) -> None:
     batch in a few statements (storage/bulk_alike.py)."""
     session, result = ctx.session, run.result
     entries, facts_of, levels = batch_facts(session, [row.id for row in rows],
-                                            data_of={row.id: row.data for row in rows})
+                                            data_of={row.id: row.data for row in rows},
+                                            timers=run.arming_timers(rows))
     grants: dict[tuple[str, ...], Grant] = {}
     planner = Planner(Batch(run.trigger, run.actor.label, run.note, ctx.now, ctx.today,
                             ctx.params), lambda row, _trigger: run.inputs[row.kind])
@@ -310,20 +324,23 @@ def _set_based(run: _Run, ctx: Context, rows: list[Any]) -> None:
 
 
 def batch_facts(session, ids: list[str], entries: dict[str, list[str]] | None = None, *,
-                data_of: Mapping[str, Any] | None = None
+                data_of: Mapping[str, Any] | None = None, timers: Iterable[str] | None = None
                 ) -> tuple[dict[str, list[str]], dict[str, EntryFacts],
                            dict[str, dict[tuple[str, Any], int]]]:
     """What a batch's guards and timers read, in three statements for the whole batch: each
     case's entry numbers (unless given), each entry's facts, and the escalation levels of
-    pending deadlines. `data_of`: the batch cases' data, read already (not read again)."""
+    pending deadlines (of `timers` only, where given: the timers the transition may arm).
+    `data_of`: the batch cases' data, read already (not read again)."""
+    wanted = None if timers is None else sorted(set(timers))
     if entries is None and ids:  # one statement for the entries and their facts
         naming = writes.naming_of_cases(session, ids, own_data=data_of is None)
-        return (*naming_facts(naming, ids, data_of=data_of), writes.escalated_levels(session, ids))
+        return (*naming_facts(naming, ids, data_of=data_of),
+                writes.escalated_levels(session, ids, wanted))
     if entries is None:
         entries = {}
     numbers = sorted({n for case_entries in entries.values() for n in case_entries})
     facts_of = {f.number: f for f in entry_facts(session, numbers)} if numbers else {}
-    levels = writes.escalated_levels(session, ids) if ids else {}
+    levels = writes.escalated_levels(session, ids, wanted) if ids else {}
     return entries, facts_of, levels
 
 
