@@ -51,7 +51,7 @@ from cee_workflow.workflow.jurisdiction import (
     has_standing,
     require_standing,
 )
-from cee_workflow.workflow.parties import acting_of, with_entry_parties
+from cee_workflow.workflow.parties import acting_of, needs_entry_parties, with_entry_parties
 from cee_workflow.workflow.timers import carry_levels, timer_rows
 from cee_workflow.workflow.views import EventView, jsonable
 
@@ -181,7 +181,10 @@ def scope_of(case: Case, entries: list[str] = ()) -> CaseScope:
 def scope_for(ctx: Context, case: Case, actor: Actor) -> CaseScope:
     """The case's scope as `actor` is judged on it (a trade party: with its entries' parties)."""
     entries = ctx.entries_of(case.id)
-    return with_entry_parties(ctx.session, scope_of(case, entries), entries, actor)
+    scope = scope_of(case, entries)
+    if not needs_entry_parties(actor, entries):  # an officer's advance needs no ORM session
+        return scope
+    return with_entry_parties(ctx.session, scope, entries, actor)
 
 
 def refuse_stranger(ctx: Context, lifecycle: Lifecycle, case, trigger: str,

@@ -110,11 +110,16 @@ def read_scope_of(actor: Any) -> str | Confinement | None:
     return Confinement(tuple(sorted(importers)), tuple(sorted(entry_parties)))
 
 
+def needs_entry_parties(actor: Any, entries: list[str]) -> bool:
+    """Whether judging `actor` on a case of these entries reads the entries' parties."""
+    return isinstance(actor, Party) and bool(entries)
+
+
 def with_entry_parties(session: Any, scope: CaseScope, entries: list[str], actor: Any
                        ) -> CaseScope:
     """`scope` with the parties its entries record (surety, consignee), read only when a trade
     party is judged on it."""
-    if not isinstance(actor, Party) or not entries:
+    if not needs_entry_parties(actor, entries):
         return scope
     from dataclasses import replace
 
