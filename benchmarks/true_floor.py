@@ -149,8 +149,7 @@ def bulletin(d: Driver, day: date, now: datetime, params: RuleParams, officers: 
     k = constants(d, day, now, params, officers)
     d.commit()
     centers = [c["center"] for c in k["centers"]] if per_center else [None]
-    return sum((_bulletin_pg if d.pg else _bulletin_sqlite)(d, day, k, batch, center)
-               for center in centers)
+    return (_bulletin_pg if d.pg else _bulletin_sqlite)(d, day, k, batch, centers)
 
 
 # --- PostgreSQL: one statement per batch ---------------------------------------------------
@@ -198,8 +197,10 @@ PG_BATCHES = {True: PG_BATCH.replace("/*center*/", "AND c.center = %(center)s"),
               False: PG_BATCH.replace(" /*center*/", "")}
 
 
-def _bulletin_pg(d: Driver, day: date, k: dict[str, Any], batch: int, center: str | None
-                 ) -> int:
+def _bulletin_pg(d: Driver, day: date, k: dict[str, Any], batch: int,
+                 centers: list[str | None]) -> int:
+    """Each center's batches in turn (None: every center's, in one pass), the statement's
+    constant parameters built once."""
     from psycopg.types.json import Jsonb
 
     groups, timers = k["groups"], [(g["entry_date"], n, t) for g in k["groups"]
@@ -214,17 +215,19 @@ def _bulletin_pg(d: Driver, day: date, k: dict[str, Any], batch: int, center: st
         "k_regime": [c["regime"] for c in k["centers"]],
         "t_entry": [e for e, _, _ in timers], "t_n": [n for _, n, _ in timers],
         **{f"t_{key}": [t[key] for _, _, t in timers] for key in TIMER_KEYS},
-        "day": day, "batch": batch, "now": k["at"], "center": center, **k["parts"],
+        "day": day, "batch": batch, "now": k["at"], **k["parts"],
     }
-    statement = PG_BATCHES[center is not None]
     done = 0
-    while True:
-        d.cursor.execute(statement, params)
-        count = d.cursor.fetchone()[0]
-        d.raw.commit()
-        done += count
-        if count < batch:
-            return done
+    for center in centers:
+        statement, params["center"] = PG_BATCHES[center is not None], center
+        while True:
+            d.cursor.execute(statement, params)
+            count = d.cursor.fetchone()[0]
+            d.raw.commit()
+            done += count
+            if count < batch:
+                break
+    return done
 
 
 # --- SQLite: a temporary table of the batch, then four statements --------------------------
@@ -235,8 +238,10 @@ SQLITE_HASH = hash_sql(False, head="c.head_hash", actor="k.actor", case_id="c.id
                        parts=("?", "?", "?"))
 
 
-def _bulletin_sqlite(d: Driver, day: date, k: dict[str, Any], batch: int, center: str | None
-                     ) -> int:
+def _bulletin_sqlite(d: Driver, day: date, k: dict[str, Any], batch: int,
+                     centers: list[str | None]) -> int:
+    """The temporary tables of the bulletin's constants made once, then each center's batches
+    in turn (None: every center's, in one pass)."""
     register_sha256(d.raw)
     run = d.cursor.execute
     run("DROP TABLE IF EXISTS temp.fl_g")
@@ -264,35 +269,40 @@ def _bulletin_sqlite(d: Driver, day: date, k: dict[str, Any], batch: int, center
     for key in keys:  # top-level keys replaced whole, as Python's {**data, **changes}
         merge = f"json_set({merge}, '$.{key}', b.changes -> '$.{key}')"
     parts, now = k["parts"], d.value(k["at"])
-    done = 0
-    while True:
-        run("BEGIN IMMEDIATE")
-        run("INSERT INTO fl_b SELECT c.id, c.version, c.event_count, c.head_hash, g.entry_date, "
+    pick = ("INSERT INTO fl_b SELECT c.id, c.version, c.event_count, c.head_hash, g.entry_date, "
             f"k.actor, k.regime, g.changes, g.evdata, g.escalation, {SQLITE_HASH} "
             "FROM cee_case AS c JOIN fl_g AS g ON g.entry_date = json_extract(c.data, "
             "'$.entry_date') JOIN fl_k AS k ON k.center = c.center "
-            "WHERE c.kind = 'liquidation' AND c.state = 'scheduled' AND c.scheduled_for = ? "
-            f"{'' if center is None else 'AND c.center = ? '}ORDER BY c.id LIMIT ?",
-            (parts["after_actor"], parts["after_regime_before"], parts["tail"], day.isoformat(),
-             *(() if center is None else (center,)), batch))
-        count = d.cursor.rowcount
-        run(f"UPDATE cee_case SET state = 'liquidated', version = b.version + 1, data = {merge}, "
-            "escalation = b.escalation, head_hash = b.hash, event_count = b.event_count + 1, "
-            "updated_at = ? FROM fl_b AS b WHERE cee_case.id = b.id", (now,))
-        run("INSERT INTO cee_event (case_id, case_seq, at, actor, authority, regime, \"trigger\", "
-            "from_state, to_state, note, data, prev_hash, hash) SELECT id, event_count + 1, ?, "
-            "actor, 'CENTER', regime, 'liquidate', 'scheduled', 'liquidated', '', evdata, "
-            "head_hash, hash FROM fl_b ORDER BY id", (now,))
-        run("UPDATE cee_deadline SET status = 'cancelled', settled_at = ? WHERE status = "
-            "'pending' AND case_id IN (SELECT id FROM fl_b)", (now,))
-        run("INSERT INTO cee_deadline (case_id, timer, kind, state, armed_version, last_day, "
-            "due_at, warn_at, action, citation, status, level, next_at) SELECT b.id, t.timer, "
-            "t.kind, 'liquidated', b.version + 1, t.last_day, t.due_at, t.warn_at, t.action, "
-            "t.citation, 'pending', t.level, t.next_at FROM fl_b AS b JOIN fl_t AS t "
-            "ON t.entry_date = b.entry_date ORDER BY b.id, t.n")
-        run("DELETE FROM fl_b")
-        run("COMMIT")
-        done += count
-        if count < batch:
-            return done
+            "WHERE c.kind = 'liquidation' AND c.state = 'scheduled' AND c.scheduled_for = ? ")
+    picks = {True: pick + "AND c.center = ? ORDER BY c.id LIMIT ?",
+             False: pick + "ORDER BY c.id LIMIT ?"}
+    done = 0
+    for center in centers:
+        chosen = (center,) if center is not None else ()
+        while True:
+            run("BEGIN IMMEDIATE")
+            run(picks[center is not None], (parts["after_actor"], parts["after_regime_before"],
+                                            parts["tail"], day.isoformat(), *chosen, batch))
+            count = d.cursor.rowcount
+            run(f"UPDATE cee_case SET state = 'liquidated', version = b.version + 1, "
+                f"data = {merge}, escalation = b.escalation, head_hash = b.hash, "
+                "event_count = b.event_count + 1, updated_at = ? FROM fl_b AS b "
+                "WHERE cee_case.id = b.id", (now,))
+            run("INSERT INTO cee_event (case_id, case_seq, at, actor, authority, regime, "
+                "\"trigger\", from_state, to_state, note, data, prev_hash, hash) SELECT id, "
+                "event_count + 1, ?, actor, 'CENTER', regime, 'liquidate', 'scheduled', "
+                "'liquidated', '', evdata, head_hash, hash FROM fl_b ORDER BY id", (now,))
+            run("UPDATE cee_deadline SET status = 'cancelled', settled_at = ? WHERE status = "
+                "'pending' AND case_id IN (SELECT id FROM fl_b)", (now,))
+            run("INSERT INTO cee_deadline (case_id, timer, kind, state, armed_version, "
+                "last_day, due_at, warn_at, action, citation, status, level, next_at) "
+                "SELECT b.id, t.timer, t.kind, 'liquidated', b.version + 1, t.last_day, "
+                "t.due_at, t.warn_at, t.action, t.citation, 'pending', t.level, t.next_at "
+                "FROM fl_b AS b JOIN fl_t AS t ON t.entry_date = b.entry_date ORDER BY b.id, t.n")
+            run("DELETE FROM fl_b")
+            run("COMMIT")
+            done += count
+            if count < batch:
+                break
+    return done
 

@@ -46,8 +46,7 @@ def main(spec: dict[str, Any]) -> dict[str, Any]:
         driver = floors.Driver(raw.driver_connection, db.dialect.name,
                                scheduled_column="scheduled_for" in columns)
         bulletin = {"floor": true_floor.bulletin, "per_row": floors.bulletin,
-                    "floor_all": partial(true_floor.bulletin, per_center=False)
-                    }.get(spec["side"], floors.bulletin)
+                    "floor_all": partial(true_floor.bulletin, per_center=False)}[spec["side"]]
         run = {
             "bulletin": lambda: bulletin(driver, day, now, DEFAULT_PARAMS, officers,
                                          spec["batch"]),

@@ -331,7 +331,7 @@ def batch_facts(session, ids: list[str], entries: dict[str, list[str]] | None = 
     case's entry numbers (unless given), each entry's facts, and the escalation levels of
     pending deadlines (of `timers` only, where given: the timers the transition may arm).
     `data_of`: the batch cases' data, read already (not read again)."""
-    wanted = None if timers is None else sorted(set(timers))
+    wanted = None if timers is None else list(timers)
     if entries is None and ids:  # one statement for the entries and their facts
         naming = writes.naming_of_cases(session, ids, own_data=data_of is None)
         return (*naming_facts(naming, ids, data_of=data_of),
